@@ -1,0 +1,295 @@
+"""Plain data shared by every layer: the generation request, its validation, and the Job record."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+MODELS: tuple[str, ...] = ("seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro")
+ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1")
+RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
+
+#: The contract's example request; the form preselects these.
+DEFAULT_MODEL = "seedance-2.0"
+DEFAULT_ASPECT_RATIO = "16:9"
+DEFAULT_DURATION = 5
+DEFAULT_RESOLUTION = "720p"
+
+_DURATIONS: dict[str, tuple[int, ...]] = {
+    "seedance-2.0": tuple(range(4, 16)),
+    "seedance-2.0-fast": tuple(range(4, 16)),
+    "seedance-1.5-pro": (5, 10),
+}
+
+
+def allowed_durations(model: str) -> tuple[int, ...]:
+    """Durations (seconds) the contract allows for ``model``; empty for an unknown model."""
+    return _DURATIONS.get(model, ())
+
+
+class JobStatus(StrEnum):
+    """Remote task statuses from the contract, plus the local states a job can be in."""
+
+    # Local only: written ahead, POST not answered yet.
+    SUBMITTING = "submitting"
+    # Remote statuses.
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    # Local only: the API refused the submission (or it was never sent).
+    REJECTED = "rejected"
+    # Local only: the POST was sent but no answer came; never re-sent automatically.
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    # Local only: the API answered 404 for this request id.
+    NOT_FOUND = "not_found"
+
+
+#: Statuses after which a job never changes again (no polling).
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {
+        JobStatus.SUCCEEDED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.REJECTED,
+        JobStatus.NOT_FOUND,
+    }
+)
+#: Statuses a user may cancel.
+CANCELLABLE_STATUSES: frozenset[str] = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
+
+
+def is_final(status: str) -> bool:
+    """True when a job in ``status`` will not change any more."""
+    return status in FINAL_STATUSES
+
+
+def needs_polling(status: str) -> bool:
+    """True for a job that has a remote task whose end is not known yet.
+
+    Unknown status strings from the API count as unfinished: they are kept and shown,
+    and the job is still followed.
+    """
+    return status not in FINAL_STATUSES and status not in (
+        JobStatus.SUBMITTING,
+        JobStatus.OUTCOME_UNKNOWN,
+    )
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One violated rule: which field, and what the rule is."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(ValueError):
+    """A request broke one or more of the contract's rules."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+
+
+@dataclass
+class GenerationRequest:
+    """A text-to-video request as the user wrote it (snake_case here, camelCase on the wire)."""
+
+    model: str
+    prompt: str
+    aspect_ratio: str | None = None
+    duration: int | None = None
+    resolution: str | None = None
+    webhook_url: str | None = None
+    metadata: dict[str, Any] | None = None
+    media_urls: list[str] | None = None
+
+    def errors(self) -> list[FieldError]:
+        """Every rule of the contract this request breaks (empty when valid)."""
+        errs: list[FieldError] = []
+        if self.model not in MODELS:
+            errs.append(FieldError("model", f"must be one of {', '.join(MODELS)}"))
+        if not isinstance(self.prompt, str) or not self.prompt.strip():
+            errs.append(FieldError("prompt", "must not be empty"))
+        if self.aspect_ratio is not None and self.aspect_ratio not in ASPECT_RATIOS:
+            errs.append(FieldError("aspectRatio", f"must be one of {', '.join(ASPECT_RATIOS)}"))
+        if self.duration is not None:
+            if isinstance(self.duration, bool) or not isinstance(self.duration, int):
+                errs.append(FieldError("duration", "must be a whole number of seconds"))
+            elif self.model == "seedance-1.5-pro" and self.duration not in (5, 10):
+                errs.append(FieldError("duration", "must be 5 or 10 for seedance-1.5-pro"))
+            elif self.model in MODELS and self.duration not in allowed_durations(self.model):
+                errs.append(FieldError("duration", f"must be 4-15 for {self.model}"))
+        if self.resolution is not None and self.resolution not in RESOLUTIONS:
+            errs.append(FieldError("resolution", f"must be one of {', '.join(RESOLUTIONS)}"))
+        if self.webhook_url is not None and not _is_http_url(self.webhook_url):
+            errs.append(FieldError("webhookUrl", "must be an http:// or https:// URL"))
+        if self.metadata is not None and not isinstance(self.metadata, dict):
+            errs.append(FieldError("metadata", "must be a JSON object"))
+        if self.media_urls is not None:
+            if not isinstance(self.media_urls, list):
+                errs.append(FieldError("mediaUrls", "must be a list of http(s) URLs"))
+            else:
+                for i, url in enumerate(self.media_urls):
+                    if not isinstance(url, str) or not _is_http_url(url):
+                        errs.append(
+                            FieldError("mediaUrls", f"item {i + 1} must be an http:// or https:// URL")
+                        )
+        return errs
+
+    def validate(self) -> None:
+        """Raise ValidationError naming every broken rule."""
+        errs = self.errors()
+        if errs:
+            raise ValidationError(errs)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body for the API: camelCase, optional fields omitted when unset."""
+        payload: dict[str, Any] = {"model": self.model, "prompt": self.prompt}
+        optional = {
+            "aspectRatio": self.aspect_ratio,
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "webhookUrl": self.webhook_url,
+            "metadata": self.metadata,
+            "mediaUrls": self.media_urls or None,
+        }
+        payload.update({k: v for k, v in optional.items() if v is not None})
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> GenerationRequest:
+        """Inverse of ``to_payload`` (unknown keys ignored)."""
+        return cls(
+            model=payload.get("model", ""),
+            prompt=payload.get("prompt", ""),
+            aspect_ratio=payload.get("aspectRatio"),
+            duration=payload.get("duration"),
+            resolution=payload.get("resolution"),
+            webhook_url=payload.get("webhookUrl"),
+            metadata=payload.get("metadata"),
+            media_urls=payload.get("mediaUrls"),
+        )
+
+
+def parse_metadata(text: str) -> dict[str, Any] | None:
+    """Parse metadata typed by a user: empty means none; anything but a JSON object is an error."""
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError([FieldError("metadata", f"is not valid JSON ({exc.msg})")]) from None
+    if not isinstance(value, dict):
+        raise ValidationError([FieldError("metadata", "must be a JSON object")])
+    return value
+
+
+def new_local_id() -> str:
+    """A fresh local job id (the request id is only known after the API accepts)."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class StatusChange:
+    """One status as first observed locally, and when."""
+
+    status: str
+    at: float
+
+
+@dataclass
+class Job:
+    """Everything known about one submission: what was sent, what came back, local facts."""
+
+    local_id: str
+    request: GenerationRequest
+    status: str = JobStatus.SUBMITTING
+    request_id: str | None = None
+    credits_charged: int | None = None
+    output_url: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    #: Last local problem talking to the API about this job (network fault, rejection text).
+    last_error: str | None = None
+    created_at: float = field(default_factory=time.time)
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float = field(default_factory=time.time)
+    last_checked_at: float | None = None
+    poll_count: int = 0
+    history: list[StatusChange] = field(default_factory=list)
+    #: Extra fields of the last task reply that this version does not model.
+    remote_extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, request: GenerationRequest) -> Job:
+        """A job about to be submitted."""
+        now = time.time()
+        job = cls(local_id=new_local_id(), request=request, created_at=now, updated_at=now)
+        job.history.append(StatusChange(JobStatus.SUBMITTING, now))
+        return job
+
+    @property
+    def is_final(self) -> bool:
+        return is_final(self.status)
+
+    @property
+    def needs_polling(self) -> bool:
+        return self.request_id is not None and needs_polling(self.status)
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.request_id is not None and self.status in CANCELLABLE_STATUSES
+
+    def set_status(self, status: str, at: float | None = None) -> bool:
+        """Record ``status`` and first-observed timestamps; return True when it changed."""
+        now = time.time() if at is None else at
+        if status == self.status:
+            return False
+        self.status = status
+        self.history.append(StatusChange(status, now))
+        if status == JobStatus.PROCESSING and self.started_at is None:
+            self.started_at = now
+        if is_final(status) and self.finished_at is None:
+            self.finished_at = now
+        self.updated_at = now
+        return True
+
+    def touch(self, at: float | None = None) -> None:
+        """Mark the record as changed now (for merges across processes)."""
+        self.updated_at = time.time() if at is None else at
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document (the store's format)."""
+        doc = asdict(self)
+        doc["request"] = self.request.to_payload()
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Job:
+        """Rebuild a Job from ``to_dict`` output, tolerating missing optional keys."""
+        data = dict(doc)
+        data["request"] = GenerationRequest.from_payload(data.get("request") or {})
+        data["history"] = [StatusChange(**h) for h in data.get("history") or []]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
