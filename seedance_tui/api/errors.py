@@ -32,8 +32,14 @@ class InvalidState(ApiError):
 class RateLimited(ApiError):
     """429: too many requests. ``retry_after`` in seconds when the server said."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status_code: int | None = 429,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status_code: int | None = 429,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message, status_code=status_code, code=code)
         self.retry_after = retry_after
 

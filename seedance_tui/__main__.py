@@ -1,0 +1,5 @@
+"""``python -m seedance_tui`` runs the same command as ``seedance-tui``."""
+
+from seedance_tui.cli import main
+
+raise SystemExit(main())

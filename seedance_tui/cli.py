@@ -1,0 +1,237 @@
+"""Command line: parse arguments, build settings, store, client and service; run the app or a command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from seedance_tui import commands
+from seedance_tui.config import (
+    DEMO_API_KEY,
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+    mask_key,
+    write_api_key,
+)
+from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
+from seedance_tui.store import JobStore, StoreCorruptError, StoreError
+
+NO_KEY_MESSAGE = (
+    "No API key. Set SEEDANCE_API_KEY, or save one with `seedance-tui set-key`, "
+    "or try the dashboard without a key: seedance-tui --demo"
+)
+
+
+class UsageError(Exception):
+    """Bad command-line input: message for the user, exit code 2."""
+
+
+def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
+    parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
+    parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
+    parser.add_argument(
+        "--recover-db",
+        action="store_true",
+        default=default if suppress else False,
+        help="if the job store is corrupt, move it aside (kept) and start a new one",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
+    )
+    _common_options(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
+    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
+    parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
+    parser.add_argument("--rps", type=float, help="poll budget: requests per second")
+    parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    submit = sub.add_parser("submit", help="submit a generation and print its request id")
+    _common_options(submit, suppress=True)
+    submit.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
+    submit.add_argument("--prompt", required=True)
+    submit.add_argument("--aspect-ratio")
+    submit.add_argument("--duration", type=int)
+    submit.add_argument("--resolution")
+    submit.add_argument("--webhook-url")
+    submit.add_argument("--metadata", help="a JSON object")
+    submit.add_argument("--media-url", action="append", dest="media_urls", help="reference image URL")
+    submit.add_argument("--json", action="store_true")
+
+    jobs = sub.add_parser("jobs", help="list stored jobs")
+    _common_options(jobs, suppress=True)
+    jobs.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
+    jobs.add_argument("--json", action="store_true")
+
+    for name, text in (("status", "ask the API about a job and store it"), ("cancel", "cancel a job")):
+        cmd = sub.add_parser(name, help=text)
+        _common_options(cmd, suppress=True)
+        cmd.add_argument("id", help="request id, local id, or a unique prefix")
+        cmd.add_argument("--json", action="store_true")
+
+    sim = sub.add_parser("sim", help="run the API simulator standalone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8787)
+    from seedance_tui.sim.config import add_sim_arguments
+
+    add_sim_arguments(sim)
+
+    set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
+    set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "base_url": getattr(args, "base_url", None),
+        "db_path": getattr(args, "db", None),
+        "download_dir": getattr(args, "download_dir", None),
+        "requests_per_second": getattr(args, "rps", None),
+        "concurrency": getattr(args, "concurrency", None),
+        "mouse": False if getattr(args, "no_mouse", False) else None,
+    }
+    return load_settings(config_path=getattr(args, "config", None), overrides=overrides)
+
+
+def open_store(path: Path, *, recover: bool) -> JobStore:
+    """Open the job store; a corrupt one is only moved aside when the user asked for it."""
+    try:
+        return JobStore.open(path)
+    except StoreCorruptError as exc:
+        if not recover:
+            raise
+        moved = JobStore.quarantine(exc.path)
+        sys.stderr.write(f"The corrupt job store was kept as {moved}; starting a new one.\n")
+        return JobStore.open(path)
+
+
+def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
+    request = GenerationRequest(
+        model=args.model,
+        prompt=args.prompt,
+        aspect_ratio=args.aspect_ratio,
+        duration=args.duration,
+        resolution=args.resolution,
+        webhook_url=args.webhook_url,
+        metadata=parse_metadata(args.metadata) if args.metadata is not None else None,
+        media_urls=args.media_urls,
+    )
+    request.validate()
+    return request
+
+
+def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    from seedance_tui.api.client import SeedanceClient
+    from seedance_tui.polling import RequestBudget
+    from seedance_tui.service import JobService
+
+    request = _request_from_args(args) if args.command == "submit" else None
+    store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
+    try:
+        if args.command == "jobs":
+            return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
+        if not settings.api_key:
+            raise ConfigError(NO_KEY_MESSAGE)
+
+        async def run() -> int:
+            client = SeedanceClient(settings.base_url, settings.api_key or "")
+            service = JobService(store, client, budget=RequestBudget(settings.requests_per_second))
+            try:
+                if request is not None:
+                    return await commands.submit(service, request, as_json=args.json, out=sys.stdout)
+                if args.command == "status":
+                    return await commands.status(service, args.id, as_json=args.json, out=sys.stdout)
+                return await commands.cancel(service, args.id, as_json=args.json, out=sys.stdout)
+            finally:
+                await service.close()
+
+        return asyncio.run(run())
+    finally:
+        store.close()
+
+
+def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    sim = None
+    if args.demo:
+        from seedance_tui.sim.config import SimConfig
+        from seedance_tui.sim.server import SimulatorServer
+
+        sim = SimulatorServer(SimConfig(failure_rate=0.15))
+        settings.base_url = sim.start()
+        settings.api_key = DEMO_API_KEY
+        settings.demo = True
+        if args.db is None:
+            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+    elif not settings.api_key:
+        raise ConfigError(NO_KEY_MESSAGE)
+    try:
+        from seedance_tui.ui.launch import run_dashboard
+
+        store = open_store(settings.db_path, recover=args.recover_db)
+        return run_dashboard(settings, store)
+    finally:
+        if sim is not None:
+            sim.stop()
+
+
+def _set_key(args: argparse.Namespace) -> int:
+    path = getattr(args, "config", None) or default_config_path()
+    key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ").strip()
+    if not key:
+        raise UsageError("No key given.")
+    write_api_key(path, key)
+    print(f"Saved key {mask_key(key)} to {path} (mode 0600).")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``seedance-tui`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sim":
+            from seedance_tui.sim.config import sim_config_from_args
+            from seedance_tui.sim.server import serve_forever
+
+            serve_forever(sim_config_from_args(args), args.host, args.port)
+            return 0
+        if args.command == "set-key":
+            return _set_key(args)
+        settings = _settings(args)
+        if args.command is None:
+            return _run_dashboard(args, settings)
+        return _run_command(args, settings)
+    except ValidationError as exc:
+        for err in exc.errors:
+            sys.stderr.write(f"error: {err}\n")
+        return commands.EXIT_USAGE
+    except (ConfigError, UsageError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return commands.EXIT_USAGE
+    except StoreCorruptError as exc:
+        sys.stderr.write(
+            f"error: {exc}\nRun again with --recover-db to keep it aside and start a new store.\n"
+        )
+        return commands.EXIT_USAGE
+    except StoreError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return commands.EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

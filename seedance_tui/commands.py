@@ -1,0 +1,149 @@
+"""The script commands (submit, jobs, status, cancel): same store and client as the dashboard."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from seedance_tui.api.errors import ApiError
+from seedance_tui.models import GenerationRequest, Job, ValidationError
+from seedance_tui.service import CancelResult, JobService, SubmitError
+from seedance_tui.text import one_line, printable
+
+EXIT_OK = 0
+EXIT_REMOTE = 1
+EXIT_USAGE = 2
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """The JSON form of a job for ``--json`` output."""
+    return job.to_dict()
+
+
+def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:
+    if as_json:
+        out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(text + "\n")
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def describe_job(job: Job) -> str:
+    """A multi-line human description of one job (all text made printable)."""
+    req = job.request
+    lines = [
+        f"request id   {printable(job.request_id or '(none yet)')}",
+        f"local id     {job.local_id}",
+        f"status       {printable(job.status)}",
+        f"model        {printable(req.model)}",
+        f"prompt       {printable(req.prompt)}",
+        f"aspect ratio {req.aspect_ratio or '(default)'}",
+        f"duration     {req.duration if req.duration is not None else '(default)'}",
+        f"resolution   {req.resolution or '(default)'}",
+        f"credits      {job.credits_charged if job.credits_charged is not None else '-'}",
+        f"created      {_when(job.created_at)}",
+        f"finished     {_when(job.finished_at)}",
+    ]
+    if req.webhook_url:
+        lines.append(f"webhook      {printable(req.webhook_url)}")
+    if req.metadata:
+        lines.append(f"metadata     {printable(json.dumps(req.metadata, ensure_ascii=False))}")
+    if job.output_url:
+        lines.append(f"output       {printable(job.output_url)}")
+    if job.error_code or job.error_message:
+        lines.append(f"error        {printable(job.error_code or '')}: {printable(job.error_message or '')}")
+    if job.last_error:
+        lines.append(f"last problem {printable(job.last_error)}")
+    return "\n".join(lines)
+
+
+async def submit(service: JobService, request: GenerationRequest, *, as_json: bool, out: TextIO) -> int:
+    try:
+        job = await service.submit(request)
+    except ValidationError as exc:
+        return _usage_error(exc, as_json)
+    except SubmitError as exc:
+        _error(as_json, exc.message, exc.job, outcome=str(exc.outcome))
+        return EXIT_REMOTE
+    _emit(out, as_json, job_json(job), job.request_id or "")
+    return EXIT_OK
+
+
+def list_jobs(all_jobs: Sequence[Job], *, statuses: Sequence[str], as_json: bool, out: TextIO) -> int:
+    jobs = [j for j in all_jobs if not statuses or j.status in statuses]
+    if as_json:
+        _emit(out, True, [job_json(j) for j in jobs], "")
+        return EXIT_OK
+    if not jobs:
+        out.write("No jobs.\n")
+        return EXIT_OK
+    out.write(f"{'REQUEST ID':<22} {'STATUS':<16} {'MODEL':<18} {'DUR':>3} {'RES':<5} {'CR':>4}  PROMPT\n")
+    for job in jobs:
+        rid = one_line(job.request_id or f"({job.local_id})", 22)
+        dur = str(job.request.duration or "")
+        credits = "" if job.credits_charged is None else str(job.credits_charged)
+        out.write(
+            f"{rid:<22} {one_line(job.status, 16):<16} {one_line(job.request.model, 18):<18} {dur:>3} "
+            f"{job.request.resolution or '':<5} {credits:>4}  {one_line(job.request.prompt, 40)}\n"
+        )
+    return EXIT_OK
+
+
+async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
+    job = service.find(ref)
+    if job is None:
+        return _not_in_store(ref, as_json)
+    try:
+        job = await service.refresh(job.local_id)
+    except ApiError as exc:
+        _error(as_json, exc.message, job)
+        return EXIT_REMOTE
+    _emit(out, as_json, job_json(job), describe_job(job))
+    return EXIT_OK
+
+
+async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
+    job = service.find(ref)
+    if job is None:
+        return _not_in_store(ref, as_json)
+    outcome = await service.cancel(job.local_id)
+    payload = {"result": str(outcome.result), "message": outcome.message, "job": job_json(outcome.job)}
+    if outcome.result == CancelResult.CANCELLED:
+        _emit(out, as_json, payload, printable(outcome.message))
+        return EXIT_OK
+    _error(as_json, outcome.message, outcome.job, outcome=str(outcome.result))
+    return EXIT_REMOTE
+
+
+def _not_in_store(ref: str, as_json: bool) -> int:
+    _error(as_json, f"No job matching {ref!r} in the local store (give a request id, local id or prefix).")
+    return EXIT_USAGE
+
+
+def _usage_error(exc: ValidationError, as_json: bool) -> int:
+    if as_json:
+        payload = {
+            "error": str(exc),
+            "fields": [{"field": e.field, "message": e.message} for e in exc.errors],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        for err in exc.errors:
+            sys.stderr.write(f"error: {printable(str(err))}\n")
+    return EXIT_USAGE
+
+
+def _error(as_json: bool, message: str, job: Job | None = None, **extra: str) -> None:
+    if as_json:
+        payload: dict[str, Any] = {"error": message, **extra}
+        if job is not None:
+            payload["job"] = job_json(job)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"error: {printable(message)}\n")

@@ -1,0 +1,155 @@
+"""Settings: where the key, the API, the job store and downloads are; read from flags, env and a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "seedance-tui"
+DEFAULT_BASE_URL = "https://www.seedance2.ink"
+DEMO_API_KEY = "sd2_demo_key"
+ENV_PREFIX = "SEEDANCE_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or unsafe; the message tells the user what to do."""
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "jobs.json"
+
+
+def default_download_dir() -> Path:
+    return Path(platformdirs.user_downloads_dir()) / APP_NAME
+
+
+def mask_key(key: str | None) -> str:
+    """A form of the key safe to show: its prefix and last four characters at most."""
+    if not key:
+        return "(none)"
+    if len(key) <= 12:
+        return "…" + key[-2:]
+    return f"{key[:4]}…{key[-4:]}"
+
+
+@dataclass
+class Settings:
+    """Everything the app and the CLI need to run; built once at start-up."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    db_path: Path = field(default_factory=default_db_path)
+    download_dir: Path = field(default_factory=default_download_dir)
+    config_path: Path = field(default_factory=default_config_path)
+    mouse: bool = True
+    requests_per_second: float = 20.0
+    concurrency: int = 8
+    demo: bool = False
+
+    def __repr__(self) -> str:  # never print the key, even by accident
+        key = mask_key(self.api_key)
+        return f"Settings(base_url={self.base_url!r}, db_path={str(self.db_path)!r}, key={key})"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The config file's values; refuses a file holding a key that others can read."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}") from None
+    try:
+        values = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}") from None
+    if values.get("api_key") and os.name == "posix":
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"The config file {path} holds an API key but others can read it "
+                f"(mode {mode:o}). Run: chmod 600 {path}"
+            )
+    return values
+
+
+def write_api_key(path: Path, api_key: str) -> None:
+    """Store the key in the config file, created with mode 0600, keeping other settings."""
+    values = read_config_file(path) if path.exists() else {}
+    values["api_key"] = api_key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def load_settings(
+    env: dict[str, str] | None = None,
+    *,
+    config_path: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults < config file < environment < command-line overrides (None means unset)."""
+    env = dict(os.environ if env is None else env)
+    path = config_path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
+    path = path or default_config_path()
+    file_values = read_config_file(path)
+    settings = Settings(config_path=path)
+    sources: list[dict[str, Any]] = [
+        file_values,
+        {
+            "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
+            "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
+            "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
+            "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
+        },
+        overrides or {},
+    ]
+    for source in sources:
+        for key, value in source.items():
+            if value is None or value == "" or not hasattr(settings, key) or key == "config_path":
+                continue
+            setattr(settings, key, _coerce(key, value))
+    return settings
+
+
+def _coerce(key: str, value: Any) -> Any:
+    try:
+        if key in ("db_path", "download_dir"):
+            return Path(str(value)).expanduser()
+        if key in ("mouse", "demo"):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if key == "concurrency":
+            return max(1, int(value))
+        if key == "requests_per_second":
+            return max(0.1, float(value))
+        if key == "base_url":
+            return str(value).rstrip("/")
+    except (TypeError, ValueError):
+        raise ConfigError(f"Setting {key} has an invalid value: {value!r}") from None
+    return value

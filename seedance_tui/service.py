@@ -1,0 +1,394 @@
+"""The service layer between the UI (or CLI) and the API client, job store and poll scheduler.
+
+The UI never talks HTTP or tinydb: it calls this, and listens for batched job changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from seedance_tui.api.client import SeedanceClient
+from seedance_tui.api.errors import (
+    ApiError,
+    InvalidState,
+    MalformedReply,
+    NotFound,
+    OutcomeUnknown,
+    ServerError,
+)
+from seedance_tui.api.types import TaskReply
+from seedance_tui.models import GenerationRequest, Job, JobStatus, is_final
+from seedance_tui.polling import HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.store import JobStore
+
+JobsListener = Callable[[list[Job]], None]
+HealthListener = Callable[[HealthState], None]
+
+#: A job still "submitting" this long after creation belongs to a process that died mid-POST.
+ORPHAN_SUBMIT_AGE = 90.0
+
+
+def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bool:
+    """Fold what the API said about a task into the job; True when anything visible changed."""
+    now = time.time() if now is None else now
+    before = (job.status, job.output_url, job.error_code, job.error_message, job.last_error)
+    if reply.output_url:
+        job.output_url = reply.output_url
+    if reply.error_code is not None or reply.error_message is not None:
+        job.error_code = reply.error_code
+        job.error_message = reply.error_message
+    if reply.extra:
+        job.remote_extra = dict(reply.extra)
+    job.last_error = None
+    # A final status is never taken back, whatever a late or confused reply says.
+    if not job.is_final or is_final(reply.status):
+        job.set_status(reply.status, now)
+    changed = before != (job.status, job.output_url, job.error_code, job.error_message, job.last_error)
+    if changed:
+        job.touch(now)
+    return changed
+
+
+class SubmitOutcome(StrEnum):
+    """What became of a submission that did not simply succeed."""
+
+    REJECTED = "rejected"
+    UNKNOWN = "outcome_unknown"
+
+
+class SubmitError(Exception):
+    """A submission was not accepted; the job is kept with the reason, the form input is not lost."""
+
+    def __init__(self, job: Job, outcome: SubmitOutcome, message: str) -> None:
+        super().__init__(message)
+        self.job = job
+        self.outcome = outcome
+        self.message = message
+
+
+class CancelResult(StrEnum):
+    CANCELLED = "cancelled"
+    ALREADY_FINAL = "already_final"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What a cancel request ended in, in words a user can read."""
+
+    job: Job
+    result: CancelResult
+    message: str
+
+
+class JobService:
+    """Submits, follows, cancels and downloads jobs; owns the poller and the store's flushing."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        client: SeedanceClient,
+        *,
+        policy: PollPolicy | None = None,
+        budget: RequestBudget | None = None,
+        flush_interval: float = 1.0,
+        refresh_interval: float = 2.0,
+        lazy_flush_interval: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.scheduler = PollScheduler(
+            client.get,
+            policy=policy,
+            budget=budget,
+            on_reply=self._on_reply,
+            on_error=self._on_poll_error,
+            on_health=self._on_health,
+        )
+        self._flush_interval = flush_interval
+        self._refresh_interval = refresh_interval
+        self._lazy_flush_interval = lazy_flush_interval
+        self._listeners: list[JobsListener] = []
+        self._health_listeners: list[HealthListener] = []
+        self._changed: dict[str, Job] = {}
+        self._emit_handle: asyncio.Handle | None = None
+        self._submitting: set[str] = set()
+        self._lazy_dirty: set[str] = set()
+        self._flush_lock = asyncio.Lock()
+
+    # -- listening -----------------------------------------------------------------------
+
+    def add_listener(self, listener: JobsListener) -> None:
+        """Call ``listener`` with every batch of changed jobs (on the event loop)."""
+        self._listeners.append(listener)
+
+    def add_health_listener(self, listener: HealthListener) -> None:
+        self._health_listeners.append(listener)
+
+    @property
+    def health(self) -> HealthState:
+        return self.scheduler.health
+
+    def jobs(self) -> list[Job]:
+        return self.store.all()
+
+    def get(self, local_id: str) -> Job | None:
+        return self.store.get(local_id)
+
+    def find(self, ref: str) -> Job | None:
+        return self.store.find(ref)
+
+    # -- running -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Follow every unfinished job and keep the store flushed, until cancelled."""
+        self._settle_orphans()
+        for job in self.store.all():
+            self.scheduler.track(job)
+        poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
+        try:
+            await self._housekeeping()
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            await self.flush(all_pending=True)
+
+    async def close(self) -> None:
+        """Write everything pending and release the HTTP connections."""
+        await self.flush(all_pending=True)
+        await self.client.aclose()
+
+    async def flush(self, *, all_pending: bool = False) -> None:
+        """Write dirty jobs to disk off the event loop."""
+        async with self._flush_lock:
+            if all_pending:
+                self._promote_lazy()
+            await asyncio.to_thread(self.store.flush)
+
+    async def _housekeeping(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_refresh = next_lazy = loop.time()
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            await self.flush()
+            now = loop.time()
+            if now >= next_lazy:
+                next_lazy = now + self._lazy_flush_interval
+                self._promote_lazy()
+            if now >= next_refresh:
+                next_refresh = now + self._refresh_interval
+                await self._pick_up_outside_changes()
+
+    async def _pick_up_outside_changes(self) -> None:
+        """Show and follow jobs that another process (the CLI, a second dashboard) wrote."""
+        changed = await asyncio.to_thread(self.store.refresh)
+        self._settle_orphans()
+        for job in changed:
+            if job.needs_polling:
+                self.scheduler.track(job)
+            else:
+                self.scheduler.untrack(job.local_id)
+            self._changed[job.local_id] = job
+        if changed:
+            self._schedule_emit()
+
+    def _settle_orphans(self) -> None:
+        now = time.time()
+        for job in self.store.all():
+            if (
+                job.status == JobStatus.SUBMITTING
+                and job.local_id not in self._submitting
+                and now - job.created_at > ORPHAN_SUBMIT_AGE
+            ):
+                job.set_status(JobStatus.OUTCOME_UNKNOWN, now)
+                job.last_error = "The app stopped while this job was being submitted; its outcome is unknown."
+                self._mark_changed(job)
+
+    def _promote_lazy(self) -> None:
+        for local_id in self._lazy_dirty:
+            job = self.store.get(local_id)
+            if job is not None:
+                self.store.update(job)
+        self._lazy_dirty.clear()
+
+    # -- change notification -------------------------------------------------------------
+
+    def _mark_changed(self, job: Job) -> None:
+        self.store.update(job)
+        self._lazy_dirty.discard(job.local_id)
+        self._changed[job.local_id] = job
+        self._schedule_emit()
+
+    def _schedule_emit(self) -> None:
+        if self._emit_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._emit()
+                return
+            self._emit_handle = loop.call_later(0.05, self._emit)
+
+    def _emit(self) -> None:
+        self._emit_handle = None
+        batch = list(self._changed.values())
+        self._changed.clear()
+        if batch:
+            for listener in self._listeners:
+                listener(batch)
+
+    def _on_reply(self, local_id: str, reply: TaskReply) -> None:
+        job = self.store.get(local_id)
+        if job is None:
+            return
+        job.poll_count += 1
+        job.last_checked_at = time.time()
+        if apply_task_reply(job, reply):
+            self._mark_changed(job)
+        else:
+            self._lazy_dirty.add(local_id)
+
+    def _on_poll_error(self, local_id: str, error: ApiError) -> None:
+        job = self.store.get(local_id)
+        if job is None:
+            return
+        job.poll_count += 1
+        job.last_checked_at = time.time()
+        if isinstance(error, NotFound):
+            job.last_error = f"The API does not know this request id: {error.message}"
+            job.set_status(JobStatus.NOT_FOUND)
+            self._mark_changed(job)
+        elif job.last_error != error.message:
+            job.last_error = error.message
+            job.touch()
+            self._mark_changed(job)
+
+    def _on_health(self, state: HealthState) -> None:
+        for listener in self._health_listeners:
+            listener(state)
+
+    # -- actions -------------------------------------------------------------------------
+
+    async def submit(self, request: GenerationRequest) -> Job:
+        """Validate, write the job ahead, POST it once; raise SubmitError if not accepted.
+
+        Raises ValidationError (nothing stored) when the request breaks the contract's rules.
+        """
+        request.validate()
+        job = Job.new(request)
+        self._submitting.add(job.local_id)
+        try:
+            await asyncio.to_thread(self.store.add, job)
+            self._changed[job.local_id] = job
+            self._schedule_emit()
+            try:
+                reply = await self.client.submit(request)
+            except ApiError as exc:
+                # Sent and then a fault, a 5xx or a garbled reply: the task may exist and be paid for.
+                unknown = isinstance(exc, OutcomeUnknown | ServerError | MalformedReply)
+                status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
+                self._record_failure(job, status, exc.message)
+                if unknown:
+                    raise SubmitError(job, SubmitOutcome.UNKNOWN, _unknown_message(exc)) from exc
+                raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
+            now = time.time()
+            job.request_id = reply.request_id
+            job.credits_charged = reply.credits_charged
+            job.submitted_at = now
+            job.set_status(reply.status or JobStatus.QUEUED, now)
+            job.touch(now)
+            self._mark_changed(job)
+        except asyncio.CancelledError:
+            self._record_failure(job, JobStatus.OUTCOME_UNKNOWN, "Stopped while the job was being submitted")
+            raise
+        finally:
+            self._submitting.discard(job.local_id)
+            # Accepted or not, the outcome (above all a request id) is on disk before we return.
+            await self.flush()
+        self.scheduler.track(job)
+        return job
+
+    def _record_failure(self, job: Job, status: JobStatus, message: str) -> None:
+        job.last_error = message
+        job.set_status(status)
+        self._mark_changed(job)
+
+    def refresh_soon(self, local_id: str) -> None:
+        """Poll this job ahead of its turn."""
+        self.scheduler.poll_now(local_id)
+
+    async def refresh(self, local_id: str) -> Job:
+        """Ask the API for this job's state now and store it (the CLI's ``status``)."""
+        job = self._require(local_id)
+        if job.request_id is None:
+            return job
+        try:
+            reply = await self.client.get(job.request_id)
+        except ApiError as exc:
+            self._on_poll_error(local_id, exc)
+            raise
+        self._on_reply(local_id, reply)
+        self._lazy_dirty.discard(local_id)
+        self.store.update(job)
+        await self.flush()
+        return job
+
+    async def cancel(self, local_id: str) -> CancelOutcome:
+        """Cancel a queued or processing job; the outcome is stored either way."""
+        job = self._require(local_id)
+        if job.request_id is None:
+            return CancelOutcome(job, CancelResult.ERROR, "This job has no request id: nothing to cancel.")
+        try:
+            reply = await self.client.cancel(job.request_id)
+        except InvalidState as exc:
+            with contextlib.suppress(ApiError):
+                self._on_reply(local_id, await self.client.get(job.request_id))
+            self._mark_changed(job)
+            await self.flush()
+            return CancelOutcome(job, CancelResult.ALREADY_FINAL, f"Not cancelled: {exc.message}")
+        except ApiError as exc:
+            self._on_poll_error(local_id, exc)
+            await self.flush()
+            return CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc.message}")
+        job.set_status(reply.status or JobStatus.CANCELLED)
+        job.last_error = None
+        job.touch()
+        self._mark_changed(job)
+        if job.is_final:
+            self.scheduler.untrack(local_id)
+        await self.flush()
+        return CancelOutcome(job, CancelResult.CANCELLED, f"Job {job.request_id} is now {job.status}.")
+
+    async def download(
+        self, local_id: str, folder: Path, on_progress: Callable[[int, int | None], None] | None = None
+    ) -> Path:
+        """Save the job's output video into ``folder``; returns the file's path."""
+        job = self._require(local_id)
+        if not job.output_url:
+            raise ValueError("This job has no output video yet.")
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        target = folder / f"{job.request_id or job.local_id}.mp4"
+        partial = target.with_name(target.name + ".part")
+        with partial.open("wb") as handle:
+            await self.client.download(job.output_url, handle, on_progress=on_progress)
+        await asyncio.to_thread(partial.replace, target)
+        return target
+
+    def _require(self, local_id: str) -> Job:
+        job = self.store.get(local_id)
+        if job is None:
+            raise KeyError(f"No job {local_id!r} in the store")
+        return job
+
+
+def _unknown_message(exc: ApiError) -> str:
+    return (
+        f"{exc.message}. The API may or may not have accepted this job (and charged for it); "
+        "it was NOT sent again. Check before resubmitting."
+    )

@@ -1,0 +1,40 @@
+"""Make untrusted text (prompts, metadata, API messages) safe to print in a terminal."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0/C1 controls, DEL, and bidi embedding/override/isolate marks that could reorder the screen.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control or reordering character shown as a visible escape.
+
+    Newlines and tabs become spaces unless ``keep_newlines``; nothing can reach the
+    terminal as an escape sequence.
+    """
+    if not keep_newlines:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    else:
+        text = text.replace("\r\n", "\n").replace("\t", "    ")
+    text = text.replace("\r", "\\r")
+    return _UNSAFE.sub(_escape, text)
+
+
+def one_line(text: str, limit: int) -> str:
+    """A printable single-line excerpt of at most ``limit`` terminal cells."""
+    flat = printable(" ".join(text.split()))
+    cells = 0
+    for index, char in enumerate(flat):
+        width = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if cells + width > limit:
+            return flat[: max(0, index - 1)] + "…"
+        cells += width
+    return flat

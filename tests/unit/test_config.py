@@ -1,0 +1,74 @@
+"""Settings precedence, the config file's safety rules, and key masking."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from seedance_tui.config import (
+    DEFAULT_BASE_URL,
+    ConfigError,
+    Settings,
+    load_settings,
+    mask_key,
+    read_config_file,
+    write_api_key,
+)
+
+KEY = "sd2_live_abcdefghijklmnop1234"
+
+
+def test_defaults_without_env_or_file(tmp_path: Path) -> None:
+    settings = load_settings({}, config_path=tmp_path / "none.toml")
+    assert settings.api_key is None
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.db_path.name == "jobs.json"
+
+
+def test_env_beats_file_and_flags_beat_env(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('base_url = "http://file.test"\nconcurrency = 3\n')
+    env = {
+        "SEEDANCE_API_KEY": KEY,
+        "SEEDANCE_BASE_URL": "http://env.test/",
+        "SEEDANCE_TUI_DB": str(tmp_path / "e"),
+    }
+    settings = load_settings(env, config_path=cfg)
+    assert (settings.api_key, settings.base_url, settings.concurrency) == (KEY, "http://env.test", 3)
+    assert settings.db_path == tmp_path / "e"
+    flagged = load_settings(env, config_path=cfg, overrides={"base_url": "http://flag.test", "db_path": None})
+    assert flagged.base_url == "http://flag.test" and flagged.db_path == tmp_path / "e"
+
+
+def test_write_api_key_creates_a_0600_file_and_keeps_other_settings(tmp_path: Path) -> None:
+    cfg = tmp_path / "sub" / "config.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('base_url = "http://keep.test"\n')
+    write_api_key(cfg, KEY)
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    assert read_config_file(cfg) == {"base_url": "http://keep.test", "api_key": KEY}
+    assert load_settings({}, config_path=cfg).api_key == KEY
+
+
+def test_a_readable_config_file_holding_a_key_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    write_api_key(cfg, KEY)
+    os.chmod(cfg, 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_settings({}, config_path=cfg)
+
+
+def test_invalid_toml_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("this is = = not toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings({}, config_path=cfg)
+
+
+def test_key_is_masked_and_never_in_repr() -> None:
+    assert mask_key(KEY) == "sd2_…1234"
+    assert mask_key(None) == "(none)"
+    assert KEY not in repr(Settings(api_key=KEY)) and KEY not in str(Settings(api_key=KEY))

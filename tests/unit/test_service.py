@@ -1,0 +1,209 @@
+"""The service layer against the real simulator and a real store: write-ahead, outcomes, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from seedance_tui.models import GenerationRequest, Job, JobStatus, ValidationError
+from seedance_tui.service import CancelResult, JobService, SubmitError, SubmitOutcome
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.store import JobStore
+
+REQ = GenerationRequest("seedance-2.0", "a lighthouse at dusk", duration=5)
+
+
+@contextlib.asynccontextmanager
+async def running(service: JobService) -> AsyncIterator[JobService]:
+    task = asyncio.create_task(service.run())
+    try:
+        yield service
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await service.client.aclose()
+
+
+async def until(predicate: Callable[[], bool], limit: float = 15.0) -> None:
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def on_disk(path: Path) -> dict[str, Job]:
+    store = JobStore.open(path)
+    try:
+        return {job.local_id: job for job in store.all()}
+    finally:
+        store.close()
+
+
+def submits(sim: SimulatorServer) -> int:
+    return int(httpx.get(f"{sim.url}/_sim/stats").json()["submits_received"])
+
+
+async def test_accepted_job_is_on_disk_with_its_request_id_before_submit_returns(
+    service: JobService, db_path: Path
+) -> None:
+    job = await service.submit(REQ)
+    assert job.status == JobStatus.QUEUED and job.request_id and job.credits_charged == 40
+    stored = on_disk(db_path)[job.local_id]
+    assert stored.request_id == job.request_id and stored.status == JobStatus.QUEUED
+    await service.client.aclose()
+
+
+async def test_job_is_written_ahead_of_the_post(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    sim = sim_factory(latency=0.6)
+    service = service_factory(sim.url)
+    submit = asyncio.create_task(service.submit(REQ))
+    await asyncio.sleep(0.3)  # the POST is in flight now
+    written = list(on_disk(db_path).values())
+    assert [j.status for j in written] == [JobStatus.SUBMITTING]
+    await submit
+    await service.client.aclose()
+
+
+async def test_invalid_request_stores_nothing(
+    service: JobService, sim: SimulatorServer, db_path: Path
+) -> None:
+    with pytest.raises(ValidationError):
+        await service.submit(GenerationRequest("seedance-1.5-pro", "p", duration=4))
+    assert on_disk(db_path) == {} and submits(sim) == 0
+    await service.client.aclose()
+
+
+async def test_rejected_submission_is_kept_with_its_reason(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    service = service_factory(sim.url, key="sd2_revoked_key")
+    with pytest.raises(SubmitError) as info:
+        await service.submit(REQ)
+    assert info.value.outcome == SubmitOutcome.REJECTED
+    stored = on_disk(db_path)[info.value.job.local_id]
+    assert stored.status == JobStatus.REJECTED and "rejected" in (stored.last_error or "")
+    assert stored.request == REQ  # what the user typed is kept, to edit and resubmit
+    await service.client.aclose()
+
+
+async def test_dropped_submission_is_outcome_unknown_and_never_resent(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    sim = sim_factory(drop_rate=1.0)
+    service = service_factory(sim.url)
+    with pytest.raises(SubmitError) as info:
+        await service.submit(REQ)
+    assert info.value.outcome == SubmitOutcome.UNKNOWN and "NOT sent again" in info.value.message
+    async with running(service):
+        await asyncio.sleep(0.5)
+    assert submits(sim) == 1
+    assert on_disk(db_path)[info.value.job.local_id].status == JobStatus.OUTCOME_UNKNOWN
+
+
+async def test_polling_follows_jobs_to_their_final_state(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    sim = sim_factory(failure_rate=0.5, seed=3)
+    service = service_factory(sim.url)
+    batches: list[list[Job]] = []
+    service.add_listener(batches.append)
+    async with running(service):
+        jobs = [await service.submit(REQ) for _ in range(6)]
+        await until(lambda: all(service.get(j.local_id).is_final for j in jobs))  # type: ignore[union-attr]
+    remote = {t["requestId"]: t["status"] for t in httpx.get(f"{sim.url}/_sim/tasks").json()["tasks"]}
+    stored = on_disk(db_path)
+    assert {j.request_id: stored[j.local_id].status for j in jobs} == remote
+    assert {"succeeded", "failed"} <= set(remote.values())
+    seen = [h.status for h in stored[jobs[0].local_id].history]
+    assert seen[0] == "submitting" and seen[1] == "queued" and seen[-1] in ("succeeded", "failed")
+    assert batches and all(batch for batch in batches)
+
+
+async def test_restart_resumes_unfinished_jobs(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    first = service_factory(sim.url)
+    job = await first.submit(REQ)
+    await first.client.aclose()
+    first.store.close()
+    second = service_factory(sim.url)
+    async with running(second):
+        await until(lambda: second.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
+    assert on_disk(db_path)[job.local_id].output_url
+
+
+async def test_job_left_submitting_by_a_dead_process_becomes_outcome_unknown(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    store = JobStore.open(db_path)
+    orphan = Job.new(REQ)
+    orphan.created_at -= 600
+    store.add(orphan)
+    store.close()
+    service = service_factory(sim.url)
+    async with running(service):
+        await until(lambda: service.get(orphan.local_id).status == JobStatus.OUTCOME_UNKNOWN)  # type: ignore[union-attr]
+    assert on_disk(db_path)[orphan.local_id].status == JobStatus.OUTCOME_UNKNOWN
+    assert submits(sim) == 0
+
+
+async def test_unknown_request_id_is_marked_not_found_and_kept(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    store = JobStore.open(db_path)
+    ghost = Job.new(REQ)
+    ghost.request_id = "req_0000000000000000"
+    ghost.set_status(JobStatus.QUEUED)
+    store.add(ghost)
+    store.close()
+    service = service_factory(sim.url)
+    async with running(service):
+        await until(lambda: service.get(ghost.local_id).status == JobStatus.NOT_FOUND)  # type: ignore[union-attr]
+    assert on_disk(db_path)[ghost.local_id].request_id == "req_0000000000000000"
+
+
+async def test_cancel_outcomes(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    sim = sim_factory(queue_seconds=60.0)
+    service = service_factory(sim.url)
+    job = await service.submit(REQ)
+    outcome = await service.cancel(job.local_id)
+    assert outcome.result == CancelResult.CANCELLED and on_disk(db_path)[job.local_id].status == "cancelled"
+    again = await service.cancel(job.local_id)
+    assert again.result == CancelResult.ALREADY_FINAL and "cancelled" in again.message
+    await service.client.aclose()
+
+
+async def test_download_writes_the_video(service: JobService, tmp_path: Path) -> None:
+    async with running(service):
+        job = await service.submit(REQ)
+        await until(lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
+        seen: list[int] = []
+        path = await service.download(job.local_id, tmp_path / "dl", lambda done, total: seen.append(done))
+    assert path.name == f"{job.request_id}.mp4" and path.read_bytes()[4:8] == b"ftyp" and seen
+    assert not list((tmp_path / "dl").glob("*.part"))
+
+
+async def test_jobs_written_by_another_process_show_up(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    watcher = service_factory(sim.url)
+    seen: list[str] = []
+    watcher.add_listener(lambda batch: seen.extend(j.local_id for j in batch))
+    async with running(watcher):
+        other = service_factory(sim.url, path=db_path)
+        job = await other.submit(REQ)
+        await other.client.aclose()
+        await until(lambda: job.local_id in seen)
+        await until(lambda: watcher.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
