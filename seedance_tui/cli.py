@@ -169,7 +169,8 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         from seedance_tui.sim.config import SimConfig
         from seedance_tui.sim.server import SimulatorServer
 
-        sim = SimulatorServer(SimConfig(failure_rate=0.15))
+        # The simulator shares the terminal with the dashboard: it must never print.
+        sim = SimulatorServer(SimConfig(failure_rate=0.15), log_level="critical")
         settings.base_url = sim.start()
         settings.api_key = DEMO_API_KEY
         settings.demo = True
@@ -206,7 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from seedance_tui.sim.config import sim_config_from_args
             from seedance_tui.sim.server import serve_forever
 
-            serve_forever(sim_config_from_args(args), args.host, args.port)
+            try:
+                sim_config = sim_config_from_args(args)
+            except ValueError as exc:
+                parser.error(str(exc))
+            serve_forever(sim_config, args.host, args.port)
             return 0
         if args.command == "set-key":
             return _set_key(args)
