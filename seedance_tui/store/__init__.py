@@ -1,0 +1,6 @@
+"""The durable job store: the user's only record of their request ids and output URLs."""
+
+from seedance_tui.store.errors import StoreCorruptError, StoreError
+from seedance_tui.store.job_store import JobStore
+
+__all__ = ["JobStore", "StoreCorruptError", "StoreError"]

@@ -1,0 +1,22 @@
+"""The store's error family; every message is written for the user, not the developer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """The job store cannot be read or written; the message says why and what to do."""
+
+
+class StoreCorruptError(StoreError):
+    """The store file exists but is not a job store; it is left exactly as it was."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"The job store {path} is damaged: {problem}. The file has not been changed. "
+            f"To start with an empty store, move it aside (the quarantine option renames it to "
+            f"{path.name}.corrupt-<date>-<time> and keeps it); to recover the jobs, repair the JSON by hand."
+        )

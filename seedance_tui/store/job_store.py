@@ -1,0 +1,310 @@
+"""The job store: every Job the user submitted, held in memory and saved durably to one tinydb file."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.table import Document as TinyDocument
+
+from seedance_tui.models import Job
+from seedance_tui.store.atomic import remove_stale_temps
+from seedance_tui.store.errors import StoreError
+from seedance_tui.store.merge import Document, merge_docs
+from seedance_tui.store.quarantine import quarantine_file
+from seedance_tui.store.storage import BufferedOrjsonStorage
+
+JOBS_TABLE = "jobs"
+#: How long to wait for another process to finish writing before giving up (seconds).
+LOCK_TIMEOUT = 10.0
+
+
+@contextlib.contextmanager
+def _locked(lock: FileLock, path: Path) -> Iterator[None]:
+    """Hold the cross-process lock of ``path``, turning lock failures into StoreError."""
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreError(
+            f"The job store {path} is busy: another process has held its lock {lock.lock_file} "
+            f"for more than {LOCK_TIMEOUT:.0f} s. Close the other seedance-tui and try again."
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"Cannot lock the job store {path} ({lock.lock_file}): {exc.strerror}.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a load builds ~10^5 containers: its passes cost a quarter of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(doc: Any) -> Job | None:
+    """The Job in a stored document, or None when this version cannot read it."""
+    try:
+        job = Job.from_dict(doc)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return None
+    if not isinstance(job.local_id, str) or not job.local_id or not isinstance(job.status, str):
+        return None
+    return job
+
+
+class JobStore:
+    """Every job, newest first, shared safely between threads and between processes.
+
+    Jobs handed out (``get``, ``all``, ``find``, ``refresh``) are the live cached objects, not copies:
+    mutate one from one thread, then call ``update(job)``, which snapshots it for the next ``flush``.
+    The store never mutates a Job itself; when a newer version from another process is merged in,
+    the cached object is replaced by a new one, which ``refresh`` returns.
+    """
+
+    def __init__(self, path: Path, db: TinyDB, file_lock: FileLock) -> None:
+        """Use ``JobStore.open``; this only wires up already opened parts."""
+        self.path = path
+        #: Documents this version cannot read; they are kept on disk untouched.
+        self.skipped_documents = 0
+        self._db = db
+        self._storage = cast(BufferedOrjsonStorage, db.storage)
+        self._table = db.table(JOBS_TABLE)
+        self._file_lock = file_lock
+        # One disk operation at a time within this process; always taken before _lock.
+        self._io_lock = threading.Lock()
+        # Guards _jobs, _dirty and _changed; never held during disk I/O.
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        #: local_id -> document snapshot waiting for the next flush.
+        self._dirty: dict[str, Document] = {}
+        #: Jobs merged in from other processes and not yet returned by refresh().
+        self._changed: dict[str, Job] = {}
+        # Where each readable job lives in the tinydb table (touched only under _io_lock).
+        self._doc_ids: dict[str, int] = {}
+        self._skipped_keys: set[str] = set()
+        self._next_doc_id = 1
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path) -> JobStore:
+        """Load the store at ``path``, creating its folder and an empty store when missing."""
+        path = Path(path).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the job store's folder {path.parent}: {exc.strerror}.") from None
+        file_lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600)
+        with _locked(file_lock, path):
+            remove_stale_temps(path)
+            with _gc_paused():
+                store = cls(path, TinyDB(path, storage=BufferedOrjsonStorage), file_lock)
+                store._absorb(previous={}, report=False)
+            if not store._storage.on_disk:
+                store._storage.write({JOBS_TABLE: {}})
+                try:
+                    store._storage.commit()
+                except StoreError:
+                    store._db.close()
+                    raise
+        return store
+
+    @staticmethod
+    def quarantine(path: Path) -> Path:
+        """Rename a damaged store to ``<name>.corrupt-<YYYYmmdd-HHMMSS>`` (never overwriting); return that."""
+        path = Path(path).expanduser()
+        with _locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
+            return quarantine_file(path)
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def all(self) -> list[Job]:
+        """Every job (live objects), newest created first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        jobs.sort(key=lambda job: job.created_at, reverse=True)
+        return jobs
+
+    def get(self, local_id: str) -> Job | None:
+        """The live job with this local id."""
+        with self._lock:
+            return self._jobs.get(local_id)
+
+    def find(self, ref: str) -> Job | None:
+        """The job whose local id or request id is ``ref``, else the only one starting with it."""
+        ref = ref.strip()
+        if not ref:
+            return None
+        with self._lock:
+            jobs = list(self._jobs.values())
+            exact = self._jobs.get(ref)
+        if exact is not None:
+            return exact
+        for job in jobs:
+            if job.request_id == ref:
+                return job
+        matches = [j for j in jobs if j.local_id.startswith(ref) or (j.request_id or "").startswith(ref)]
+        return matches[0] if len(matches) == 1 else None
+
+    def add(self, job: Job) -> None:
+        """Store a new job and make it durable before returning (call it before sending the POST).
+
+        If this raises StoreError the job stays in memory and is retried by the next flush,
+        but it is not known to be on disk: do not submit it.
+        """
+        doc = job.to_dict()
+        with self._lock:
+            if job.local_id in self._jobs:
+                raise ValueError(f"job {job.local_id} is already in the store")
+            self._jobs[job.local_id] = job
+            self._dirty[job.local_id] = doc
+        self.flush()
+
+    def update(self, job: Job) -> None:
+        """Snapshot a changed job for the next flush (a job not stored yet is added then)."""
+        doc = job.to_dict()
+        with self._lock:
+            cached = self._jobs.get(job.local_id)
+            if cached is not None and cached is not job:
+                # A stale object: the cache may hold a newer version merged in from another process.
+                cached_doc = self._dirty.get(job.local_id) or cached.to_dict()
+                merged = merge_docs(doc, cached_doc)
+                if merged is not doc:
+                    job = cached if merged is cached_doc else Job.from_dict(merged)
+                    doc = merged
+            self._jobs[job.local_id] = job
+            self._dirty[job.local_id] = doc
+
+    def flush(self) -> int:
+        """Write the changed jobs, merged with what other processes wrote; return how many were written."""
+        with self._io_lock:
+            with self._lock:
+                if not self._dirty:
+                    return 0
+            with _locked(self._file_lock, self.path):
+                self._reload_if_changed()
+                with self._lock:
+                    batch = dict(self._dirty)
+                if batch:
+                    self._write(batch)
+            with self._lock:
+                for local_id, doc in batch.items():
+                    # A job updated again while we were writing stays dirty for the next flush.
+                    if self._dirty.get(local_id) is doc:
+                        del self._dirty[local_id]
+        return len(batch)
+
+    def refresh(self) -> list[Job]:
+        """Jobs added or changed by other processes since the last call (one stat when nothing changed)."""
+        if self._storage.changed_on_disk():
+            with self._io_lock:
+                self._reload_if_changed()
+        with self._lock:
+            changed = list(self._changed.values())
+            self._changed.clear()
+        return changed
+
+    def close(self) -> None:
+        """Flush, then release the file; a failed flush raises and leaves the store open."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._db.close()
+
+    def _raw_table(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._storage.read().get(JOBS_TABLE, {}))
+
+    def _reload_if_changed(self) -> None:
+        """Reload the file if another process replaced it, and merge its jobs into ours."""
+        if self._storage.changed_on_disk():
+            previous = self._raw_table()
+            with _gc_paused():
+                self._storage.load()
+                self._absorb(previous, report=True)
+
+    def _absorb(self, previous: Mapping[str, Any], *, report: bool) -> None:
+        """Bring the cache in line with freshly loaded data; ``previous`` is the table as we last knew it."""
+        table = self._raw_table()
+        doc_ids: dict[str, int] = {}
+        skipped: set[str] = set()
+        with self._lock:
+            for key, doc in table.items():
+                if previous.get(key) == doc:
+                    if key in self._skipped_keys:
+                        skipped.add(key)
+                    else:
+                        doc_ids[doc["local_id"]] = int(key)
+                    continue
+                job = _parse(doc)
+                if job is None or job.local_id in doc_ids:
+                    skipped.add(key)
+                    continue
+                doc_ids[job.local_id] = int(key)
+                self._take(job, doc, report=report)
+            for local_id, job in self._jobs.items():
+                if local_id not in doc_ids and local_id not in self._dirty:
+                    # The file lost a job we know (deleted or restored from an old copy): write it back.
+                    self._dirty[local_id] = job.to_dict()
+            self._doc_ids, self._skipped_keys = doc_ids, skipped
+            self._next_doc_id = max(map(int, table), default=0) + 1
+            self.skipped_documents = len(skipped)
+
+    def _take(self, job: Job, doc: Document, *, report: bool) -> None:
+        """Accept another process's version of a job, merging it with our unsaved one; caller holds _lock."""
+        ours = self._dirty.get(job.local_id)
+        if ours is not None:
+            merged = merge_docs(ours, doc)
+            if merged is ours:
+                return
+            if merged is doc:
+                del self._dirty[job.local_id]
+            else:
+                self._dirty[job.local_id] = merged
+                job = Job.from_dict(merged)
+        self._jobs[job.local_id] = job
+        if report:
+            self._changed[job.local_id] = job
+
+    def _write(self, batch: dict[str, Document]) -> None:
+        """Apply ``batch`` to the tinydb table in two bulk operations, then commit the file."""
+        known = [self._doc_ids[lid] for lid in batch if lid in self._doc_ids]
+        if known:
+
+            def replace(doc: MutableMapping[str, Any]) -> None:
+                new = batch[doc["local_id"]]
+                doc.clear()
+                doc.update(new)
+
+            self._table.update(replace, doc_ids=known)
+        fresh = [lid for lid in batch if lid not in self._doc_ids]
+        if fresh:
+            # Explicit ids: tinydb's own counter would not know about documents other processes inserted.
+            placed = dict(zip(fresh, range(self._next_doc_id, self._next_doc_id + len(fresh)), strict=True))
+            self._table.insert_multiple(TinyDocument(batch[lid], doc_id) for lid, doc_id in placed.items())
+            self._doc_ids.update(placed)
+            self._next_doc_id += len(fresh)
+        self._storage.commit()
