@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
     parser.add_argument("--rps", type=float, help="poll budget: requests per second")
     parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
+    parser.add_argument(
+        "--webhook-listen",
+        metavar="HOST:PORT",
+        help="receive the API's webhooks here (with --webhook-public-url)",
+    )
+    parser.add_argument(
+        "--webhook-public-url", metavar="URL", help="base URL at which the API reaches --webhook-listen"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     submit = sub.add_parser("submit", help="submit a generation and print its request id")
@@ -164,6 +172,12 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from seedance_tui.webhooks import plan_from_flags
+
+    try:
+        webhooks = plan_from_flags(args.webhook_listen, args.webhook_public_url, settings.config_path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     sim = None
     if args.demo:
         from seedance_tui.sim.config import SimConfig
@@ -182,7 +196,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         from seedance_tui.ui.launch import run_dashboard
 
         store = open_store(settings.db_path, recover=args.recover_db)
-        return run_dashboard(settings, store)
+        return run_dashboard(settings, store, webhooks)
     finally:
         if sim is not None:
             sim.stop()

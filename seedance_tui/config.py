@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -98,6 +99,32 @@ def write_api_key(path: Path, api_key: str) -> None:
         os.fsync(handle.fileno())
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+WEBHOOK_TOKEN_FILE = "webhook-token"
+
+
+def webhook_token(config_path: Path) -> str:
+    """This install's secret webhook path segment, made once beside the config file (mode 0600)."""
+    path = config_path.with_name(WEBHOOK_TOKEN_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+        try:
+            os.link(tmp, path)  # fails if another process made one first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"The webhook token file {path} can be read by others. Run: chmod 600 {path}")
+    token = path.read_text(encoding="utf-8").strip()
+    if not token:
+        raise ConfigError(f"The webhook token file {path} is empty; delete it to make a new one.")
+    return token
 
 
 def _toml_value(value: Any) -> str:

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -100,6 +100,7 @@ class JobService:
         flush_interval: float = 1.0,
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
+        orphan_age: float = ORPHAN_SUBMIT_AGE,
     ) -> None:
         self.store = store
         self.client = client
@@ -114,6 +115,7 @@ class JobService:
         self._flush_interval = flush_interval
         self._refresh_interval = refresh_interval
         self._lazy_flush_interval = lazy_flush_interval
+        self._orphan_age = orphan_age
         self._listeners: list[JobsListener] = []
         self._health_listeners: list[HealthListener] = []
         self._changed: dict[str, Job] = {}
@@ -121,6 +123,8 @@ class JobService:
         self._submitting: set[str] = set()
         self._lazy_dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
+        #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
+        self.default_webhook_url: str | None = None
 
     # -- listening -----------------------------------------------------------------------
 
@@ -205,7 +209,7 @@ class JobService:
             if (
                 job.status == JobStatus.SUBMITTING
                 and job.local_id not in self._submitting
-                and now - job.created_at > ORPHAN_SUBMIT_AGE
+                and now - job.created_at > self._orphan_age
             ):
                 job.set_status(JobStatus.OUTCOME_UNKNOWN, now)
                 job.last_error = "The app stopped while this job was being submitted; its outcome is unknown."
@@ -288,7 +292,7 @@ class JobService:
             self._changed[job.local_id] = job
             self._schedule_emit()
             try:
-                reply = await self.client.submit(request)
+                reply = await self.client.submit(self._as_sent(request))
             except ApiError as exc:
                 # Sent and then a fault, a 5xx or a garbled reply: the task may exist and be paid for.
                 unknown = isinstance(exc, OutcomeUnknown | ServerError | MalformedReply)
@@ -313,6 +317,12 @@ class JobService:
             await self.flush()
         self.scheduler.track(job)
         return job
+
+    def _as_sent(self, request: GenerationRequest) -> GenerationRequest:
+        """The request as POSTed: our receiver's URL goes on the wire, not into the job store."""
+        if request.webhook_url or not self.default_webhook_url:
+            return request
+        return replace(request, webhook_url=self.default_webhook_url)
 
     def _record_failure(self, job: Job, status: JobStatus, message: str) -> None:
         job.last_error = message

@@ -1,75 +1,23 @@
-"""Timings of the job store at 10,000 jobs against tinydb's default storage (run: python tests/perf/bench_store.py)."""
+"""Timings of the job store at 10,000 jobs against tinydb's default storage (run: python -m tests.perf.bench_store)."""
 
 from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tinydb import TinyDB
-
-from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.models import Job
 from seedance_tui.store import JobStore
+from tests.perf.scenarios import full_job, lean_job, median_ms, naive_update_ms, write_store
 
 JOBS = 10_000
 CHANGED = 1_000
 NAIVE_SAMPLE = 50
 
 
-def lean_job(i: int) -> Job:
-    """A job still in flight, no metadata: about the 540-byte record the 5.4 MB reference figures used."""
-    job = Job.new(GenerationRequest(model="seedance-2.0", prompt=f"A river in an autumn forest, take {i}"))
-    job.created_at = job.updated_at = 1_700_000_000.0 + i
-    job.request_id = f"req_{i:010d}"
-    job.set_status(JobStatus.QUEUED, job.created_at + 0.4)
-    job.set_status(JobStatus.PROCESSING, job.created_at + 3)
-    return job
-
-
-def full_job(i: int) -> Job:
-    """A finished job with every option set, as the dashboard holds after weeks of use."""
-    request = GenerationRequest(
-        model="seedance-2.0",
-        prompt=f"A river flowing through an autumn forest, aerial view, cinematic motion, take {i}",
-        aspect_ratio="16:9",
-        duration=5,
-        resolution="720p",
-        metadata={"projectId": "proj_1001", "sceneId": f"scene_{i % 50:02d}"},
-    )
-    job = Job.new(request)
-    job.created_at = job.updated_at = 1_700_000_000.0 + i
-    job.request_id = f"req_{i:010d}"
-    job.credits_charged = 40
-    job.submitted_at = job.created_at + 0.4
-    job.set_status(JobStatus.QUEUED, job.created_at + 0.4)
-    job.set_status(JobStatus.PROCESSING, job.created_at + 3)
-    if i % 10:
-        job.set_status(JobStatus.SUCCEEDED, job.created_at + 60)
-        job.output_url = f"https://pub-your-bucket.r2.dev/open-api-results/req_{i:010d}.mp4"
-    else:
-        job.set_status(JobStatus.FAILED, job.created_at + 60)
-        job.error_code, job.error_message = "provider_error", "Video generation failed upstream"
-    job.poll_count = 12
-    job.last_checked_at = job.created_at + 60
-    return job
-
-
-def median_ms(run: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``run`` in milliseconds."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def populate(path: Path, make_job: Callable[[int], Job]) -> None:
-    with JobStore.open(path) as store:
-        for i in range(JOBS):
-            store.update(make_job(i))
+    write_store(path, [make_job(i) for i in range(JOBS)])
 
 
 def bench_ours(path: Path, make_job: Callable[[int], Job]) -> dict[str, float]:
@@ -118,13 +66,7 @@ def bench_ours(path: Path, make_job: Callable[[int], Job]) -> dict[str, float]:
 
 
 def bench_naive(path: Path, make_job: Callable[[int], Job]) -> dict[str, float]:
-    db = TinyDB(path)
-    table = db.table("jobs")
-    ids = table.insert_multiple(make_job(i).to_dict() for i in range(JOBS))
-
-    pending = iter(ids)
-    per_update = median_ms(lambda: table.update({"poll_count": 13}, doc_ids=[next(pending)]), NAIVE_SAMPLE)
-    db.close()
+    per_update = naive_update_ms(path, make_job, JOBS, NAIVE_SAMPLE)
     return {"naive update one": per_update, "naive 1000 updates (extrapolated)": per_update * CHANGED}
 
 

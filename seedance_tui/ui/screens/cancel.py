@@ -1,0 +1,138 @@
+"""Confirm cancelling a job, do it, and show plainly what came of it."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from seedance_tui.models import Job
+from seedance_tui.service import CancelOutcome, CancelResult, JobService
+from seedance_tui.text import one_line, printable
+from seedance_tui.ui.messages import JobsChanged
+from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.job_text import status_content
+
+PROMPT_EXCERPT = 56
+
+
+def job_summary(job: Job) -> Content:
+    """What is about to be cancelled, one fact a line."""
+    facts: list[tuple[str, str | Content]] = [
+        ("Job", printable(job.request_id or job.local_id)),
+        ("Model", printable(job.request.model)),
+        ("Status", status_content(job.status)),
+        ("Credits", "—" if job.credits_charged is None else str(job.credits_charged)),
+        ("Prompt", one_line(job.request.prompt or "", PROMPT_EXCERPT)),
+    ]
+    lines = [Content.assemble((f"{name:<9}", "$text-muted"), value) for name, value in facts]
+    return Content("\n").join(lines)
+
+
+def not_cancellable_reason(job: Job | None) -> str | None:
+    """Why this job cannot be cancelled, or None when it can."""
+    if job is None:
+        return "This job is no longer in the store."
+    if job.request_id is None:
+        return "This job was never accepted by the API (no request id): there is nothing to cancel."
+    if not job.is_cancellable:
+        return f"This job is {printable(job.status)}: only queued or processing jobs can be cancelled."
+    return None
+
+
+class CancelDialog(ModalScreen[CancelOutcome | None]):
+    """Asks before cancelling; dismisses with the CancelOutcome once the user has seen it."""
+
+    CSS_PATH = style_path("cancel.tcss")
+    BINDINGS = [
+        Binding("y", "confirm", "Cancel job"),
+        Binding("n", "close", "Keep it"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, service: JobService, local_id: str) -> None:
+        super().__init__()
+        self.service = service
+        self.local_id = local_id
+        self.outcome: CancelOutcome | None = None
+        self.in_flight = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="cancel-box"):
+            yield Label("Cancel this job?", id="cancel-title")
+            yield Static("", id="cancel-summary", markup=False)
+            yield Static("", id="cancel-message", markup=False)
+            with Horizontal(id="cancel-buttons"):
+                yield Button("Cancel job (y)", id="confirm-button", variant="error", compact=True)
+                yield Button("Keep it (n)", id="keep-button", compact=True)
+                yield Button("Close", id="close-button", compact=True)
+
+    def on_mount(self) -> None:
+        self._show_state()
+
+    def _show_state(self) -> None:
+        """Offer to cancel, or explain why not, or show the result."""
+        job = self.service.get(self.local_id)
+        if job is not None:
+            self.query_one("#cancel-summary", Static).update(job_summary(job))
+        reason = None if self.outcome or self.in_flight else not_cancellable_reason(job)
+        message = self.query_one("#cancel-message", Static)
+        if self.outcome is not None:
+            ok = self.outcome.result == CancelResult.CANCELLED
+            self.query_one("#cancel-title", Label).update("Cancelled" if ok else "Not cancelled")
+            message.update(printable(self.outcome.message))
+            message.set_classes("-success" if ok else "-error")
+        elif reason is not None:
+            self.query_one("#cancel-title", Label).update("Cannot cancel this job")
+            message.update(reason)
+            message.set_classes("-error")
+        elif self.in_flight:
+            message.update("Cancelling…")
+            message.set_classes("-busy")
+        done = self.outcome is not None or reason is not None
+        self.query_one("#confirm-button", Button).display = not done
+        self.query_one("#confirm-button", Button).disabled = self.in_flight
+        self.query_one("#keep-button", Button).display = not done
+        self.query_one("#keep-button", Button).disabled = self.in_flight
+        self.query_one("#close-button", Button).display = done
+        (self.query_one("#close-button") if done else self.query_one("#confirm-button")).focus()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        """Keep the summary current (a job may finish while the dialog is open)."""
+        if any(job.local_id == self.local_id for job in message.jobs):
+            self._show_state()
+
+    @on(Button.Pressed, "#confirm-button")
+    def action_confirm(self) -> None:
+        """Send the cancel request, once."""
+        if self.in_flight or self.outcome is not None:
+            return
+        if not_cancellable_reason(self.service.get(self.local_id)) is not None:
+            self._show_state()
+            return
+        self.in_flight = True
+        self._show_state()
+        self._cancel()
+
+    @on(Button.Pressed, "#keep-button, #close-button")
+    def action_close(self) -> None:
+        """Leave: with the outcome once there is one; never while the request is in flight."""
+        if not self.in_flight:
+            self.dismiss(self.outcome)
+
+    @work(exclusive=True, group="cancel", exit_on_error=False)
+    async def _cancel(self) -> None:
+        try:
+            self.outcome = await self.service.cancel(self.local_id)
+        except Exception as exc:  # shown, never swallowed: the user must know it did not happen
+            job = self.service.get(self.local_id)
+            if job is None:
+                raise
+            self.outcome = CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc}")
+        finally:
+            self.in_flight = False
+        self._show_state()

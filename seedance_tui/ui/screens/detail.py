@@ -1,0 +1,281 @@
+"""Everything known about one job, live, with the actions that apply to it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label, ProgressBar, Static
+
+from seedance_tui.config import Settings
+from seedance_tui.models import Job
+from seedance_tui.service import CancelOutcome, JobService
+from seedance_tui.text import printable
+from seedance_tui.ui.messages import JobsChanged
+from seedance_tui.ui.screens.cancel import CancelDialog
+from seedance_tui.ui.screens.submit import SubmitScreen
+from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.job_text import duration_text, local_time, pretty_json, status_content
+
+#: (widget id, label) of the one-line facts, in display order.
+FACTS: tuple[tuple[str, str], ...] = (
+    ("request-id", "Request id"),
+    ("local-id", "Local id"),
+    ("status", "Status"),
+    ("model", "Model"),
+    ("aspect-ratio", "Aspect ratio"),
+    ("duration", "Duration"),
+    ("resolution", "Resolution"),
+    ("credits", "Credits"),
+    ("webhook-url", "Webhook URL"),
+    ("output-url", "Output URL"),
+    ("error", "Error"),
+    ("last-error", "Last local error"),
+    ("created", "Created"),
+    ("submitted", "Submitted"),
+    ("started", "Started"),
+    ("finished", "Finished"),
+    ("elapsed", "Elapsed"),
+    ("polls", "Polls"),
+    ("last-checked", "Last checked"),
+)
+
+
+def _text(value: str | None) -> str:
+    return "—" if value is None or value == "" else printable(value)
+
+
+def fact_values(job: Job, now: float) -> dict[str, str | Content]:
+    """The value shown for each fact id (untrusted text made printable, never markup)."""
+    request = job.request
+    error = None
+    if job.error_code or job.error_message:
+        error = f"{job.error_code or '?'}: {job.error_message or ''}".rstrip(": ")
+    end = job.finished_at if job.finished_at is not None else (None if job.is_final else now)
+    elapsed = duration_text(end - job.created_at) if end is not None else "—"
+    return {
+        "request-id": _text(job.request_id),
+        "local-id": _text(job.local_id),
+        "status": status_content(job.status),
+        "model": _text(request.model),
+        "aspect-ratio": _text(request.aspect_ratio),
+        "duration": "—" if request.duration is None else f"{request.duration} s",
+        "resolution": _text(request.resolution),
+        "credits": "—" if job.credits_charged is None else str(job.credits_charged),
+        "webhook-url": _text(request.webhook_url),
+        "output-url": _text(job.output_url),
+        "error": _text(error),
+        "last-error": _text(job.last_error),
+        "created": local_time(job.created_at),
+        "submitted": local_time(job.submitted_at),
+        "started": local_time(job.started_at),
+        "finished": local_time(job.finished_at),
+        "elapsed": elapsed,
+        "polls": str(job.poll_count),
+        "last-checked": local_time(job.last_checked_at),
+    }
+
+
+def history_text(job: Job) -> Content:
+    """One line per status as it was first seen locally."""
+    if not job.history:
+        return Content("—")
+    lines = [
+        Content.assemble(local_time(change.at), "  ", status_content(change.status)) for change in job.history
+    ]
+    return Content("\n").join(lines)
+
+
+class DetailScreen(Screen[None]):
+    """A full-screen view of one job that follows it live."""
+
+    CSS_PATH = style_path("detail.tcss")
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("y", "copy_id", "Copy id"),
+        Binding("u", "copy_url", "Copy URL"),
+        Binding("d", "download", "Download"),
+        Binding("c", "cancel_job", "Cancel job"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("e", "edit", "Edit & resubmit"),
+    ]
+
+    def __init__(
+        self,
+        service: JobService,
+        settings: Settings,
+        local_id: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.settings = settings
+        self.local_id = local_id
+        self.clock = clock
+        self.job: Job | None = service.get(local_id)
+        self.downloading = False
+        self._ticker: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="detail-title", markup=False)
+        with VerticalScroll(id="detail-body"):
+            for fact_id, label in FACTS:
+                with Horizontal(classes="fact", id=f"fact-{fact_id}"):
+                    yield Label(label, classes="fact-label")
+                    yield Static("", id=f"value-{fact_id}", classes="fact-value", markup=False)
+            yield Label("Prompt", classes="section-label")
+            yield Static("", id="value-prompt", classes="section", markup=False)
+            yield Label("Media URLs", classes="section-label")
+            yield Static("", id="value-media-urls", classes="section", markup=False)
+            yield Label("Metadata", classes="section-label")
+            yield Static("", id="value-metadata", classes="section", markup=False)
+            yield Label("Status history", classes="section-label")
+            yield Static("", id="value-history", classes="section", markup=False)
+        with Horizontal(id="download-row"):
+            yield Label("Downloading", id="download-label")
+            yield ProgressBar(id="download-progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._ticker = self.set_interval(1.0, self._tick, pause=True)
+        self.show_job()
+
+    # -- showing -------------------------------------------------------------------------
+
+    def show_job(self) -> None:
+        """Render every fact of the current job (or say it is gone)."""
+        job = self.job
+        title = self.query_one("#detail-title", Static)
+        if job is None:
+            title.update(f"No job {printable(self.local_id)} in the store")
+            return
+        title.update(
+            Content.assemble(
+                ("Job ", "bold"),
+                (printable(job.request_id or job.local_id), "bold"),
+                "  ",
+                status_content(job.status),
+            )
+        )
+        for fact_id, value in fact_values(job, self.clock()).items():
+            self.query_one(f"#value-{fact_id}", Static).update(value)
+        self.query_one("#fact-output-url").display = bool(job.output_url)
+        self.query_one("#fact-error").display = bool(job.error_code or job.error_message)
+        self.query_one("#fact-last-error").display = bool(job.last_error)
+        request = job.request
+        self.query_one("#value-prompt", Static).update(printable(request.prompt or "", keep_newlines=True))
+        media = "\n".join(printable(url) for url in request.media_urls or []) or "—"
+        self.query_one("#value-media-urls", Static).update(media)
+        metadata = pretty_json(request.metadata) if request.metadata is not None else "—"
+        self.query_one("#value-metadata", Static).update(metadata)
+        self.query_one("#value-history", Static).update(history_text(job))
+        if self._ticker is not None:
+            if job.is_final:
+                self._ticker.pause()
+            else:
+                self._ticker.resume()
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        if self.job is not None:
+            self.query_one("#value-elapsed", Static).update(fact_values(self.job, self.clock())["elapsed"])
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        """Follow our job when the service reports it changed."""
+        for job in message.jobs:
+            if job.local_id == self.local_id:
+                self.job = job
+                self.show_job()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out actions that do not apply to this job right now."""
+        job = self.job
+        if action in ("copy_url", "download"):
+            return bool(job and job.output_url and not self.downloading) or None
+        if action == "cancel_job":
+            return bool(job and job.is_cancellable) or None
+        if action == "copy_id":
+            return bool(job and job.request_id) or None
+        if action in ("refresh", "edit"):
+            return job is not None or None
+        return True
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_copy_id(self) -> None:
+        if self.job and self.job.request_id:
+            self.app.copy_to_clipboard(self.job.request_id)
+            self.notify(f"Copied request id {printable(self.job.request_id)}", markup=False)
+
+    def action_copy_url(self) -> None:
+        if self.job and self.job.output_url:
+            self.app.copy_to_clipboard(self.job.output_url)
+            self.notify("Copied the output URL to the clipboard", markup=False)
+
+    def action_refresh(self) -> None:
+        self.service.refresh_soon(self.local_id)
+        self.notify("Checking this job now", markup=False, timeout=2)
+
+    def action_edit(self) -> None:
+        if self.job is not None:
+            self.app.push_screen(
+                SubmitScreen(self.service, self.settings, prefill=self.job.request), self._resubmitted
+            )
+
+    def _resubmitted(self, job: Job | None) -> None:
+        """Follow the new job once an edited copy was submitted."""
+        if job is None:
+            return
+        self.local_id = job.local_id
+        self.job = self.service.get(job.local_id) or job
+        self.show_job()
+        self.notify(f"Submitted as {printable(job.request_id or job.local_id)}", markup=False)
+
+    def action_cancel_job(self) -> None:
+        if self.job is not None and self.job.is_cancellable:
+            self.app.push_screen(CancelDialog(self.service, self.local_id), self._cancel_done)
+
+    def _cancel_done(self, outcome: CancelOutcome | None) -> None:
+        if outcome is None:
+            return
+        self.job = self.service.get(self.local_id) or outcome.job
+        self.show_job()
+        self.notify(printable(outcome.message), markup=False)
+
+    def action_download(self) -> None:
+        if self.job is None or not self.job.output_url or self.downloading:
+            return
+        self.downloading = True
+        self.query_one("#download-row").display = True
+        self.query_one("#download-progress", ProgressBar).update(total=None, progress=0)
+        self.refresh_bindings()
+        self._download()
+
+    def _on_progress(self, done: int, total: int | None) -> None:
+        self.query_one("#download-progress", ProgressBar).update(total=total, progress=done)
+
+    @work(exclusive=True, group="download", exit_on_error=False)
+    async def _download(self) -> None:
+        """Save the video into the download folder, showing progress; failures are shown plainly."""
+        try:
+            path = await self.service.download(self.local_id, self.settings.download_dir, self._on_progress)
+        except Exception as exc:  # any failure is reported, the screen stays usable
+            self.notify(f"Download failed: {printable(str(exc))}", severity="error", markup=False)
+        else:
+            self.notify(f"Saved {printable(str(path))}", title="Downloaded", markup=False, timeout=8)
+        finally:
+            self.downloading = False
+            self.query_one("#download-row").display = False
+            self.refresh_bindings()

@@ -1,0 +1,321 @@
+"""The new-video form: every field of the contract, inline validation, submit without losing input."""
+
+from __future__ import annotations
+
+import json
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from seedance_tui.config import Settings
+from seedance_tui.models import (
+    ASPECT_RATIOS,
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_DURATION,
+    DEFAULT_MODEL,
+    DEFAULT_RESOLUTION,
+    MODELS,
+    RESOLUTIONS,
+    FieldError,
+    GenerationRequest,
+    Job,
+    ValidationError,
+    allowed_durations,
+    parse_metadata,
+)
+from seedance_tui.service import JobService, SubmitError, SubmitOutcome
+from seedance_tui.text import printable
+from seedance_tui.ui.styles import style_path
+
+#: API field name -> the id of the widget that edits it (its error label is ``<id>-error``).
+FIELD_WIDGETS: dict[str, str] = {
+    "prompt": "prompt",
+    "model": "model",
+    "duration": "duration",
+    "aspectRatio": "aspect-ratio",
+    "resolution": "resolution",
+    "webhookUrl": "webhook-url",
+    "metadata": "metadata",
+    "mediaUrls": "media-urls",
+}
+#: Fields checked again as the user edits them (cheap, and easy to get wrong).
+LIVE_FIELDS = ("webhookUrl", "metadata", "mediaUrls")
+
+
+def nearest_duration(model: str, wanted: int | None) -> int:
+    """``wanted`` if the model allows it, else the closest allowed duration (the shorter on a tie)."""
+    allowed = allowed_durations(model) or allowed_durations(DEFAULT_MODEL)
+    target = DEFAULT_DURATION if wanted is None else wanted
+    return min(allowed, key=lambda d: (abs(d - target), d))
+
+
+def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(value, value) for value in values]
+
+
+def _duration_options(model: str) -> list[tuple[str, int]]:
+    return [(f"{seconds} s", seconds) for seconds in allowed_durations(model)]
+
+
+class SubmitScreen(ModalScreen[Job | None]):
+    """Collects a generation request, checks it, submits it once; dismisses with the new Job."""
+
+    CSS_PATH = style_path("submit.tcss")
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", priority=True),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, service: JobService, settings: Settings, prefill: GenerationRequest | None = None):
+        super().__init__()
+        self.service = service
+        self.settings = settings
+        self.prefill = prefill
+        self.submitting = False
+        #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
+        self.flagged: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        request = self.prefill
+        model = request.model if request and request.model in MODELS else DEFAULT_MODEL
+        duration = nearest_duration(model, request.duration if request else None)
+        aspect = request.aspect_ratio if request and request.aspect_ratio in ASPECT_RATIOS else None
+        resolution = request.resolution if request and request.resolution in RESOLUTIONS else None
+        metadata = request.metadata if request else None
+        with Vertical(id="submit-form"):
+            with Horizontal(id="submit-title-row"):
+                yield Label("New video", id="submit-title")
+                yield Label("ctrl+s submit · tab next field · esc close", id="submit-hint")
+            yield Static("", id="submit-banner", markup=False)
+            yield Label("Prompt", classes="field-label")
+            yield TextArea(
+                request.prompt if request else "",
+                id="prompt",
+                placeholder="Describe the video…",
+                tab_behavior="focus",
+            )
+            yield self._error_label("prompt")
+            with Horizontal(classes="field-row", id="model-row"):
+                yield Label("Model", classes="row-label")
+                yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
+                yield Label("Duration", classes="row-label short")
+                yield Select(
+                    _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
+                )
+            yield self._error_label("model")
+            yield self._error_label("duration")
+            with Horizontal(classes="field-row"):
+                yield Label("Aspect", classes="row-label")
+                yield Select(
+                    _options(ASPECT_RATIOS),
+                    id="aspect-ratio",
+                    value=aspect or DEFAULT_ASPECT_RATIO,
+                    allow_blank=False,
+                    compact=True,
+                )
+                yield Label("Resolution", classes="row-label short")
+                yield Select(
+                    _options(RESOLUTIONS),
+                    id="resolution",
+                    value=resolution or DEFAULT_RESOLUTION,
+                    allow_blank=False,
+                    compact=True,
+                )
+            yield self._error_label("aspect-ratio")
+            yield self._error_label("resolution")
+            with Horizontal(classes="field-row"):
+                yield Label("Webhook URL", classes="row-label")
+                yield Input(
+                    (request.webhook_url or "") if request else "",
+                    placeholder="https://… (optional)",
+                    id="webhook-url",
+                    compact=True,
+                )
+            yield self._error_label("webhook-url")
+            with Horizontal(classes="field-row"):
+                yield Label("Metadata", classes="row-label")
+                yield Input(
+                    _metadata_text(metadata),
+                    placeholder='{"projectId": "…"} (optional JSON object)',
+                    id="metadata",
+                    compact=True,
+                )
+            yield self._error_label("metadata")
+            with Horizontal(classes="field-row media-row"):
+                yield Label("Media URLs", classes="row-label")
+                yield TextArea(
+                    "\n".join(request.media_urls or []) if request else "",
+                    id="media-urls",
+                    placeholder="one reference URL per line (optional)",
+                    tab_behavior="focus",
+                    compact=True,
+                    show_cursor=True,
+                )
+            yield self._error_label("media-urls")
+            with Horizontal(id="submit-buttons"):
+                yield Button("Submit", id="submit-button", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel-button", compact=True)
+
+    @staticmethod
+    def _error_label(widget_id: str) -> Label:
+        return Label("", id=f"{widget_id}-error", classes="field-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt", TextArea).focus()
+
+    # -- reading the form ----------------------------------------------------------------
+
+    def read_request(self) -> tuple[GenerationRequest, list[FieldError]]:
+        """The request the form describes, and every rule it breaks (metadata parse errors included)."""
+        errors: list[FieldError] = []
+        try:
+            metadata = parse_metadata(self.query_one("#metadata", Input).value)
+        except ValidationError as exc:
+            errors.extend(exc.errors)
+            metadata = None
+        media_text = self.query_one("#media-urls", TextArea).text
+        media = [line.strip() for line in media_text.splitlines() if line.strip()]
+        webhook = self.query_one("#webhook-url", Input).value.strip()
+        request = GenerationRequest(
+            model=str(self.query_one("#model", Select).value),
+            prompt=self.query_one("#prompt", TextArea).text,
+            aspect_ratio=str(self.query_one("#aspect-ratio", Select).value),
+            duration=_int_or_none(self.query_one("#duration", Select).value),
+            resolution=str(self.query_one("#resolution", Select).value),
+            webhook_url=webhook or None,
+            metadata=metadata,
+            media_urls=media or None,
+        )
+        errors.extend(request.errors())
+        return request, errors
+
+    def show_errors(self, errors: list[FieldError], fields: tuple[str, ...] | None = None) -> None:
+        """Flag each field's problems under it; clear the others (only ``fields`` when given)."""
+        by_field: dict[str, list[str]] = {}
+        for error in errors:
+            by_field.setdefault(error.field, []).append(error.message)
+        for field, widget_id in FIELD_WIDGETS.items():
+            if fields is not None and field not in fields:
+                continue
+            messages = by_field.get(field, [])
+            label = self.query_one(f"#{widget_id}-error", Label)
+            label.update("; ".join(printable(m) for m in messages))
+            label.set_class(bool(messages), "-invalid")
+            self.query_one(f"#{widget_id}").set_class(bool(messages), "-invalid")
+            if messages:
+                self.flagged.add(field)
+            else:
+                self.flagged.discard(field)
+
+    def _show_banner(self, text: str, kind: str) -> None:
+        banner = self.query_one("#submit-banner", Static)
+        banner.update(printable(text, keep_newlines=True))
+        banner.set_classes(f"-{kind}" if text else "")
+
+    # -- live behaviour ------------------------------------------------------------------
+
+    @on(Select.Changed, "#model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        """Offer the durations the new model allows, keeping the current one when possible."""
+        model = str(event.value)
+        duration_select = self.query_one("#duration", Select)
+        current = _int_or_none(duration_select.value)
+        wanted = nearest_duration(model, current)
+        duration_select.set_options(_duration_options(model))
+        duration_select.value = wanted
+
+    @on(Input.Changed, "#webhook-url, #metadata")
+    @on(TextArea.Changed, "#media-urls")
+    def _live_field_changed(self, event: Input.Changed | TextArea.Changed) -> None:
+        """Re-check a URL or JSON field while it is flagged, so the flag clears as soon as it is fixed."""
+        widget_id = event.control.id if event.control is not None else None
+        field = next((f for f, w in FIELD_WIDGETS.items() if w == widget_id), None)
+        if field is None or field not in self.flagged:
+            return
+        self.show_errors(self.read_request()[1], (field,))
+
+    @on(Input.Blurred, "#webhook-url, #metadata")
+    def _live_field_left(self, event: Input.Blurred) -> None:
+        widget_id = event.input.id
+        field = next(f for f, w in FIELD_WIDGETS.items() if w == widget_id)
+        self.show_errors(self.read_request()[1], (field,))
+
+    # -- actions -------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#submit-button")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.action_close()
+
+    def action_close(self) -> None:
+        """Close without submitting (ignored mid-flight: the POST must finish and be recorded)."""
+        if not self.submitting:
+            self.dismiss(None)
+
+    def action_submit(self) -> None:
+        """Check the form; send it only when every field is valid."""
+        if self.submitting:
+            return
+        request, errors = self.read_request()
+        self.show_errors(errors)
+        if errors:
+            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
+            return
+        self._show_banner("", "")
+        self._set_submitting(True)
+        self._send(request)
+
+    def _set_submitting(self, busy: bool) -> None:
+        self.submitting = busy
+        button = self.query_one("#submit-button", Button)
+        button.disabled = busy
+        button.label = "Submitting…" if busy else "Submit"
+        if busy:
+            self._show_banner("Submitting…", "busy")
+
+    @work(exclusive=True, group="submit", exit_on_error=False)
+    async def _send(self, request: GenerationRequest) -> None:
+        """POST the request once; on any failure keep the form as typed and say what happened."""
+        try:
+            job = await self.service.submit(request)
+        except ValidationError as exc:
+            self._set_submitting(False)
+            self.show_errors(exc.errors)
+            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            return
+        except SubmitError as exc:
+            self._set_submitting(False)
+            self._show_banner(_submit_error_text(exc), "error")
+            return
+        except Exception as exc:  # anything unexpected must not lose the user's input
+            self._set_submitting(False)
+            self._show_banner(f"Submit failed: {exc}", "error")
+            return
+        self.submitting = False
+        self.dismiss(job)
+
+
+def _submit_error_text(exc: SubmitError) -> str:
+    if exc.outcome == SubmitOutcome.UNKNOWN:
+        return (
+            "Outcome unknown: the API may have accepted this job and charged for it. It was NOT sent "
+            f"again; check the job list before resubmitting.\n{exc.message}"
+        )
+    return f"Not accepted by the API: {exc.message}"
+
+
+def _metadata_text(metadata: dict[str, object] | None) -> str:
+    return json.dumps(metadata, ensure_ascii=False) if metadata else ""
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,275 @@
+"""The job table's model without any widget: columns, cell text, filter, search and sort over a plain list."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from seedance_tui.models import Job, JobStatus
+from seedance_tui.text import one_line
+
+#: Statuses a job is still moving through (its age ticks, its marker spins).
+LIVE_STATUSES: frozenset[str] = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.PROCESSING})
+
+#: Symbol and short label per status: colour alone must never carry the meaning.
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    JobStatus.SUBMITTING: ("↑", "submitting"),
+    JobStatus.QUEUED: ("◌", "queued"),
+    JobStatus.PROCESSING: ("◐", "processing"),
+    JobStatus.SUCCEEDED: ("✔", "succeeded"),
+    JobStatus.FAILED: ("✘", "failed"),
+    JobStatus.CANCELLED: ("⊘", "cancelled"),
+    JobStatus.OUTCOME_UNKNOWN: ("?", "unknown"),
+    JobStatus.REJECTED: ("!", "rejected"),
+    JobStatus.NOT_FOUND: ("?", "not found"),
+}
+_SPINNER = "◐◓◑◒"
+
+#: The status filters offered by the number keys, in order.
+FILTERS: dict[str, frozenset[str] | None] = {
+    "all": None,
+    "queued": frozenset({JobStatus.QUEUED}),
+    "processing": frozenset({JobStatus.PROCESSING}),
+    "succeeded": frozenset({JobStatus.SUCCEEDED}),
+    "failed": frozenset({JobStatus.FAILED}),
+    "cancelled": frozenset({JobStatus.CANCELLED}),
+    "problems": frozenset({JobStatus.REJECTED, JobStatus.OUTCOME_UNKNOWN, JobStatus.NOT_FOUND}),
+}
+
+_STATUS_ORDER = {status: rank for rank, status in enumerate(STATUS_LABELS)}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its key, header, name in words, natural width, and whether it may hide."""
+
+    key: str
+    title: str
+    label: str
+    width: int
+    optional: bool = False
+    right: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "ID", "request id", 10),
+    Column("status", "STATUS", "status", 12),
+    Column("model", "MODEL", "model", 8),
+    Column("resolution", "RES", "resolution", 5, optional=True),
+    Column("aspect", "AR", "aspect ratio", 4, optional=True),
+    Column("duration", "DUR", "duration", 3, right=True),
+    Column("credits", "CRED", "credits", 5, right=True),
+    Column("age", "AGE", "age (newest first)", 6, right=True),
+    Column("prompt", "PROMPT", "prompt", 0),
+)
+#: The prompt column gives way first, down to this; then optional columns hide, last first.
+PROMPT_MIN = 12
+#: Sort cycle for the ``s`` key (the age column sorts by creation time).
+SORT_KEYS: tuple[str, ...] = ("age", "status", "model", "credits", "duration", "resolution", "prompt", "id")
+
+
+def layout_columns(total: int) -> list[tuple[Column, int]]:
+    """Columns shown at ``total`` cells wide and the width of each (one-cell gaps between)."""
+    shown = list(COLUMNS)
+    while True:
+        fixed = sum(c.width for c in shown if c.key != "prompt") + len(shown) - 1
+        optional = [c for c in shown if c.optional]
+        if total - fixed >= PROMPT_MIN or not optional:
+            break
+        shown.remove(optional[-1])
+    return [(c, c.width if c.key != "prompt" else max(0, total - fixed)) for c in shown]
+
+
+def short_id(job: Job) -> str:
+    """The request id without its ``req_`` prefix, or the local id before the API gave one."""
+    return (job.request_id.removeprefix("req_") if job.request_id else job.local_id)[:10]
+
+
+def status_text(status: str, tick: int = 0) -> str:
+    """Symbol plus label; a processing job's marker turns with ``tick`` to show it is alive."""
+    symbol, label = STATUS_LABELS.get(status, ("•", status))
+    if status == JobStatus.PROCESSING:
+        symbol = _SPINNER[tick % len(_SPINNER)]
+    return f"{symbol} {label}"
+
+
+def format_duration(seconds: float) -> str:
+    """Compact elapsed time: 42s, 3m04s, 2h05m, 3d04h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def job_age(job: Job, now: float) -> str:
+    """Elapsed time for a live job, total time for a finished one."""
+    end = job.finished_at if job.finished_at is not None and job.status not in LIVE_STATUSES else now
+    return format_duration(end - job.created_at)
+
+
+def cell_text(job: Job, key: str, now: float, tick: int) -> str:
+    """The printable text of one cell (untrusted parts escaped; never markup)."""
+    req = job.request
+    if key == "id":
+        return one_line(short_id(job), 64)
+    if key == "status":
+        return one_line(status_text(job.status, tick), 64)
+    if key == "model":
+        return one_line(req.model.removeprefix("seedance-"), 64)
+    if key == "resolution":
+        return one_line(req.resolution or "-", 16)
+    if key == "aspect":
+        return one_line(req.aspect_ratio or "-", 16)
+    if key == "duration":
+        return "-" if req.duration is None else f"{req.duration}s"
+    if key == "credits":
+        return "-" if job.credits_charged is None else str(job.credits_charged)
+    if key == "age":
+        return job_age(job, now)
+    return one_line(req.prompt if isinstance(req.prompt, str) else "", 400)
+
+
+def sort_key(job: Job, key: str) -> Any:
+    """A comparable value for sorting by column ``key`` (ties broken by creation time)."""
+    req = job.request
+    value: Any
+    if key == "status":
+        value = _STATUS_ORDER.get(job.status, len(_STATUS_ORDER))
+    elif key == "model":
+        value = req.model
+    elif key == "credits":
+        value = -1 if job.credits_charged is None else job.credits_charged
+    elif key == "duration":
+        value = -1 if req.duration is None else req.duration
+    elif key == "resolution":
+        value = req.resolution or ""
+    elif key == "aspect":
+        value = req.aspect_ratio or ""
+    elif key == "prompt":
+        value = req.prompt.casefold() if isinstance(req.prompt, str) else ""
+    elif key == "id":
+        value = job.request_id or job.local_id
+    else:
+        return (job.created_at, job.local_id)
+    # The local id comes last: keys are unique and name their job.
+    return (value, job.created_at, job.local_id)
+
+
+def _haystack(job: Job) -> str:
+    prompt = job.request.prompt if isinstance(job.request.prompt, str) else ""
+    return f"{prompt}\0{job.request_id or ''}\0{job.local_id}".casefold()
+
+
+class JobRows:
+    """All jobs, and the filtered, searched, sorted list of those shown; row identity is ``local_id``.
+
+    Every job's sort key is kept in one ascending list, so a filter or search keystroke is a single
+    pass without sorting, and a changed job moves by bisection instead of a re-sort.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+        self.rows: list[Job] = []
+        self.filter_name = "all"
+        self.search = ""
+        self.sort_column = "age"
+        self.sort_reverse = True
+        #: How many times the shown list was recomputed (filters, sorts, structural batches).
+        self.rebuilds = 0
+        self._index: dict[str, int] | None = None
+        self._hay: dict[str, str] = {}
+        self._keys: dict[str, Any] = {}
+        # Sort keys of every job, ascending; each key ends with the job's local id.
+        self._order: list[Any] = []
+
+    def index_of(self, local_id: str) -> int | None:
+        """The row position of a job, or None when it is not shown."""
+        if self._index is None:
+            self._index = {job.local_id: position for position, job in enumerate(self.rows)}
+        return self._index.get(local_id)
+
+    def matches(self, job: Job) -> bool:
+        """True when ``job`` passes the status filter and the search."""
+        statuses = FILTERS[self.filter_name]
+        if statuses is not None and job.status not in statuses:
+            return False
+        return not self.search or self.search in self._hay[job.local_id]
+
+    def load(self, jobs: Iterable[Job]) -> None:
+        """Replace every job."""
+        self.jobs = {job.local_id: job for job in jobs}
+        self._hay = {local_id: _haystack(job) for local_id, job in self.jobs.items()}
+        self._resort()
+
+    def apply(self, jobs: Iterable[Job]) -> tuple[bool, list[int]]:
+        """Fold in changed or new jobs; return (rows were re-placed, positions changed in place)."""
+        in_place: list[int] = []
+        structural = False
+        for job in jobs:
+            local_id = job.local_id
+            self.jobs[local_id] = job
+            self._hay[local_id] = _haystack(job)
+            key = sort_key(job, self.sort_column)
+            old_key = self._keys.get(local_id)
+            if key != old_key:
+                if old_key is not None:
+                    del self._order[bisect_left(self._order, old_key)]
+                insort(self._order, key)
+                self._keys[local_id] = key
+                structural = True
+            if structural:
+                continue
+            position = self.index_of(local_id)
+            if (position is not None) != self.matches(job):
+                structural = True
+            elif position is not None:
+                self.rows[position] = job
+                in_place.append(position)
+        if structural:
+            self._refilter()
+            return True, []
+        return False, in_place
+
+    def set_filter(self, name: str) -> None:
+        """Show only the statuses of filter ``name`` (a key of FILTERS)."""
+        self.filter_name = name
+        self._refilter()
+
+    def set_search(self, text: str) -> None:
+        """Show only jobs whose prompt or id contains ``text`` (case-insensitive)."""
+        self.search = text.casefold()
+        self._refilter()
+
+    def set_sort(self, column: str, reverse: bool) -> None:
+        """Order rows by ``column``."""
+        changed = column != self.sort_column
+        self.sort_column, self.sort_reverse = column, reverse
+        if changed:
+            self._resort()
+        else:
+            self._refilter()
+
+    def _resort(self) -> None:
+        column = self.sort_column
+        self._keys = {local_id: sort_key(job, column) for local_id, job in self.jobs.items()}
+        self._order = sorted(self._keys.values())
+        self._refilter()
+
+    def _refilter(self) -> None:
+        self.rebuilds += 1
+        order = reversed(self._order) if self.sort_reverse else iter(self._order)
+        rows = [self.jobs[key[-1]] for key in order]
+        statuses = FILTERS[self.filter_name]
+        if statuses is not None:
+            rows = [job for job in rows if job.status in statuses]
+        if self.search:
+            hay, needle = self._hay, self.search
+            rows = [job for job in rows if needle in hay[job.local_id]]
+        self.rows = rows
+        self._index = None

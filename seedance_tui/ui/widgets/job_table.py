@@ -1,0 +1,305 @@
+"""A virtual job table on the line API: it renders only the visible rows, so 10,000 jobs stay fast."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from seedance_tui.models import Job
+from seedance_tui.ui.widgets.job_rows import (
+    FILTERS,
+    LIVE_STATUSES,
+    SORT_KEYS,
+    STATUS_LABELS,
+    Column,
+    JobRows,
+    cell_text,
+    layout_columns,
+)
+
+EMPTY_HINT = "No jobs yet — press n to submit one"
+NO_MATCH_HINT = "No jobs match — press a to show all, escape to clear the search"
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    padding = " " * (width - cell_len(text))
+    return padding + text if right else text + padding
+
+
+def _status_class(status: str) -> str:
+    return f"job-table--{status.replace('_', '-')}" if status in STATUS_LABELS else "job-table--other"
+
+
+class JobTable(ScrollView, can_focus=True):
+    """One row per job, newest first; cells of a changed job are redrawn in place."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "Top", show=False),
+        Binding("end,G", "last", "Bottom", show=False),
+        Binding("enter", "activate", "Detail"),
+    ]
+    COMPONENT_CLASSES = {
+        "job-table--header",
+        "job-table--cursor",
+        "job-table--cursor-blurred",
+        "job-table--hint",
+        "job-table--other",
+        *(_status_class(status) for status in STATUS_LABELS),
+    }
+
+    class Activated(Message):
+        """The user asked to open a job (enter or double click)."""
+
+        def __init__(self, local_id: str) -> None:
+            super().__init__()
+            self.local_id = local_id
+
+    class ViewChanged(Message):
+        """The shown rows changed (filter, search, sort, or jobs came and went)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.model = JobRows()
+        self.cursor = 0
+        self._cursor_id: str | None = None
+        self._clock = clock
+        self._tick = 0
+        self._columns: list[tuple[Column, int]] = layout_columns(80)
+
+    # -- data ----------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> Job | None:
+        """The job under the cursor."""
+        rows = self.model.rows
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    @property
+    def row_count(self) -> int:
+        return len(self.model.rows)
+
+    def load(self, jobs: Iterable[Job]) -> None:
+        """Show these jobs, replacing any shown before."""
+        self.model.load(jobs)
+        self._rows_replaced()
+
+    def apply(self, jobs: Iterable[Job]) -> None:
+        """Fold a batch of changed jobs in; only the lines that changed are redrawn."""
+        structural, positions = self.model.apply(jobs)
+        if structural:
+            self._rows_replaced()
+            return
+        for position in positions:
+            self._refresh_row(position)
+
+    def set_filter(self, name: str) -> None:
+        """Show only the jobs of status filter ``name`` (see FILTERS)."""
+        if name not in FILTERS:
+            raise ValueError(f"unknown filter {name!r}")
+        self.model.set_filter(name)
+        self._rows_replaced()
+
+    def set_search(self, text: str) -> None:
+        """Show only jobs whose prompt or id contains ``text``."""
+        self.model.set_search(text)
+        self._rows_replaced()
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by ``column``; the same column again flips the order unless ``reverse`` is given."""
+        model = self.model
+        if reverse is None:
+            reverse = not model.sort_reverse if column == model.sort_column else column == "age"
+        model.set_sort(column, reverse)
+        self._rows_replaced()
+
+    def cycle_sort(self) -> None:
+        """Sort by the next column of SORT_KEYS."""
+        keys = SORT_KEYS
+        current = keys.index(self.model.sort_column) if self.model.sort_column in keys else -1
+        column = keys[(current + 1) % len(keys)]
+        self.sort_by(column, reverse=column == "age")
+
+    def reverse_sort(self) -> None:
+        self.sort_by(self.model.sort_column, not self.model.sort_reverse)
+
+    def select(self, local_id: str) -> bool:
+        """Put the cursor on a job; False when it is not shown."""
+        position = self.model.index_of(local_id)
+        if position is None:
+            return False
+        self._move_cursor(position)
+        return True
+
+    def _rows_replaced(self) -> None:
+        position = self.model.index_of(self._cursor_id) if self._cursor_id else None
+        self.cursor = min(position if position is not None else self.cursor, max(0, self.row_count - 1))
+        self._remember_cursor()
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self.refresh()
+        self.post_message(self.ViewChanged())
+
+    def _remember_cursor(self) -> None:
+        job = self.selected
+        self._cursor_id = job.local_id if job else None
+
+    # -- cursor and scrolling -------------------------------------------------------------
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _visible(self) -> range:
+        top = round(self.scroll_offset.y)
+        return range(top, min(self.row_count, top + self._page))
+
+    def _move_cursor(self, position: int) -> None:
+        if not self.row_count:
+            return
+        old = self.cursor
+        self.cursor = max(0, min(position, self.row_count - 1))
+        self._remember_cursor()
+        top = round(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self._page:
+            self.scroll_to(y=self.cursor - self._page + 1, animate=False, immediate=True)
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
+
+    def _refresh_row(self, position: int) -> None:
+        y = position - round(self.scroll_offset.y) + 1
+        if 1 <= y <= self._page:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(self.cursor - self._page)
+
+    def action_page_down(self) -> None:
+        self._move_cursor(self.cursor + self._page)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(self.row_count - 1)
+
+    def action_activate(self) -> None:
+        if (job := self.selected) is not None:
+            self.post_message(self.Activated(job.local_id))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x)
+            if column is not None:
+                self.sort_by(column.key)
+            return
+        position = round(self.scroll_offset.y) + offset.y - 1
+        if position < self.row_count:
+            self._move_cursor(position)
+            if event.chain >= 2:
+                self.action_activate()
+
+    def _column_at(self, x: int) -> Column | None:
+        start = 0
+        for column, width in self._columns:
+            if start <= x < start + width + 1:
+                return column
+            start += width + 1
+        return None
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick_live_rows)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._columns = layout_columns(self.scrollable_content_region.width)
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+
+    def on_focus(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def _tick_live_rows(self) -> None:
+        """Redraw only visible rows whose age or marker moves; nothing else is sent over the wire."""
+        self._tick += 1
+        rows = self.model.rows
+        for position in self._visible():
+            if rows[position].status in LIVE_STATUSES:
+                self._refresh_row(position)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            return self._header(width, base)
+        position = round(self.scroll_offset.y) + y - 1
+        if position < self.row_count:
+            return self._row(self.model.rows[position], position == self.cursor, width, base)
+        if not self.row_count and y == 2:
+            hint = EMPTY_HINT if not self.model.jobs else NO_MATCH_HINT
+            style = base + self.get_component_rich_style("job-table--hint", default=Style())
+            return Strip([Segment(_fit(" " + hint, width, False), style)], width)
+        return Strip.blank(width, base)
+
+    def _header(self, width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("job-table--header", default=Style())
+        parts: list[str] = []
+        for column, column_width in self._columns:
+            title = column.title
+            if column.key == self.model.sort_column:
+                title += "▼" if self.model.sort_reverse else "▲"
+            parts.append(_fit(title, column_width, column.right))
+        return Strip([Segment(_fit(" ".join(parts), width, False), style)], width)
+
+    def _row(self, job: Job, is_cursor: bool, width: int, base: Style) -> Strip:
+        if is_cursor:
+            cursor_class = "job-table--cursor" if self.has_focus else "job-table--cursor-blurred"
+            base = base + self.get_component_rich_style(cursor_class, default=Style())
+        now = self._clock()
+        segments: list[Segment] = []
+        for index, (column, column_width) in enumerate(self._columns):
+            if index:
+                segments.append(Segment(" ", base))
+            text = _fit(cell_text(job, column.key, now, self._tick), column_width, column.right)
+            style = base
+            if column.key == "status":
+                status_style = self.get_component_rich_style(_status_class(job.status), default=Style())
+                style = base + status_style if not is_cursor else base + Style(bold=True)
+            segments.append(Segment(text, style))
+        return Strip(segments).adjust_cell_length(width, base)

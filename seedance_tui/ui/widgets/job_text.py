@@ -1,0 +1,57 @@
+"""How job facts read on screen: status badges, local times, durations; untrusted text stays data."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from textual.content import Content
+
+from seedance_tui.models import JobStatus
+from seedance_tui.text import printable
+from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
+
+#: Theme style per status (symbols and labels come from the job table's STATUS_LABELS).
+_STATUS_STYLE: dict[str, str] = {
+    JobStatus.SUBMITTING: "$text-muted",
+    JobStatus.QUEUED: "$warning",
+    JobStatus.PROCESSING: "$accent",
+    JobStatus.SUCCEEDED: "$success",
+    JobStatus.FAILED: "$error",
+    JobStatus.CANCELLED: "$text-muted",
+    JobStatus.REJECTED: "$error",
+    JobStatus.OUTCOME_UNKNOWN: "$warning",
+    JobStatus.NOT_FOUND: "$error",
+}
+
+
+def status_content(status: str) -> Content:
+    """A coloured symbol plus the status word, e.g. ``✔ succeeded``; unknown API statuses shown as sent."""
+    symbol, label = STATUS_LABELS.get(status, ("·", printable(status)))
+    return Content.styled(f"{symbol} {label}", f"{_STATUS_STYLE.get(status, '')} bold".strip())
+
+
+def local_time(at: float | None) -> str:
+    """A wall-clock timestamp as local date and time, or a dash when unknown."""
+    if at is None:
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+def duration_text(seconds: float) -> str:
+    """A short human span: ``42s``, ``3m 05s``, ``2h 10m``."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON for display, with every control character made visible."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+    return printable(text, keep_newlines=True)

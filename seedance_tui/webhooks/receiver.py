@@ -1,0 +1,220 @@
+"""The opt-in webhook receiver: an HTTP endpoint in the running loop that turns callbacks into claims.
+
+A callback never changes a job by itself: it only names a task that may have ended, and the
+``confirm`` callable (see ``confirm.py``) asks the API about that task with the real client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import socket
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from enum import StrEnum
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from seedance_tui.api.client import parse_task_reply
+from seedance_tui.api.errors import MalformedReply
+
+#: Largest callback body read; a task reply is well under 2 KB.
+MAX_BODY_BYTES = 64 * 1024
+#: Path of the endpoint; the secret token is its last segment.
+WEBHOOK_PATH = "/webhooks/seedance"
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+log = logging.getLogger(__name__)
+
+
+class JobLookup(StrEnum):
+    """What the store knows about a request id named by a callback."""
+
+    UNKNOWN = "unknown"
+    OPEN = "open"
+    FINAL = "final"
+
+
+class WebhookVerdict(StrEnum):
+    """What became of one callback's claim."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_JOB = "unknown_job"
+    ALREADY_FINAL = "already_final"
+    FAILED = "failed"
+
+
+Lookup = Callable[[str], JobLookup]
+Confirm = Callable[[str], Awaitable[WebhookVerdict]]
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves the signal handlers to whoever owns the loop (the TUI)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebhookReceiver:
+    """Serves ``POST /webhooks/seedance/{token}`` and confirms each valid claim in the background."""
+
+    def __init__(
+        self, *, lookup: Lookup, confirm: Confirm, token: str, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        if not token:
+            raise ValueError("the webhook token must not be empty")
+        self._lookup = lookup
+        self._confirm = confirm
+        self._token = token.encode("utf-8")
+        self._host = host
+        self._port = port
+        #: How many callbacks ended in each outcome (``bad_token``, ``bad_body``, verdicts…).
+        self.counts: Counter[str] = Counter()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._server: _QuietServer | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._url: str | None = None
+        self.app = Starlette(routes=[Route(WEBHOOK_PATH + "/{token}", self._handle, methods=_ALL_METHODS)])
+
+    def __repr__(self) -> str:  # the token stays out of reprs and tracebacks
+        return f"WebhookReceiver(url={self._url!r})"
+
+    @property
+    def url(self) -> str:
+        """Local base URL such as ``http://127.0.0.1:54321``; only after ``start``."""
+        if self._url is None:
+            raise RuntimeError("WebhookReceiver is not started")
+        return self._url
+
+    def public_url_for(self, public_base: str) -> str:
+        """The ``webhookUrl`` to send: where the API can reach this receiver, plus the secret path."""
+        return f"{public_base.rstrip('/')}{WEBHOOK_PATH}/{self._token.decode('utf-8')}"
+
+    async def start(self, timeout: float = 5.0) -> None:
+        """Listen in the running loop; OSError if the address is taken, RuntimeError if not up in time."""
+        if self._serving is not None:
+            raise RuntimeError("WebhookReceiver already started")
+        sock = _listen(self._host, self._port)
+        config = uvicorn.Config(
+            self.app,
+            http="h11",
+            lifespan="off",
+            log_config=None,
+            log_level="critical",
+            access_log=False,  # the access log would print the secret path
+            timeout_graceful_shutdown=1,
+        )
+        self._server = _QuietServer(config)
+        self._serving = asyncio.create_task(self._server.serve(sockets=[sock]), name="webhook-receiver")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._server.started:
+            if self._serving.done() or loop.time() > deadline:
+                await self.stop()
+                sock.close()
+                raise RuntimeError("the webhook receiver did not start")
+            await asyncio.sleep(0.01)
+        self._url = _base_url(sock)
+
+    async def stop(self, timeout: float = 3.0) -> None:
+        """Stop listening and drop confirmations in flight (polling still covers those jobs)."""
+        server, serving = self._server, self._serving
+        pending = list(self._in_flight.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if server is None or serving is None:
+            return
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(serving), timeout)
+        except TimeoutError:
+            server.force_exit = True
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+        self._server = self._serving = None
+
+    async def idle(self) -> None:
+        """Wait until no confirmation is in flight."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _handle(self, request: Request) -> Response:
+        given = request.path_params["token"].encode("utf-8")
+        if request.method != "POST" or not hmac.compare_digest(given, self._token):
+            return self._outcome("bad_token", _not_found())
+        body = await _read_capped(request)
+        if body is None:
+            return self._outcome("too_large", PlainTextResponse("Payload Too Large", status_code=413))
+        try:
+            payload = json.loads(body)
+            if not isinstance(payload, dict):
+                raise MalformedReply("not a JSON object")
+            claim = parse_task_reply(payload)
+        except (ValueError, MalformedReply):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            return self._outcome("bad_body", PlainTextResponse("Bad Request", status_code=400))
+        request_id = claim.request_id
+        known = self._lookup(request_id)
+        if known is JobLookup.UNKNOWN:
+            return self._outcome(WebhookVerdict.UNKNOWN_JOB, _not_found())
+        if known is JobLookup.FINAL:
+            return self._outcome(WebhookVerdict.ALREADY_FINAL, JSONResponse({"received": True}))
+        if request_id not in self._in_flight:
+            task = asyncio.create_task(self._confirm_claim(request_id), name="webhook-confirm")
+            self._in_flight[request_id] = task
+        return self._outcome("queued", JSONResponse({"received": True}, status_code=202))
+
+    async def _confirm_claim(self, request_id: str) -> None:
+        try:
+            verdict = await self._confirm(request_id)
+        except Exception:  # a failed confirmation only leaves the job to the poller
+            log.exception("Confirming a webhook for %s failed", request_id)
+            verdict = WebhookVerdict.FAILED
+        finally:
+            self._in_flight.pop(request_id, None)
+        self.counts[verdict] += 1
+        log.debug("Webhook for %s: %s", request_id, verdict)
+
+    def _outcome(self, name: str, response: Response) -> Response:
+        self.counts[name] += 1
+        return response
+
+
+def _not_found() -> Response:
+    """The same answer as for any path that does not exist, so a wrong token learns nothing."""
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The body, or None once it passes MAX_BODY_BYTES (announced or actual)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0 picks a free one), so a taken address fails here and the port is known."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

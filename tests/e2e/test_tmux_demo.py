@@ -1,0 +1,89 @@
+"""The installed ``seedance-tui --demo`` in a real terminal (tmux): type a job, watch it finish."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+COMMAND = Path(sys.executable).parent / "seedance-tui"
+
+
+class Tmux:
+    """One private tmux server (its own socket) with one session running a command."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, check=True
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "e2e")
+
+    def send(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "e2e", *keys)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", "e2e", "-l", text)
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.25)
+        raise AssertionError(f"{text!r} did not appear within {timeout}s. Screen:\n{screen}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is required in CI (.ci/run installs it)")
+        pytest.skip("tmux is not installed")
+    assert COMMAND.exists(), f"the installed command is missing: {COMMAND}"
+    server = Tmux(f"seedance-e2e-{uuid.uuid4().hex[:8]}")
+    yield server
+    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+def test_demo_submit_by_typing_until_succeeded(tmux: Tmux, tmp_path: Path) -> None:
+    db = tmp_path / "jobs.json"
+    command = (
+        f"env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(tmp_path / 'none.toml'))} "
+        f"{shlex.quote(str(COMMAND))} --demo --db {shlex.quote(str(db))}; echo EXITED:$?; sleep 60"
+    )
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "30", command)
+    tmux.wait_for("No jobs yet", timeout=30)
+    tmux.send("n")
+    tmux.wait_for("Prompt", timeout=10)
+    tmux.type("A paper boat drifting down a rainy street")
+    tmux.send("C-s")
+    screen = tmux.wait_for("paper boat", timeout=15)
+    assert "queued" in screen or "processing" in screen or "succeeded" in screen
+    tmux.wait_for("succeeded", timeout=90)
+    tmux.send("q")
+    tmux.wait_for("EXITED:0", timeout=20)
+    jobs = json.loads(db.read_text())
+    docs = [doc for table in jobs.values() for doc in table.values()]
+    assert [(d["status"], d["request"]["prompt"]) for d in docs] == [
+        ("succeeded", "A paper boat drifting down a rainy street")
+    ]
+    assert docs[0]["request_id"].startswith("req_") and docs[0]["output_url"].endswith(".mp4")

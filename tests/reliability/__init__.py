@@ -1,0 +1,1 @@
+"""Reliability suites: faults, crashes and several processes on one store; nothing lost, nothing doubled."""
