@@ -133,12 +133,18 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> Non
         await asyncio.sleep(0.005)
 
 
-def max_in_any_second(starts: list[float]) -> int:
-    """Most start times falling in any half-open 1-second window."""
+#: The scheduler's own start stamps (``stats.max_per_second``) are checked exactly. ``fetch`` reads the
+#: clock a moment later, and the OS may pause the process in between under a loaded parallel run, so
+#: times seen by ``fetch`` are checked over a slightly shorter window.
+OBSERVER_WINDOW = 0.95
+
+
+def max_in_any_second(starts: list[float], span: float = OBSERVER_WINDOW) -> int:
+    """Most start times falling in any half-open window of ``span`` seconds."""
     ordered, best, j = sorted(starts), 0, 0
     for i, t in enumerate(ordered):
         j = max(j, i)
-        while j < len(ordered) and ordered[j] < t + 1.0:
+        while j < len(ordered) and ordered[j] < t + span:
             j += 1
         best = max(best, j - i)
     return best
@@ -281,6 +287,7 @@ async def test_a_high_budget_is_used_at_full_rate() -> None:
     assert len(set(api.calls)) == 1000
     assert 1000 / elapsed >= 300
     assert max_in_any_second(api.starts) <= 300 and api.max_in_flight <= 32
+    assert scheduler.stats.max_per_second <= 300 and scheduler.stats.max_in_flight <= 32
 
 
 async def test_per_job_backoff_grows_after_each_fault() -> None:
@@ -557,7 +564,8 @@ async def test_budget_binds_over_real_http() -> None:
     # that under a parallel test run. The scheduler alone reaches 300/s (test_a_high_budget_is_used_at_full_rate).
     assert 250 / elapsed >= 50, f"{250 / elapsed:.0f} replies/s"
     assert rec.errors == []
-    assert max_in_any_second(starts) <= 100 and scheduler.stats.max_in_flight <= 8
+    assert scheduler.stats.max_per_second <= 100 and scheduler.stats.max_in_flight <= 8
+    assert max_in_any_second(starts) <= 100
 
 
 async def test_follows_simulator_tasks_to_the_end(client: SeedanceClient) -> None:
