@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -281,8 +282,12 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document (the store's format)."""
-        doc = asdict(self)
+        # Built by hand: dataclasses.asdict deep-copies field by field and cost ~45 µs a job, which
+        # made snapshotting a 1,000-job poll batch block the event loop for ~50 ms.
+        doc = {name: getattr(self, name) for name in _JOB_FIELDS}
         doc["request"] = self.request.to_payload()
+        doc["history"] = [{"status": change.status, "at": change.at} for change in self.history]
+        doc["remote_extra"] = copy.deepcopy(self.remote_extra) if self.remote_extra else {}
         return doc
 
     @classmethod
@@ -293,3 +298,7 @@ class Job:
         data["history"] = [StatusChange(**h) for h in data.get("history") or []]
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+#: Job fields in declaration order, the key order of ``Job.to_dict``.
+_JOB_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Job))

@@ -96,6 +96,10 @@ class HealthGate:
         if probe:
             self._probe_in_flight = True
 
+    def probe_soon(self) -> None:
+        """The user asked for a poll: during an outage, probe without waiting for the shared backoff."""
+        self._probe_due = 0.0
+
     def abandoned(self) -> None:
         """Requests in flight were cancelled without an outcome."""
         self._probe_in_flight = False

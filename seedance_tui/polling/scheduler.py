@@ -125,9 +125,10 @@ class PollScheduler:
         self._tracked.pop(local_id, None)
 
     def poll_now(self, local_id: str) -> None:
-        """Poll this job before any other, as soon as the budget and the API's health allow."""
+        """Poll this job before any other as soon as the budget allows (in an outage: as the next probe)."""
         entry = self._tracked.get(local_id)
         if entry is not None and not entry.in_flight:
+            self._gate.probe_soon()
             self._schedule(entry, -math.inf)
 
     def resume(self) -> None:

@@ -100,7 +100,10 @@ class Ledger:
 
     jobs: int
     lost: int
+    #: POSTs the simulator received beyond the submissions made.
     duplicates: int
+    #: Submissions made (or noted) whose POST the simulator never received.
+    unsent: int
     mismatched: list[str]
     outcome_unknown: int
     #: Tasks the simulator created whose request id no stored job carries (the client never learned it).
@@ -113,7 +116,7 @@ class Ledger:
         faults = sum(self.faults.values())
         return (
             f"[{name}] jobs={self.jobs} faults_injected={faults} {self.faults} lost={self.lost} "
-            f"duplicates={self.duplicates} outcome_unknown={self.outcome_unknown} "
+            f"duplicates={self.duplicates} unsent={self.unsent} outcome_unknown={self.outcome_unknown} "
             f"orphan_tasks={self.orphan_tasks} mismatched={len(self.mismatched)} statuses={self.statuses}"
         )
 
@@ -135,7 +138,8 @@ def reconcile(url: str, path: Path, created: set[str], submit_calls: int) -> Led
     return Ledger(
         jobs=len(stored),
         lost=len(created - stored.keys()),
-        duplicates=stats["submits_received"] - submit_calls,
+        duplicates=max(0, stats["submits_received"] - submit_calls),
+        unsent=max(0, submit_calls - stats["submits_received"]),
         mismatched=mismatched,
         outcome_unknown=statuses.get(JobStatus.OUTCOME_UNKNOWN, 0),
         orphan_tasks=len(tasks.keys() - known),

@@ -101,7 +101,7 @@ class Run:
             )
         assert not self.escaped, self.escaped
         assert ledger.lost == 0 and ledger.jobs == len(self.created)
-        assert ledger.duplicates == 0
+        assert ledger.duplicates == 0 and ledger.unsent == 0
         assert ledger.mismatched == []
         assert ledger.orphan_tasks <= ledger.outcome_unknown
         assert ledger.outcome_unknown + ledger.statuses.get(JobStatus.REJECTED, 0) == self.calls - len(

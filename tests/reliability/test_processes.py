@@ -90,7 +90,12 @@ async def test_cli_beside_a_running_service(
     ledger = reconcile(sim.url, store, set(own + cli_jobs), 6)
     with capsys.disabled():
         print(f"\n{ledger.line('cli+service')} cli_jobs_seen_after={seen_after:.2f}s")
-    assert ledger.lost == 0 and ledger.jobs == 6 and ledger.duplicates == 0 and ledger.mismatched == []
+    assert (
+        ledger.lost == 0
+        and ledger.jobs == 6
+        and ledger.duplicates == ledger.unsent == 0
+        and ledger.mismatched == []
+    )
     stored = on_disk(store)
     for lid in (own[0], cli_jobs[0]):
         assert stored[lid].status == view[lid] == JobStatus.CANCELLED
@@ -119,6 +124,6 @@ async def test_two_services_in_two_processes_submitting_at_once(
     ledger = reconcile(sim.url, store, set(stored), len(attempts_logged(attempts)))
     with capsys.disabled():
         print(f"\n{ledger.line('two-services')}")
-    assert ledger.jobs == 2 * jobs and ledger.lost == 0 and ledger.duplicates == 0
+    assert ledger.jobs == 2 * jobs and ledger.lost == 0 and ledger.duplicates == ledger.unsent == 0
     assert ledger.mismatched == [] and all(job.is_final for job in stored.values())
     assert ledger.orphan_tasks == 0

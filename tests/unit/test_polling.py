@@ -229,6 +229,29 @@ def test_gate_pauses_for_retry_after_with_a_default() -> None:
     assert [s.health for s in states] == [ApiHealth.RATE_LIMITED, ApiHealth.RATE_LIMITED, ApiHealth.OK]
 
 
+def test_gate_probes_one_at_a_time_with_growing_backoff() -> None:
+    states: list[HealthState] = []
+    gate = HealthGate(PollPolicy(backoff_base=2.0), random.Random(1), states.append)
+    for _ in range(2):
+        gate.transient_fault(NotSent("refused"), probe=False, now=0.0)
+    assert gate.wait_time(0.0) == 0.0 and not gate.probing
+    gate.transient_fault(NotSent("refused"), probe=False, now=0.0)
+    assert gate.probing and states[-1].health is ApiHealth.UNREACHABLE
+    first = gate.wait_time(0.0)
+    assert first is not None and 1.0 <= first <= 2.0
+    gate.launched(probe=True)
+    assert gate.wait_time(5.0) is None  # one probe at a time
+    gate.transient_fault(NotSent("refused"), probe=True, now=5.0)
+    second = gate.wait_time(5.0)
+    assert second is not None and 2.0 <= second <= 4.0
+    gate.probe_soon()
+    assert gate.wait_time(5.0) == 0.0
+    gate.launched(probe=True)
+    gate.answered(probe=True)
+    assert not gate.probing and gate.wait_time(5.0) == 0.0
+    assert [s.health for s in states] == [ApiHealth.UNREACHABLE, ApiHealth.OK]
+
+
 # --- the scheduler, running for real against a scripted fetch ----------------------------------------------
 
 
