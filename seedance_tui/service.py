@@ -294,8 +294,7 @@ class JobService:
             try:
                 reply = await self.client.submit(self._as_sent(request))
             except ApiError as exc:
-                # Sent and then a fault, a 5xx or a garbled reply: the task may exist and be paid for.
-                unknown = isinstance(exc, OutcomeUnknown | ServerError | MalformedReply)
+                unknown = _may_have_been_accepted(exc)
                 status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
                 self._record_failure(job, status, exc.message)
                 if unknown:
@@ -395,6 +394,16 @@ class JobService:
         if job is None:
             raise KeyError(f"No job {local_id!r} in the store")
         return job
+
+
+def _may_have_been_accepted(exc: ApiError) -> bool:
+    """Sent, then a fault, a garbled reply or a server failure: the task may exist and be paid for.
+
+    503 is the exception among 5xx: the server says it did not take the request on.
+    """
+    if isinstance(exc, ServerError):
+        return exc.status_code != 503
+    return isinstance(exc, OutcomeUnknown | MalformedReply)
 
 
 def _unknown_message(exc: ApiError) -> str:

@@ -64,12 +64,13 @@ def _state(request: Request) -> SimState:
 
 
 async def _api_call(request: Request, counter: str, action: Action) -> Response:
-    """Common path of the three API routes: count, latency, faults, auth, then ``action``."""
+    """Common path of the three API routes: count, faults, auth, ``action``, then latency.
+
+    Latency comes after the action so that a client timing out has still had its effect:
+    the case the client must report as "sent, outcome unknown".
+    """
     state = _state(request)
     state.count(counter)
-    latency = state.config.latency
-    if latency > 0:
-        await asyncio.sleep(latency)
     early = fault_before(state)
     if early is not None:
         return early
@@ -81,6 +82,9 @@ async def _api_call(request: Request, counter: str, action: Action) -> Response:
         reply = error_reply(401, "unauthorized", "Missing or invalid API key")
     else:
         reply = await action(request, state, key)
+    latency = state.config.latency
+    if latency > 0:
+        await asyncio.sleep(latency)
     return fault_after(state, reply)
 
 

@@ -207,3 +207,27 @@ async def test_jobs_written_by_another_process_show_up(
         await other.client.aclose()
         await until(lambda: job.local_id in seen)
         await until(lambda: watcher.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("faults", "outcome"),
+    [({"down": True}, SubmitOutcome.REJECTED), ({"error_rate": 1.0}, SubmitOutcome.UNKNOWN)],
+)
+async def test_server_failures_on_submit(
+    sim_factory: Callable[..., SimulatorServer],
+    service_factory: Callable[..., JobService],
+    db_path: Path,
+    faults: dict[str, object],
+    outcome: SubmitOutcome,
+) -> None:
+    # 503 (down) means "not taken on": safe to resend. Other 5xx may hide an accepted task.
+    sim = sim_factory(**faults)
+    service = service_factory(sim.url)
+    with pytest.raises(SubmitError) as info:
+        await service.submit(REQ)
+    if outcome == SubmitOutcome.REJECTED or info.value.job.last_error and "503" in info.value.job.last_error:
+        assert info.value.outcome == SubmitOutcome.REJECTED
+    else:
+        assert info.value.outcome == SubmitOutcome.UNKNOWN
+    assert on_disk(db_path)[info.value.job.local_id].status == info.value.outcome.value
+    await service.client.aclose()

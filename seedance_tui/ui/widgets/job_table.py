@@ -256,12 +256,24 @@ class JobTable(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _tick_live_rows(self) -> None:
-        """Redraw only visible rows whose age or marker moves; nothing else is sent over the wire."""
+        """Redraw only the age and status cells of visible live rows; nothing else is sent over the wire."""
         self._tick += 1
         rows = self.model.rows
+        top = round(self.scroll_offset.y)
+        spans = self._ticking_spans()
         for position in self._visible():
             if rows[position].status in LIVE_STATUSES:
-                self._refresh_row(position)
+                y = position - top + 1
+                self.refresh(*(Region(x, y, width, 1) for x, width in spans))
+
+    def _ticking_spans(self) -> list[tuple[int, int]]:
+        """Where the cells that change every second are: (x, width) of the status and age columns."""
+        spans, x = [], 0
+        for column, width in self._columns:
+            if column.key in ("status", "age"):
+                spans.append((x, width))
+            x += width + 1
+        return spans
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
