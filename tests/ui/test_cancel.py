@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual.widgets import Button, Static
 
-from seedance_tui.config import Settings
 from seedance_tui.models import GenerationRequest, JobStatus
 from seedance_tui.service import CancelResult, JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
-
-
-def make_settings(sim: SimulatorServer, tmp_path: Path) -> Settings:
-    return Settings(
-        base_url=sim.url, api_key="sd2_demo_key", db_path=tmp_path / "jobs.json", download_dir=tmp_path / "dl"
-    )
-
-
-async def wait_for(pilot: Any, cond: Callable[[], bool], steps: int = 100) -> bool:
-    for _ in range(steps):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
+from tests.ui.helpers import make_settings, wait_for
 
 
 def text(dialog: CancelDialog, widget_id: str) -> str:
@@ -40,7 +25,7 @@ async def test_cancel_queued_job_from_detail(
 ) -> None:
     sim = sim_factory(queue_seconds=60)
     service = service_factory(sim.url)
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="[b]stop[/b] me"))
         detail = DetailScreen(service, app.settings, job.local_id)
@@ -75,7 +60,7 @@ async def test_cancel_queued_job_from_detail(
 async def test_finished_job_cannot_be_cancelled(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="quick"))
         assert await wait_for(pilot, lambda: job.status == JobStatus.SUCCEEDED)

@@ -8,33 +8,19 @@ from typing import Any
 
 from textual.widgets import ProgressBar, Static
 
-from seedance_tui.config import Settings
 from seedance_tui.models import GenerationRequest, Job
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
+from tests.ui.helpers import make_settings, wait_for
 
 HOSTILE = "[red]x[/red] [@click=app.quit]y[/] \x1b[31mred"
 
 
-def make_settings(sim: SimulatorServer, tmp_path: Path) -> Settings:
-    return Settings(
-        base_url=sim.url, api_key="sd2_demo_key", db_path=tmp_path / "jobs.json", download_dir=tmp_path / "dl"
-    )
-
-
 def value(screen: DetailScreen, fact: str) -> str:
     return str(screen.query_one(f"#value-{fact}", Static).render())
-
-
-async def wait_for(pilot: Any, cond: Callable[[], bool], steps: int = 100) -> bool:
-    for _ in range(steps):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
 
 
 async def open_detail(app: SeedanceApp, pilot: Any, job: Job) -> DetailScreen:
@@ -45,7 +31,7 @@ async def open_detail(app: SeedanceApp, pilot: Any, job: Job) -> DetailScreen:
 
 
 async def test_follows_job_live_to_success(sim: SimulatorServer, service: JobService, tmp_path: Path) -> None:
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 40)) as pilot:
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a calm sea", duration=5))
         screen = await open_detail(app, pilot, job)
@@ -70,7 +56,7 @@ async def test_failed_job_shows_error(
 ) -> None:
     sim = sim_factory(failure_rate=1.0, queue_seconds=0.1, process_seconds=0.2)
     service = service_factory(sim.url)
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 40)) as pilot:
         job = await service.submit(GenerationRequest(model="seedance-2.0-fast", prompt="doomed"))
         screen = await open_detail(app, pilot, job)
@@ -85,7 +71,7 @@ async def test_failed_job_shows_error(
 async def test_download_writes_mp4_with_progress(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 40)) as pilot:
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="to keep"))
         screen = await open_detail(app, pilot, job)
@@ -111,7 +97,7 @@ async def test_download_writes_mp4_with_progress(
 async def test_hostile_text_is_literal_and_edit_prefills(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
-    app = SeedanceApp(service, make_settings(sim, tmp_path))
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 40)) as pilot:
         request = GenerationRequest(
             model="seedance-2.0", prompt=HOSTILE, metadata={"note": HOSTILE, "[b]": "[/b]"}

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from seedance_tui.config import Settings
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.polling import ApiHealth, HealthState
 from seedance_tui.service import JobService
@@ -21,18 +19,9 @@ from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.widgets.job_table import EMPTY_HINT, JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
+from tests.ui.helpers import make_settings, wait_for
 
 HOSTILE = "[red]x[/] [@click=app.quit]q[/] \x1b[2J"
-
-
-def make_settings(url: str, tmp_path: Path, **fields: Any) -> Settings:
-    return Settings(
-        base_url=url,
-        api_key="sd2_demo_key",
-        db_path=tmp_path / "jobs.json",
-        download_dir=tmp_path / "dl",
-        **fields,
-    )
 
 
 def request(prompt: str = "a fox in the snow") -> GenerationRequest:
@@ -46,14 +35,6 @@ def table_lines(app: SeedanceApp) -> list[str]:
 
 def notices(app: SeedanceApp) -> list[str]:
     return [n.message for n in app._notifications]
-
-
-async def wait_for(pilot: Any, cond: Callable[[], bool], steps: int = 120) -> bool:
-    for _ in range(steps):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
 
 
 def seed_store(path: Path, statuses: Sequence[str]) -> list[Job]:

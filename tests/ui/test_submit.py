@@ -10,12 +10,12 @@ from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from seedance_tui.config import Settings
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.submit import SubmitScreen, nearest_duration
+from tests.ui.helpers import make_settings, wait_for
 
 HOSTILE = "[red]x[/red] [@click=app.quit]y[/] \x1b[31mred"
 
@@ -39,12 +39,6 @@ class ScreenHost(App[None]):
             screen.post_message(JobsChanged(jobs))
 
 
-def make_settings(sim: SimulatorServer, tmp_path: Path) -> Settings:
-    return Settings(
-        base_url=sim.url, api_key="sd2_demo_key", db_path=tmp_path / "jobs.json", download_dir=tmp_path / "dl"
-    )
-
-
 def submits(sim: SimulatorServer) -> int:
     return int(sim.app.state.sim.stats()["submits_received"])
 
@@ -54,18 +48,12 @@ def error_text(screen: Screen[Any], widget_id: str) -> str:
     return str(label.render()) if label.has_class("-invalid") else ""
 
 
-async def wait_for(pilot: Any, cond: Callable[[], bool], steps: int = 100) -> bool:
-    for _ in range(steps):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
-
-
 async def open_form(
     service: JobService, sim: SimulatorServer, tmp_path: Path, prefill: GenerationRequest | None = None
 ) -> ScreenHost:
-    return ScreenHost(service, lambda: SubmitScreen(service, make_settings(sim, tmp_path), prefill=prefill))
+    return ScreenHost(
+        service, lambda: SubmitScreen(service, make_settings(sim.url, tmp_path), prefill=prefill)
+    )
 
 
 def test_nearest_duration() -> None:

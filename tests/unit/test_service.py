@@ -225,7 +225,9 @@ async def test_server_failures_on_submit(
     service = service_factory(sim.url)
     with pytest.raises(SubmitError) as info:
         await service.submit(REQ)
-    if outcome == SubmitOutcome.REJECTED or info.value.job.last_error and "503" in info.value.job.last_error:
+    if outcome == SubmitOutcome.REJECTED or (
+        info.value.job.last_error and "503" in info.value.job.last_error
+    ):
         assert info.value.outcome == SubmitOutcome.REJECTED
     else:
         assert info.value.outcome == SubmitOutcome.UNKNOWN
