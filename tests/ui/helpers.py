@@ -11,13 +11,13 @@ from seedance_tui.config import Settings
 
 def make_settings(url: str, tmp_path: Path, **fields: Any) -> Settings:
     """Settings for an app talking to a test simulator at ``url``, with files in ``tmp_path``."""
-    return Settings(
-        base_url=url,
-        api_key="sd2_demo_key",
-        db_path=tmp_path / "jobs.json",
-        download_dir=tmp_path / "dl",
+    values: dict[str, Any] = {
+        "api_key": "sd2_demo_key",
+        "db_path": tmp_path / "jobs.json",
+        "download_dir": tmp_path / "dl",
         **fields,
-    )
+    }
+    return Settings(base_url=url, **values)
 
 
 async def wait_for(pilot: Any, cond: Callable[[], bool], steps: int = 120) -> bool:
