@@ -110,10 +110,10 @@ def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PR
 
 
 def dashboard_jobs(request_ids: list[str], finished: int, now: float) -> list[Job]:
-    """``finished`` old finished jobs plus one in-flight job per request id, the in-flight ones newest."""
+    """``finished`` old finished jobs plus one queued job per request id (as the sim says), the queued newest."""
     jobs = [full_job(i) for i in range(finished)]
     start = max(EPOCH + finished, now - 600)
-    jobs += [in_flight_job(rid, start + i * 0.01) for i, rid in enumerate(request_ids)]
+    jobs += [in_flight_job(rid, start + i * 0.01, JobStatus.QUEUED) for i, rid in enumerate(request_ids)]
     return jobs
 
 
