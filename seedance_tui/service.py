@@ -25,10 +25,12 @@ from seedance_tui.api.errors import (
 from seedance_tui.api.types import TaskReply
 from seedance_tui.models import GenerationRequest, Job, JobStatus, is_final
 from seedance_tui.polling import HealthState, PollPolicy, PollScheduler, RequestBudget
-from seedance_tui.store import JobStore
+from seedance_tui.store import JobStore, StoreError
 
 JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
+#: Called with a message when the store cannot be written (None once it can again).
+StoreProblemListener = Callable[[str | None], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -118,6 +120,8 @@ class JobService:
         self._orphan_age = orphan_age
         self._listeners: list[JobsListener] = []
         self._health_listeners: list[HealthListener] = []
+        self._store_listeners: list[StoreProblemListener] = []
+        self._store_problem: str | None = None
         self._changed: dict[str, Job] = {}
         self._emit_handle: asyncio.Handle | None = None
         self._submitting: set[str] = set()
@@ -134,6 +138,10 @@ class JobService:
 
     def add_health_listener(self, listener: HealthListener) -> None:
         self._health_listeners.append(listener)
+
+    def add_store_listener(self, listener: StoreProblemListener) -> None:
+        """Hear when the job store cannot be written, and when it can again."""
+        self._store_listeners.append(listener)
 
     @property
     def health(self) -> HealthState:
@@ -162,33 +170,50 @@ class JobService:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
-            await self.flush(all_pending=True)
+            with contextlib.suppress(StoreError):  # close() tries again and reports it
+                await self.flush(all_pending=True)
 
     async def close(self) -> None:
-        """Write everything pending and release the HTTP connections."""
-        await self.flush(all_pending=True)
-        await self.client.aclose()
+        """Write everything pending and release the HTTP connections; StoreError if unsaved."""
+        try:
+            await self.flush(all_pending=True)
+        finally:
+            await self.client.aclose()
 
-    async def flush(self, *, all_pending: bool = False) -> None:
-        """Write dirty jobs to disk off the event loop."""
+    async def flush(self, *, all_pending: bool = False) -> int:
+        """Write dirty jobs to disk off the event loop; returns how many were written."""
         async with self._flush_lock:
             if all_pending:
                 self._promote_lazy()
-            await asyncio.to_thread(self.store.flush)
+            return await asyncio.to_thread(self.store.flush)
 
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
         next_refresh = next_lazy = loop.time()
         while True:
             await asyncio.sleep(self._flush_interval)
-            await self.flush()
             now = loop.time()
             if now >= next_lazy:
                 next_lazy = now + self._lazy_flush_interval
                 self._promote_lazy()
-            if now >= next_refresh:
-                next_refresh = now + self._refresh_interval
-                await self._pick_up_outside_changes()
+            try:
+                touched_disk = await self.flush() > 0
+                if now >= next_refresh:
+                    next_refresh = now + self._refresh_interval
+                    await self._pick_up_outside_changes()
+                    touched_disk = True
+            except StoreError as exc:
+                # Changes stay in memory (still dirty) and are written once the store can be.
+                self._set_store_problem(str(exc))
+            else:
+                if touched_disk:
+                    self._set_store_problem(None)
+
+    def _set_store_problem(self, problem: str | None) -> None:
+        if problem != self._store_problem:
+            self._store_problem = problem
+            for listener in self._store_listeners:
+                listener(problem)
 
     async def _pick_up_outside_changes(self) -> None:
         """Show and follow jobs that another process (the CLI, a second dashboard) wrote."""

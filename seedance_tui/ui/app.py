@@ -16,6 +16,7 @@ from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
 from seedance_tui.polling import HealthState
 from seedance_tui.service import JobService
+from seedance_tui.store import StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
@@ -53,6 +54,7 @@ class SeedanceApp(App[int]):
         self.sub_title = f"demo · {host}" if settings.demo else host
         self._service_worker: Worker[None] | None = None
         self._service_closed = False
+        self._quit_unsaved_warned = False
         # Last status seen per job: only transitions observed in this run are announced.
         self._last_status: dict[str, str] = {}
 
@@ -60,6 +62,7 @@ class SeedanceApp(App[int]):
         self._last_status = {job.local_id: job.status for job in self.service.jobs()}
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
+        self.service.add_store_listener(self._on_store_problem)
         running = (
             self.service.run()
             if self.webhooks is None
@@ -83,6 +86,18 @@ class SeedanceApp(App[int]):
             if before is not None and before != job.status and job.is_final and not is_final(before):
                 self._announce(job)
 
+    def _on_store_problem(self, problem: str | None) -> None:
+        if problem is None:
+            self.notify("The job store is being saved again.", title="Job store", markup=False)
+        else:
+            self.notify(
+                f"{problem}\nChanges are kept in memory and saved when possible. Do not quit yet.",
+                title="Job store not saved",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+
     def _on_health(self, state: HealthState) -> None:
         self._broadcast(lambda: HealthChanged(state))
 
@@ -98,8 +113,20 @@ class SeedanceApp(App[int]):
             self.notify(f"Job {name} was cancelled.", title="Cancelled", severity="warning", markup=False)
 
     async def action_quit(self) -> None:
-        """Stop polling, write everything to disk, then leave."""
-        await self._stop_service()
+        """Stop polling, write everything to disk, then leave (a second q leaves even if unsaved)."""
+        try:
+            await self._stop_service()
+        except StoreError as exc:
+            if not self._quit_unsaved_warned:
+                self._quit_unsaved_warned = True
+                self.notify(
+                    f"{exc}\nNot everything could be saved. Press q again to quit anyway.",
+                    title="Job store not saved",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
+                )
+                return
         self.exit(0)
 
     async def on_unmount(self) -> None:
@@ -108,9 +135,9 @@ class SeedanceApp(App[int]):
     async def _stop_service(self) -> None:
         if self._service_closed:
             return
-        self._service_closed = True
         if self._service_worker is not None:
             self._service_worker.cancel()
             with contextlib.suppress(WorkerCancelled):
                 await self._service_worker.wait()
         await self.service.close()
+        self._service_closed = True

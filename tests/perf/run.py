@@ -198,8 +198,8 @@ async def app_scenarios(db: Path, url: str, request_ids: list[str], rounds: int)
             job.request_id: job.local_id for job in service.jobs() if job.request_id in set(request_ids)
         }
         for n in range(rounds + 1):
-            # The sim says queued; alternate what it says so that every round changes all 1,000 jobs.
-            status = JobStatus.PROCESSING if n % 2 else JobStatus.QUEUED
+            # The store says queued; alternate what the replies say so that every round changes all 1,000 jobs.
+            status = JobStatus.QUEUED if n % 2 else JobStatus.PROCESSING
             replies = {by_request[r.request_id]: dataclasses.replace(r, status=status) for r in fetched}
             result = await batch_round(pilot, service, table, replies, applied)
             if n:  # the first round warms caches

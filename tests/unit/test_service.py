@@ -233,3 +233,23 @@ async def test_server_failures_on_submit(
         assert info.value.outcome == SubmitOutcome.UNKNOWN
     assert on_disk(db_path)[info.value.job.local_id].status == info.value.outcome.value
     await service.client.aclose()
+
+
+async def test_a_store_that_cannot_be_written_is_reported_and_nothing_is_lost(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    service = service_factory(sim.url)
+    problems: list[str | None] = []
+    service.add_store_listener(problems.append)
+    async with running(service):
+        job = await service.submit(REQ)
+        # Something takes the file's place (root ignores permissions, so a directory stands in).
+        db_path.unlink()
+        db_path.mkdir()
+        await until(lambda: bool(problems) and problems[-1] is not None)
+        await until(lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
+        db_path.rmdir()
+        await until(lambda: problems[-1] is None)
+    assert problems[-1] is None and all(problems[:-1])  # reported once, cleared once
+    assert str(db_path) in (problems[0] or "")
+    assert on_disk(db_path)[job.local_id].status == JobStatus.SUCCEEDED
