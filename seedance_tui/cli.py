@@ -8,6 +8,7 @@ import getpass
 import sys
 import tempfile
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('seedance-tui')}")
     _common_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")

@@ -181,3 +181,10 @@ def test_set_key_writes_a_private_config(
     assert result.returncode == 0
     assert "sd2_live_secret_value_9999" not in result.stdout and "9999" in result.stdout
     assert (cfg.stat().st_mode & 0o777) == 0o600
+
+
+def test_version_and_help(run: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    assert run("--version").stdout.strip() == "seedance-tui 0.1.0"
+    shown = run("--help").stdout
+    for command in ("submit", "jobs", "status", "cancel", "sim", "--demo", "--no-mouse"):
+        assert command in shown
