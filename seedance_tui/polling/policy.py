@@ -31,10 +31,11 @@ class PollPolicy:
     processing_interval: float = 3.0
     #: Interval for a queued (or unknown-status) job when it has just entered that status ...
     queued_interval: float = 5.0
-    #: ... growing by this many seconds per second spent in it ...
-    queued_growth: float = 0.05
+    #: ... growing by this many seconds per second spent in it (a change is noticed at most ~20 %
+    #: of its waiting time late: a job queued for 10 minutes is checked every 2) ...
+    queued_growth: float = 0.2
     #: ... up to this (no interval is ever longer).
-    max_interval: float = 30.0
+    max_interval: float = 120.0
     #: Backoff after the n-th consecutive fault: up to ``backoff_base * 2**(n-1)``, capped at ``backoff_max``.
     backoff_base: float = 2.0
     backoff_max: float = 120.0

@@ -13,7 +13,10 @@ from seedance_tui.webhooks import WebhookPlan
 
 def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
-    client = SeedanceClient(settings.base_url, settings.api_key or "")
+    # Pollers use at most ``concurrency`` connections; a few more for submits, cancels, downloads.
+    client = SeedanceClient(
+        settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
+    )
     budget = RequestBudget(settings.requests_per_second, settings.concurrency)
     service = JobService(store, client, budget=budget)
     app = SeedanceApp(service, settings, webhooks=webhooks)

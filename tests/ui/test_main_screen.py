@@ -259,16 +259,31 @@ async def test_filter_bar_is_clickable(sim: SimulatorServer, service: JobService
         assert table.row_count == 1
 
 
-async def test_only_visible_live_rows_tick(sim: SimulatorServer, service: JobService, tmp_path: Path) -> None:
+async def test_only_changed_ages_of_live_rows_are_redrawn(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
     seed_store(tmp_path / "jobs.json", [JobStatus.SUCCEEDED, JobStatus.FAILED])
     service.store.refresh()
-    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
-    async with app.run_test(size=(100, 30)):
+    now = [time.time()]
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=lambda: now[0])
+    async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one(JobTable)
         refreshed: list[object] = []
         table.refresh = lambda *regions, **kw: refreshed.append(regions) or table  # type: ignore[method-assign]
         table._tick_live_rows()
+        assert refreshed == []  # finished rows never tick
+        job = table.model.rows[0]
+        job.status = JobStatus.PROCESSING
+        job.created_at = now[0] - 600  # shown as "10m"
+        table._tick_live_rows()
+        assert len(refreshed) == 1  # its age text changed from the finished total
+        table.render_line(1)
+        await pilot.pause()
+        refreshed.clear()
+        for _ in range(5):  # 10m00s .. 10m05s: the text stays "10m", nothing is sent
+            now[0] += 1
+            table._tick_live_rows()
         assert refreshed == []
-        table.model.rows[0].status = JobStatus.PROCESSING
+        now[0] += 60
         table._tick_live_rows()
         assert len(refreshed) == 1

@@ -158,15 +158,16 @@ def test_intervals_adapt_to_age_and_status() -> None:
     assert policy.interval(JobStatus.QUEUED, age=10, in_status=10) == 2.0
     assert policy.interval(JobStatus.PROCESSING, age=120, in_status=60) == 3.0
     assert policy.interval(JobStatus.QUEUED, age=120, in_status=0) == 5.0
-    assert policy.interval(JobStatus.QUEUED, age=200, in_status=100) == pytest.approx(10.0)
-    assert policy.interval(JobStatus.QUEUED, age=7200, in_status=7200) == 30.0
+    assert policy.interval(JobStatus.QUEUED, age=200, in_status=100) == pytest.approx(25.0)
+    assert policy.interval(JobStatus.QUEUED, age=700, in_status=600) == 120.0  # 10 min queued: every 2 min
+    assert policy.interval(JobStatus.QUEUED, age=7200, in_status=7200) == 120.0
     assert policy.interval("warming_up", age=120, in_status=0) == 5.0
 
 
 def test_interval_for_reads_the_job_history() -> None:
     policy = PollPolicy()
     job = make_job(1, status=JobStatus.QUEUED, age=300)
-    assert policy.interval_for(job, job.submitted_at + 300) == pytest.approx(20.0)  # type: ignore[operator]
+    assert policy.interval_for(job, job.submitted_at + 300) == pytest.approx(65.0)  # type: ignore[operator]
     job.set_status(JobStatus.PROCESSING, at=time.time())
     assert policy.interval_for(job, time.time()) == 3.0
     young = make_job(2, age=5)

@@ -25,7 +25,6 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     JobStatus.REJECTED: ("!", "rejected"),
     JobStatus.NOT_FOUND: ("?", "not found"),
 }
-_SPINNER = "◐◓◑◒"
 
 #: The status filters offered by the number keys, in order.
 FILTERS: dict[str, frozenset[str] | None] = {
@@ -87,21 +86,23 @@ def short_id(job: Job) -> str:
     return (job.request_id.removeprefix("req_") if job.request_id else job.local_id)[:10]
 
 
-def status_text(status: str, tick: int = 0) -> str:
-    """Symbol plus label; a processing job's marker turns with ``tick`` to show it is alive."""
+def status_text(status: str) -> str:
+    """Symbol plus label (a static marker: an animation would cost terminal traffic over SSH)."""
     symbol, label = STATUS_LABELS.get(status, ("•", status))
-    if status == JobStatus.PROCESSING:
-        symbol = _SPINNER[tick % len(_SPINNER)]
     return f"{symbol} {label}"
 
 
 def format_duration(seconds: float) -> str:
-    """Compact elapsed time: 42s, 3m04s, 2h05m, 3d04h."""
+    """Compact elapsed time, k9s style: 42s, 3m, 2h05m, 3d04h.
+
+    Past the first minute the text changes at most once a minute, so a screen of live
+    rows stays quiet over SSH; the detail pane shows the exact figure.
+    """
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
+        return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
@@ -113,13 +114,13 @@ def job_age(job: Job, now: float) -> str:
     return format_duration(end - job.created_at)
 
 
-def cell_text(job: Job, key: str, now: float, tick: int) -> str:
+def cell_text(job: Job, key: str, now: float) -> str:
     """The printable text of one cell (untrusted parts escaped; never markup)."""
     req = job.request
     if key == "id":
         return one_line(short_id(job), 64)
     if key == "status":
-        return one_line(status_text(job.status, tick), 64)
+        return one_line(status_text(job.status), 64)
     if key == "model":
         return one_line(req.model.removeprefix("seedance-"), 64)
     if key == "resolution":

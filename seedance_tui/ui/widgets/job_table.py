@@ -24,6 +24,7 @@ from seedance_tui.ui.widgets.job_rows import (
     Column,
     JobRows,
     cell_text,
+    job_age,
     layout_columns,
 )
 
@@ -87,7 +88,8 @@ class JobTable(ScrollView, can_focus=True):
         self.cursor = 0
         self._cursor_id: str | None = None
         self._clock = clock
-        self._tick = 0
+        #: The age text last drawn per job, so a tick redraws only ages that really changed.
+        self._drawn_ages: dict[str, str] = {}
         self._columns: list[tuple[Column, int]] = layout_columns(80)
 
     # -- data ----------------------------------------------------------------------------
@@ -256,24 +258,27 @@ class JobTable(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _tick_live_rows(self) -> None:
-        """Redraw only the age and status cells of visible live rows; nothing else is sent over the wire."""
-        self._tick += 1
+        """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
+        span = self._age_span()
+        if span is None:
+            return
+        x, width = span
+        now = self._clock()
         rows = self.model.rows
         top = round(self.scroll_offset.y)
-        spans = self._ticking_spans()
         for position in self._visible():
-            if rows[position].status in LIVE_STATUSES:
-                y = position - top + 1
-                self.refresh(*(Region(x, y, width, 1) for x, width in spans))
+            job = rows[position]
+            if job.status in LIVE_STATUSES and self._drawn_ages.get(job.local_id) != job_age(job, now):
+                self.refresh(Region(x, position - top + 1, width, 1))
 
-    def _ticking_spans(self) -> list[tuple[int, int]]:
-        """Where the cells that change every second are: (x, width) of the status and age columns."""
-        spans, x = [], 0
+    def _age_span(self) -> tuple[int, int] | None:
+        """(x, width) of the age column, if shown."""
+        x = 0
         for column, width in self._columns:
-            if column.key in ("status", "age"):
-                spans.append((x, width))
+            if column.key == "age":
+                return x, width
             x += width + 1
-        return spans
+        return None
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -308,7 +313,10 @@ class JobTable(ScrollView, can_focus=True):
         for index, (column, column_width) in enumerate(self._columns):
             if index:
                 segments.append(Segment(" ", base))
-            text = _fit(cell_text(job, column.key, now, self._tick), column_width, column.right)
+            raw = cell_text(job, column.key, now)
+            if column.key == "age":
+                self._drawn_ages[job.local_id] = raw
+            text = _fit(raw, column_width, column.right)
             style = base
             if column.key == "status":
                 status_style = self.get_component_rich_style(_status_class(job.status), default=Style())
