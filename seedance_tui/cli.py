@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('seedance-tui')}")
     _common_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
+    parser.add_argument(
+        "--demo-failure-rate", type=float, default=0.15, metavar="RATE", help="share of demo jobs that fail"
+    )
+    parser.add_argument(
+        "--demo-speed", type=float, default=1.0, metavar="X", help="demo jobs run X times faster"
+    )
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
     parser.add_argument("--rps", type=float, help="poll budget: requests per second")
@@ -186,7 +192,11 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         from seedance_tui.sim.server import SimulatorServer
 
         # The simulator shares the terminal with the dashboard: it must never print.
-        sim = SimulatorServer(SimConfig(failure_rate=0.15), log_level="critical")
+        try:
+            demo = SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        sim = SimulatorServer(demo, log_level="critical")
         settings.base_url = sim.start()
         settings.api_key = DEMO_API_KEY
         settings.demo = True

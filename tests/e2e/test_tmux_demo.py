@@ -68,7 +68,8 @@ def test_demo_submit_by_typing_until_succeeded(tmux: Tmux, tmp_path: Path) -> No
     db = tmp_path / "jobs.json"
     command = (
         f"env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(tmp_path / 'none.toml'))} "
-        f"{shlex.quote(str(COMMAND))} --demo --db {shlex.quote(str(db))}; echo EXITED:$?; sleep 60"
+        f"{shlex.quote(str(COMMAND))} --demo --demo-failure-rate 0 --db {shlex.quote(str(db))}; "
+        "echo EXITED:$?; sleep 60"
     )
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "30", command)
     tmux.wait_for("No jobs yet", timeout=30)
