@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
-from tinydb.table import Document as TinyDocument
 
 from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
@@ -83,7 +82,6 @@ class JobStore:
         self.skipped_documents = 0
         self._db = db
         self._storage = cast(BufferedOrjsonStorage, db.storage)
-        self._table = db.table(JOBS_TABLE)
         self._file_lock = file_lock
         # One disk operation at a time within this process; always taken before _lock.
         self._io_lock = threading.Lock()
@@ -290,21 +288,14 @@ class JobStore:
             self._changed[job.local_id] = job
 
     def _write(self, batch: dict[str, Document]) -> None:
-        """Apply ``batch`` to the tinydb table in two bulk operations, then commit the file."""
-        known = [self._doc_ids[lid] for lid in batch if lid in self._doc_ids]
-        if known:
-
-            def replace(doc: MutableMapping[str, Any]) -> None:
-                new = batch[doc["local_id"]]
-                doc.clear()
-                doc.update(new)
-
-            self._table.update(replace, doc_ids=known)
-        fresh = [lid for lid in batch if lid not in self._doc_ids]
-        if fresh:
-            # Explicit ids: tinydb's own counter would not know about documents other processes inserted.
-            placed = dict(zip(fresh, range(self._next_doc_id, self._next_doc_id + len(fresh)), strict=True))
-            self._table.insert_multiple(TinyDocument(batch[lid], doc_id) for lid, doc_id in placed.items())
-            self._doc_ids.update(placed)
-            self._next_doc_id += len(fresh)
+        """Put ``batch`` into the tinydb table by document id (touching nothing else), then commit."""
+        documents: dict[str, Document] = {}
+        for local_id, doc in batch.items():
+            doc_id = self._doc_ids.get(local_id)
+            if doc_id is None:
+                # Ids of our own: tinydb's counter would not know documents other processes inserted.
+                doc_id = self._doc_ids[local_id] = self._next_doc_id
+                self._next_doc_id += 1
+            documents[str(doc_id)] = doc
+        self._storage.put_documents(JOBS_TABLE, documents)
         self._storage.commit()

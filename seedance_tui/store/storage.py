@@ -50,6 +50,8 @@ class BufferedOrjsonStorage(Storage):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._data: dict[str, Any] = {}
+        # Each document's JSON as last encoded, per table: a commit re-encodes only what changed.
+        self._encoded: dict[str, dict[str, orjson.Fragment]] = {}
         self._fingerprint: Fingerprint | None = None
         # An fd on the version we last read or wrote keeps its inode alive, so a new file can
         # never reuse that inode number and fool the fingerprint comparison.
@@ -60,7 +62,17 @@ class BufferedOrjsonStorage(Storage):
         return self._data
 
     def write(self, data: dict[str, Any]) -> None:
+        """tinydb's whole-database write: nothing is known about what changed, so re-encode it all."""
         self._data = data
+        self._encoded = {}
+
+    def put_documents(self, table: str, documents: dict[str, Any]) -> None:
+        """Replace or add these documents (by id) without touching the rest: O(len(documents))."""
+        rows = self._data.setdefault(table, {})
+        encoded = self._encoded.setdefault(table, {})
+        for key, doc in documents.items():
+            rows[key] = doc
+            encoded.pop(key, None)
 
     def close(self) -> None:
         self._repin(None)
@@ -105,12 +117,13 @@ class BufferedOrjsonStorage(Storage):
             os.close(fd)
             raise
         self._data, self._fingerprint = data, _fingerprint(st)
+        self._encoded = {}
         self._repin(fd)
 
     def commit(self) -> None:
         """Write the in-memory data to the file atomically and durably."""
         try:
-            fd = write_atomic(self.path, orjson.dumps(self._data))
+            fd = write_atomic(self.path, orjson.dumps(self._fragments()))
         except OSError as exc:
             raise StoreError(
                 f"Could not save the job store {self.path}: {exc.strerror}. "
@@ -118,6 +131,20 @@ class BufferedOrjsonStorage(Storage):
             ) from None
         self._fingerprint = _fingerprint(os.fstat(fd))
         self._repin(fd)
+
+    def _fragments(self) -> dict[str, dict[str, orjson.Fragment]]:
+        """The database with every document as pre-encoded JSON, encoding only the new or changed."""
+        tables: dict[str, dict[str, orjson.Fragment]] = {}
+        for name, rows in self._data.items():
+            encoded = self._encoded.setdefault(name, {})
+            for key, doc in rows.items():
+                if key not in encoded:
+                    encoded[key] = orjson.Fragment(orjson.dumps(doc))
+            if len(encoded) > len(rows):  # documents removed through tinydb
+                for key in encoded.keys() - rows.keys():
+                    del encoded[key]
+            tables[name] = encoded
+        return tables
 
     def _repin(self, fd: int | None) -> None:
         if self._pin is not None:

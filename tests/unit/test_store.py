@@ -430,3 +430,27 @@ def test_no_secret_fields_are_stored(path: Path) -> None:
     names = {*doc, *doc["request"]}
     assert set(doc) == {f.name for f in dataclasses.fields(Job)}
     assert not [name for name in names if any(word in name.lower() for word in ("key", "token", "auth"))]
+
+
+def test_commits_reencode_only_changed_documents_but_write_exactly_the_data(tmp_path: Path) -> None:
+    import orjson
+
+    from seedance_tui.store.storage import BufferedOrjsonStorage
+
+    path = tmp_path / "db.json"
+    storage = BufferedOrjsonStorage(path)
+    storage.write({"jobs": {"1": {"a": 1}, "2": {"b": [1, 2]}}})
+    storage.commit()
+    assert orjson.loads(path.read_bytes()) == {"jobs": {"1": {"a": 1}, "2": {"b": [1, 2]}}}
+    storage.put_documents("jobs", {"2": {"b": "changed"}, "3": {"c": None}})
+    storage.commit()
+    assert (
+        orjson.loads(path.read_bytes())
+        == storage.read()
+        == {"jobs": {"1": {"a": 1}, "2": {"b": "changed"}, "3": {"c": None}}}
+    )
+    del storage.read()["jobs"]["1"]  # as tinydb's own remove would
+    storage.write(storage.read())
+    storage.commit()
+    assert orjson.loads(path.read_bytes()) == {"jobs": {"2": {"b": "changed"}, "3": {"c": None}}}
+    storage.close()
