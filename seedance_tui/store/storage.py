@@ -139,7 +139,8 @@ class BufferedOrjsonStorage(Storage):
             encoded = self._encoded.setdefault(name, {})
             for key, doc in rows.items():
                 if key not in encoded:
-                    encoded[key] = orjson.Fragment(orjson.dumps(doc))
+                    # The copy matters: orjson's own result keeps an ~8 KB buffer, 80 MB for 10k jobs.
+                    encoded[key] = orjson.Fragment(bytes(memoryview(orjson.dumps(doc))))
             if len(encoded) > len(rows):  # documents removed through tinydb
                 for key in encoded.keys() - rows.keys():
                     del encoded[key]

@@ -109,11 +109,19 @@ def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PR
     return job
 
 
-def dashboard_jobs(request_ids: list[str], finished: int, now: float) -> list[Job]:
-    """``finished`` old finished jobs plus one queued job per request id (as the sim says), the queued newest."""
+def dashboard_jobs(request_ids: list[str], finished: int, now: float, *, steady: bool = False) -> list[Job]:
+    """``finished`` old finished jobs plus one queued job per request id (as the sim says), the queued newest.
+
+    ``steady``: the queued jobs were last checked at moments spread over the last two minutes, as
+    in a dashboard that has been running for a while (otherwise all are due at start-up).
+    """
     jobs = [full_job(i) for i in range(finished)]
     start = max(EPOCH + finished, now - 600)
-    jobs += [in_flight_job(rid, start + i * 0.01, JobStatus.QUEUED) for i, rid in enumerate(request_ids)]
+    for i, rid in enumerate(request_ids):
+        job = in_flight_job(rid, start + i * 0.01, JobStatus.QUEUED)
+        if steady:
+            job.last_checked_at = now - 120.0 * i / max(1, len(request_ids))
+        jobs.append(job)
     return jobs
 
 
