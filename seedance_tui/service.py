@@ -125,6 +125,8 @@ class JobService:
         self._changed: dict[str, Job] = {}
         self._emit_handle: asyncio.Handle | None = None
         self._submitting: set[str] = set()
+        #: Jobs seen "submitting" that this process is not sending: settled once old enough.
+        self._maybe_orphans: set[str] = set()
         self._lazy_dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
         #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
@@ -160,9 +162,10 @@ class JobService:
 
     async def run(self) -> None:
         """Follow every unfinished job and keep the store flushed, until cancelled."""
-        self._settle_orphans()
         for job in self.store.all():
+            self._watch_for_orphan(job)
             self.scheduler.track(job)
+        self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         try:
             await self._housekeeping()
@@ -185,6 +188,8 @@ class JobService:
         async with self._flush_lock:
             if all_pending:
                 self._promote_lazy()
+            if not self.store.has_unsaved:
+                return 0  # the common idle tick: no thread hand-off at all
             return await asyncio.to_thread(self.store.flush)
 
     async def _housekeeping(self) -> None:
@@ -218,6 +223,8 @@ class JobService:
     async def _pick_up_outside_changes(self) -> None:
         """Show and follow jobs that another process (the CLI, a second dashboard) wrote."""
         changed = await asyncio.to_thread(self.store.refresh)
+        for job in changed:
+            self._watch_for_orphan(job)
         self._settle_orphans()
         for job in changed:
             if job.needs_polling:
@@ -228,14 +235,20 @@ class JobService:
         if changed:
             self._schedule_emit()
 
+    def _watch_for_orphan(self, job: Job) -> None:
+        """Note a job that some other process left mid-submission (it may still be sending)."""
+        if job.status == JobStatus.SUBMITTING and job.local_id not in self._submitting:
+            self._maybe_orphans.add(job.local_id)
+
     def _settle_orphans(self) -> None:
+        """Jobs left "submitting" longer than any POST can take belong to a dead process."""
         now = time.time()
-        for job in self.store.all():
-            if (
-                job.status == JobStatus.SUBMITTING
-                and job.local_id not in self._submitting
-                and now - job.created_at > self._orphan_age
-            ):
+        for local_id in list(self._maybe_orphans):
+            job = self.store.get(local_id)
+            if job is None or job.status != JobStatus.SUBMITTING:
+                self._maybe_orphans.discard(local_id)
+            elif now - job.created_at > self._orphan_age:
+                self._maybe_orphans.discard(local_id)
                 job.set_status(JobStatus.OUTCOME_UNKNOWN, now)
                 job.last_error = "The app stopped while this job was being submitted; its outcome is unknown."
                 self._mark_changed(job)

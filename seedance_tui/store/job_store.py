@@ -196,6 +196,12 @@ class JobStore:
             self._jobs[job.local_id] = job
             self._dirty[job.local_id] = doc
 
+    @property
+    def has_unsaved(self) -> bool:
+        """True when some change waits for ``flush`` (cheap: no I/O)."""
+        with self._lock:
+            return bool(self._dirty)
+
     def flush(self) -> int:
         """Write the changed jobs, merged with what other processes wrote; return how many were written."""
         with self._io_lock:

@@ -406,7 +406,7 @@ def terminal_rows(
             busy["bytes_per_s"],
             2000,
             "B/s",
-            note="ages past a minute change once a minute",
+            note="ages past a minute change once a minute: one ~15 KB burst a minute",
         ),
         Row("4. idle CPU, 0 jobs", empty["cpu_pct"], 2, "%"),
         Row("4. idle bytes to the terminal, 0 jobs", empty["bytes_per_s"], 100, "B/s"),
@@ -462,7 +462,7 @@ async def measure(args: argparse.Namespace, work: Path) -> list[Row]:
         rows += poller_rows(results[0], results[1], slow_budget)
 
         if shutil.which("tmux") and COMMAND.exists():
-            window = 8.0 if args.quick else 15.0
+            window = 10.0 if args.quick else 30.0
             rows += await asyncio.to_thread(
                 terminal_rows, db, steady_db, empty_db, sim.url, work, 1 if args.quick else 3, window
             )
