@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,17 +111,13 @@ async def startup_ms(db: Path, url: str) -> float:
 async def keystroke_ms(pilot: Pilot[Any], table: JobTable) -> tuple[float, float, float, float]:
     """Median ms per filter, search and sort keystroke (work and repaint), and of a naive rebuild per keystroke."""
     samples: dict[str, list[float]] = {"filter": [], "search": [], "sort": []}
-    actions: list[tuple[str, Callable[[], None]]] = []
-    actions += [
-        ("filter", lambda n=name: table.set_filter(n)) for name in ("failed", "queued", "problems", "all")
-    ]
-    actions += [("search", lambda t=text: table.set_search(t)) for text in ("r", "ri", "riv", "take 5", "")]
-    actions += [
-        ("sort", lambda c=column: table.sort_by(c)) for column in ("status", "prompt", "model", "age")
-    ]
-    for kind, action in actions:
+    actions: list[tuple[str, Callable[[str], object], str]] = []
+    actions += [("filter", table.set_filter, name) for name in ("failed", "queued", "problems", "all")]
+    actions += [("search", table.set_search, text) for text in ("r", "ri", "riv", "take 5", "")]
+    actions += [("sort", table.sort_by, column) for column in ("status", "prompt", "model", "age")]
+    for kind, action, argument in actions:
         start = time.perf_counter()
-        action()
+        action(argument)
         await pilot.pause()
         samples[kind].append((time.perf_counter() - start) * 1000)
     jobs = list(table.model.jobs.values())
@@ -188,7 +184,7 @@ async def app_scenarios(db: Path, url: str, request_ids: list[str], rounds: int)
         applied: list[float] = []
         apply = table.apply
 
-        def timed_apply(jobs: list[Job]) -> None:
+        def timed_apply(jobs: Iterable[Job]) -> None:
             start = time.perf_counter()
             apply(jobs)
             applied.append((time.perf_counter() - start) * 1000)
@@ -368,7 +364,13 @@ class Terminal:
 
 
 def terminal_rows(
-    db: Path, steady_db: Path, empty_db: Path, url: str, work: Path, launches: int, window: float
+    db: Path,
+    make_steady_db: Callable[[], Path],
+    empty_db: Path,
+    url: str,
+    work: Path,
+    launches: int,
+    window: float,
 ) -> list[Row]:
     starts: list[float] = []
     for _ in range(launches):
@@ -377,7 +379,8 @@ def terminal_rows(
             starts.append(terminal.wait_for("fox crossing", timeout=30))
         finally:
             terminal.close()
-    terminal = Terminal(steady_db, url, work)
+    # Built just before launch: its "last checked" times are only steady if they are fresh.
+    terminal = Terminal(make_steady_db(), url, work)
     try:
         terminal.wait_for("fox crossing", timeout=30)
         time.sleep(3)  # let the store's first flush pass
@@ -440,8 +443,12 @@ async def measure(args: argparse.Namespace, work: Path) -> list[Row]:
         db, empty_db = work / "jobs.json", work / "empty.json"
         write_store(db, dashboard_jobs(request_ids, STORED - IN_FLIGHT, now))
         write_store(empty_db, [])
-        steady_db = work / "steady.json"
-        write_store(steady_db, dashboard_jobs(request_ids, STORED - IN_FLIGHT, now, steady=True))
+
+        def make_steady_db() -> Path:
+            steady_db = work / "steady.json"
+            write_store(steady_db, dashboard_jobs(request_ids, STORED - IN_FLIGHT, time.time(), steady=True))
+            return steady_db
+
         rows += await app_scenarios(db, sim.url, request_ids, rounds)
 
         naive_one = naive_update_ms(work / "naive.json", full_job, STORED, 5 if args.quick else 15)
@@ -464,7 +471,7 @@ async def measure(args: argparse.Namespace, work: Path) -> list[Row]:
         if shutil.which("tmux") and COMMAND.exists():
             window = 10.0 if args.quick else 30.0
             rows += await asyncio.to_thread(
-                terminal_rows, db, steady_db, empty_db, sim.url, work, 1 if args.quick else 3, window
+                terminal_rows, db, make_steady_db, empty_db, sim.url, work, 1 if args.quick else 3, window
             )
         else:
             print("tmux or the installed command is missing: targets 1 (process), 4 and 5 not measured")

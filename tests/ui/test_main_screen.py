@@ -269,7 +269,12 @@ async def test_only_changed_ages_of_live_rows_are_redrawn(
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one(JobTable)
         refreshed: list[object] = []
-        table.refresh = lambda *regions, **kw: refreshed.append(regions) or table  # type: ignore[method-assign]
+
+        def record(*regions: object, **_: object) -> JobTable:
+            refreshed.append(regions)
+            return table
+
+        table.refresh = record  # type: ignore[method-assign,assignment]
         table._tick_live_rows()
         assert refreshed == []  # finished rows never tick
         job = table.model.rows[0]
