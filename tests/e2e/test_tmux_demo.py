@@ -88,3 +88,16 @@ def test_demo_submit_by_typing_until_succeeded(tmux: Tmux, tmp_path: Path) -> No
         ("succeeded", "A paper boat drifting down a rainy street")
     ]
     assert docs[0]["request_id"].startswith("req_") and docs[0]["output_url"].endswith(".mp4")
+
+
+def test_sixteen_colour_terminal_without_mouse(tmux: Tmux, tmp_path: Path) -> None:
+    command = (
+        f"env TERM=xterm COLORTERM= SEEDANCE_CONFIG={shlex.quote(str(tmp_path / 'none.toml'))} "
+        f"{shlex.quote(str(COMMAND))} --demo --no-mouse --db {shlex.quote(str(tmp_path / 'j.json'))}; "
+        "echo EXITED:$?; sleep 60"
+    )
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    screen = tmux.wait_for("No jobs yet", timeout=30)
+    assert "DEMO" in screen and "q Quit" in screen
+    tmux.send("q")
+    tmux.wait_for("EXITED:0", timeout=20)

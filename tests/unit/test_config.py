@@ -72,3 +72,14 @@ def test_key_is_masked_and_never_in_repr() -> None:
     assert mask_key(KEY) == "sd2_…1234"
     assert mask_key(None) == "(none)"
     assert KEY not in repr(Settings(api_key=KEY)) and KEY not in str(Settings(api_key=KEY))
+
+
+def test_mouse_can_be_switched_off_in_the_config_file_or_by_flag(tmp_path: Path) -> None:
+    from seedance_tui.cli import _settings, build_parser
+
+    cfg = tmp_path / "config.toml"
+    assert load_settings({}, config_path=cfg).mouse is True
+    cfg.write_text("mouse = false\n")
+    assert load_settings({}, config_path=cfg).mouse is False
+    args = build_parser().parse_args(["--no-mouse", "--config", str(tmp_path / "other.toml")])
+    assert _settings(args).mouse is False

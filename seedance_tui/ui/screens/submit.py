@@ -67,7 +67,8 @@ class SubmitScreen(ModalScreen[Job | None]):
 
     CSS_PATH = style_path("submit.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Submit", priority=True),
+        # Not a priority binding: the key then waits behind the characters typed before it.
+        Binding("ctrl+s", "submit", "Submit"),
         Binding("escape", "close", "Close"),
     ]
 
