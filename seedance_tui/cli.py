@@ -150,8 +150,6 @@ def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
 
 
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
-    from seedance_tui.api.client import SeedanceClient
-    from seedance_tui.polling import RequestBudget
     from seedance_tui.service import JobService
 
     request = _request_from_args(args) if args.command == "submit" else None
@@ -163,8 +161,7 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError(NO_KEY_MESSAGE)
 
         async def run() -> int:
-            client = SeedanceClient(settings.base_url, settings.api_key or "")
-            service = JobService(store, client, budget=RequestBudget(settings.requests_per_second))
+            service = JobService.from_settings(settings, store)
             try:
                 if request is not None:
                     return await commands.submit(service, request, as_json=args.json, out=sys.stdout)
@@ -262,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: say it in one line, never a traceback
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc}\n")
+        return commands.EXIT_REMOTE
 
 
 if __name__ == "__main__":

@@ -18,14 +18,10 @@ EXIT_REMOTE = 1
 EXIT_USAGE = 2
 
 
-def job_json(job: Job) -> dict[str, Any]:
-    """The JSON form of a job for ``--json`` output."""
-    return job.to_dict()
-
-
 def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:
     if as_json:
-        out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        # ASCII escapes: no control or reordering character from the network reaches the terminal.
+        out.write(json.dumps(payload, indent=2) + "\n")
     else:
         out.write(text + "\n")
 
@@ -43,9 +39,9 @@ def describe_job(job: Job) -> str:
         f"status       {printable(job.status)}",
         f"model        {printable(req.model)}",
         f"prompt       {printable(req.prompt)}",
-        f"aspect ratio {req.aspect_ratio or '(default)'}",
+        f"aspect ratio {printable(req.aspect_ratio or '(default)')}",
         f"duration     {req.duration if req.duration is not None else '(default)'}",
-        f"resolution   {req.resolution or '(default)'}",
+        f"resolution   {printable(req.resolution or '(default)')}",
         f"credits      {job.credits_charged if job.credits_charged is not None else '-'}",
         f"created      {_when(job.created_at)}",
         f"finished     {_when(job.finished_at)}",
@@ -71,14 +67,14 @@ async def submit(service: JobService, request: GenerationRequest, *, as_json: bo
     except SubmitError as exc:
         _error(as_json, exc.message, exc.job, outcome=str(exc.outcome))
         return EXIT_REMOTE
-    _emit(out, as_json, job_json(job), job.request_id or "")
+    _emit(out, as_json, job.to_dict(), printable(job.request_id or ""))
     return EXIT_OK
 
 
 def list_jobs(all_jobs: Sequence[Job], *, statuses: Sequence[str], as_json: bool, out: TextIO) -> int:
     jobs = [j for j in all_jobs if not statuses or j.status in statuses]
     if as_json:
-        _emit(out, True, [job_json(j) for j in jobs], "")
+        _emit(out, True, [j.to_dict() for j in jobs], "")
         return EXIT_OK
     if not jobs:
         out.write("No jobs.\n")
@@ -88,9 +84,10 @@ def list_jobs(all_jobs: Sequence[Job], *, statuses: Sequence[str], as_json: bool
         rid = one_line(job.request_id or f"({job.local_id})", 22)
         dur = str(job.request.duration or "")
         credits = "" if job.credits_charged is None else str(job.credits_charged)
+        resolution = one_line(job.request.resolution or "", 5)
         out.write(
             f"{rid:<22} {one_line(job.status, 16):<16} {one_line(job.request.model, 18):<18} {dur:>3} "
-            f"{job.request.resolution or '':<5} {credits:>4}  {one_line(job.request.prompt, 40)}\n"
+            f"{resolution:<5} {credits:>4}  {one_line(job.request.prompt, 40)}\n"
         )
     return EXIT_OK
 
@@ -104,7 +101,7 @@ async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
     except ApiError as exc:
         _error(as_json, exc.message, job)
         return EXIT_REMOTE
-    _emit(out, as_json, job_json(job), describe_job(job))
+    _emit(out, as_json, job.to_dict(), describe_job(job))
     return EXIT_OK
 
 
@@ -113,7 +110,7 @@ async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
     if job is None:
         return _not_in_store(ref, as_json)
     outcome = await service.cancel(job.local_id)
-    payload = {"result": str(outcome.result), "message": outcome.message, "job": job_json(outcome.job)}
+    payload = {"result": str(outcome.result), "message": outcome.message, "job": outcome.job.to_dict()}
     if outcome.result == CancelResult.CANCELLED:
         _emit(out, as_json, payload, printable(outcome.message))
         return EXIT_OK
@@ -132,7 +129,7 @@ def _usage_error(exc: ValidationError, as_json: bool) -> int:
             "error": str(exc),
             "fields": [{"field": e.field, "message": e.message} for e in exc.errors],
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(payload) + "\n")
     else:
         for err in exc.errors:
             sys.stderr.write(f"error: {printable(str(err))}\n")
@@ -143,7 +140,7 @@ def _error(as_json: bool, message: str, job: Job | None = None, **extra: str) ->
     if as_json:
         payload: dict[str, Any] = {"error": message, **extra}
         if job is not None:
-            payload["job"] = job_json(job)
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            payload["job"] = job.to_dict()
+        sys.stdout.write(json.dumps(payload) + "\n")
     else:
         sys.stderr.write(f"error: {printable(message)}\n")

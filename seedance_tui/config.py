@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import re
 import secrets
 import stat
 import tomllib
@@ -88,17 +91,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def write_api_key(path: Path, api_key: str) -> None:
     """Store the key in the config file, created with mode 0600, keeping other settings."""
     values = read_config_file(path) if path.exists() else {}
+    if any(isinstance(v, dict | list) for v in values.values()):
+        raise ConfigError(f"The config file {path} has tables or lists; add api_key to it by hand.")
     values["api_key"] = api_key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    _write_private(path, "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in values.items()))
 
 
 WEBHOOK_TOKEN_FILE = "webhook-token"
@@ -107,24 +103,48 @@ WEBHOOK_TOKEN_FILE = "webhook-token"
 def webhook_token(config_path: Path) -> str:
     """This install's secret webhook path segment, made once beside the config file (mode 0600)."""
     path = config_path.with_name(WEBHOOK_TOKEN_FILE)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(24) + "\n")
-        try:
-            os.link(tmp, path)  # fails if another process made one first: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO):
+    try:
+        if not path.exists():
+            _write_private(path, secrets.token_urlsafe(24) + "\n", keep_existing=True)
+        mode = stat.S_IMODE(path.stat().st_mode)
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read or create the webhook token file {path}: {exc.strerror}") from None
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"The webhook token file {path} can be read by others. Run: chmod 600 {path}")
-    token = path.read_text(encoding="utf-8").strip()
     if not token:
         raise ConfigError(f"The webhook token file {path} is empty; delete it to make a new one.")
     return token
+
+
+def _write_private(path: Path, text: str, *, keep_existing: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only (mode 0600).
+
+    ``keep_existing``: when another process made the file first, theirs wins.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        if keep_existing:
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {path}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
 
 
 def _toml_value(value: Any) -> str:
@@ -159,22 +179,41 @@ def load_settings(
     ]
     for source in sources:
         for key, value in source.items():
-            if value is None or value == "" or not hasattr(settings, key) or key == "config_path":
+            if value is None or value == "":
                 continue
+            if key not in USER_SETTINGS:
+                raise ConfigError(
+                    f"Unknown setting {key!r} in {path}: known ones are {', '.join(USER_SETTINGS)}"
+                )
             setattr(settings, key, _coerce(key, value))
     return settings
+
+
+#: What the config file, the environment and flags may set (not, say, ``demo``).
+USER_SETTINGS = (
+    "api_key",
+    "base_url",
+    "db_path",
+    "download_dir",
+    "mouse",
+    "requests_per_second",
+    "concurrency",
+)
 
 
 def _coerce(key: str, value: Any) -> Any:
     try:
         if key in ("db_path", "download_dir"):
             return Path(str(value)).expanduser()
-        if key in ("mouse", "demo"):
+        if key == "mouse":
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
         if key == "concurrency":
             return max(1, int(value))
         if key == "requests_per_second":
-            return max(0.1, float(value))
+            rate = float(value)
+            if not math.isfinite(rate):
+                raise ValueError(rate)
+            return max(0.1, rate)
         if key == "base_url":
             return str(value).rstrip("/")
     except (TypeError, ValueError):

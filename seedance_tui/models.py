@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field, fields
@@ -145,6 +146,8 @@ class GenerationRequest:
             errs.append(FieldError("webhookUrl", "must be an http:// or https:// URL"))
         if self.metadata is not None and not isinstance(self.metadata, dict):
             errs.append(FieldError("metadata", "must be a JSON object"))
+        elif self.metadata is not None and (problem := _unstorable(self.metadata)):
+            errs.append(FieldError("metadata", problem))
         if self.media_urls is not None:
             if not isinstance(self.media_urls, list):
                 errs.append(FieldError("mediaUrls", "must be a list of http(s) URLs"))
@@ -196,12 +199,40 @@ def parse_metadata(text: str) -> dict[str, Any] | None:
     if not text.strip():
         return None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError([FieldError("metadata", f"is not valid JSON ({exc.msg})")]) from None
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise ValidationError([FieldError("metadata", f"is not valid JSON ({reason})")]) from None
     if not isinstance(value, dict):
         raise ValidationError([FieldError("metadata", "must be a JSON object")])
+    problem = _unstorable(value)
+    if problem:
+        raise ValidationError([FieldError("metadata", problem)])
     return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why ``value`` cannot be sent as JSON and kept in the job store (None when it can)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        return None if value in _INT_RANGE else "has a whole number too large to store (over 64 bits)"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "has a number that is not finite (NaN or Infinity)"
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "has an object key that is not a string"
+        return next((p for p in map(_unstorable, value.values()) if p), None)
+    if isinstance(value, list):
+        return next((p for p in map(_unstorable, value) if p), None)
+    return f"has a value that is not JSON ({type(value).__name__})"
 
 
 def new_local_id() -> str:

@@ -22,9 +22,10 @@ from seedance_tui.api.errors import (
     OutcomeUnknown,
     ServerError,
 )
-from seedance_tui.api.types import TaskReply
+from seedance_tui.api.types import SubmitReply, TaskReply
+from seedance_tui.config import Settings
 from seedance_tui.models import GenerationRequest, Job, JobStatus, is_final
-from seedance_tui.polling import HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.store import JobStore, StoreError
 
 JobsListener = Callable[[list[Job]], None]
@@ -131,6 +132,16 @@ class JobService:
         self._flush_lock = asyncio.Lock()
         #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
         self.default_webhook_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
+        """The service the dashboard and the CLI run: one client, the user's poll budget."""
+        # Pollers use at most ``concurrency`` connections; a few more for submits, cancels, downloads.
+        client = SeedanceClient(
+            settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
+        )
+        budget = RequestBudget(settings.requests_per_second, settings.concurrency)
+        return cls(store, client, budget=budget)
 
     # -- listening -----------------------------------------------------------------------
 
@@ -321,39 +332,62 @@ class JobService:
         """Validate, write the job ahead, POST it once; raise SubmitError if not accepted.
 
         Raises ValidationError (nothing stored) when the request breaks the contract's rules.
+        Once the API has answered, a store that cannot be written is reported (store listeners)
+        but never turns an accepted job into an error: that would invite a second, paid POST.
         """
         request.validate()
         job = Job.new(request)
         self._submitting.add(job.local_id)
         try:
-            await asyncio.to_thread(self.store.add, job)
+            try:
+                await asyncio.to_thread(self.store.add, job)
+            except StoreError as exc:
+                # Not known to be on disk: it must not be sent. Kept (in memory) as not sent.
+                self._record_failure(job, JobStatus.REJECTED, f"Not sent: {exc}")
+                raise SubmitError(job, SubmitOutcome.REJECTED, f"Not sent: {exc}") from exc
             self._changed[job.local_id] = job
             self._schedule_emit()
-            try:
-                reply = await self.client.submit(self._as_sent(request))
-            except ApiError as exc:
-                unknown = _may_have_been_accepted(exc)
-                status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
-                self._record_failure(job, status, exc.message)
-                if unknown:
-                    raise SubmitError(job, SubmitOutcome.UNKNOWN, _unknown_message(exc)) from exc
-                raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
-            now = time.time()
-            job.request_id = reply.request_id
-            job.credits_charged = reply.credits_charged
-            job.submitted_at = now
-            job.set_status(reply.status or JobStatus.QUEUED, now)
-            job.touch(now)
-            self._mark_changed(job)
+            reply = await self._post(job, request)
         except asyncio.CancelledError:
             self._record_failure(job, JobStatus.OUTCOME_UNKNOWN, "Stopped while the job was being submitted")
             raise
         finally:
             self._submitting.discard(job.local_id)
-            # Accepted or not, the outcome (above all a request id) is on disk before we return.
-            await self.flush()
+            # Accepted or not, the outcome (above all a request id) goes to disk before we return.
+            await self._save_now()
+        now = time.time()
+        job.request_id = reply.request_id
+        job.credits_charged = reply.credits_charged
+        job.submitted_at = now
+        job.set_status(reply.status, now)
+        job.touch(now)
+        self._mark_changed(job)
         self.scheduler.track(job)
+        await self._save_now()
         return job
+
+    async def _post(self, job: Job, request: GenerationRequest) -> SubmitReply:
+        """The POST itself; every failure is recorded on the job and raised as SubmitError."""
+        try:
+            return await self.client.submit(self._as_sent(request))
+        except ApiError as exc:
+            unknown = _may_have_been_accepted(exc)
+            status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
+            self._record_failure(job, status, exc.message)
+            if unknown:
+                raise SubmitError(job, SubmitOutcome.UNKNOWN, _unknown_message(exc)) from exc
+            raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
+        except Exception as exc:  # raised while building the request: nothing was sent
+            message = f"Not sent: {type(exc).__name__}: {exc}"
+            self._record_failure(job, JobStatus.REJECTED, message)
+            raise SubmitError(job, SubmitOutcome.REJECTED, message) from exc
+
+    async def _save_now(self) -> None:
+        """Flush at once; a failure is reported to store listeners and retried by housekeeping."""
+        try:
+            await self.flush()
+        except StoreError as exc:
+            self._set_store_problem(str(exc))
 
     def _as_sent(self, request: GenerationRequest) -> GenerationRequest:
         """The request as POSTed: our receiver's URL goes on the wire, not into the job store."""
@@ -367,7 +401,9 @@ class JobService:
         self._mark_changed(job)
 
     def refresh_soon(self, local_id: str) -> None:
-        """Poll this job ahead of its turn."""
+        """Poll this job ahead of its turn (after a rejected key: try the key once more)."""
+        if self.scheduler.health.health == ApiHealth.KEY_REJECTED:
+            self.scheduler.resume()
         self.scheduler.poll_now(local_id)
 
     async def refresh(self, local_id: str) -> Job:
@@ -397,33 +433,43 @@ class JobService:
             with contextlib.suppress(ApiError):
                 self._on_reply(local_id, await self.client.get(job.request_id))
             self._mark_changed(job)
-            await self.flush()
-            return CancelOutcome(job, CancelResult.ALREADY_FINAL, f"Not cancelled: {exc.message}")
+            outcome = CancelOutcome(job, CancelResult.ALREADY_FINAL, f"Not cancelled: {exc.message}")
         except ApiError as exc:
             self._on_poll_error(local_id, exc)
-            await self.flush()
-            return CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc.message}")
-        job.set_status(reply.status or JobStatus.CANCELLED)
-        job.last_error = None
-        job.touch()
-        self._mark_changed(job)
-        if job.is_final:
-            self.scheduler.untrack(local_id)
-        await self.flush()
-        return CancelOutcome(job, CancelResult.CANCELLED, f"Job {job.request_id} is now {job.status}.")
+            outcome = CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc.message}")
+        else:
+            job.set_status(reply.status)
+            job.last_error = None
+            job.touch()
+            self._mark_changed(job)
+            if job.is_final:
+                self.scheduler.untrack(local_id)
+            outcome = CancelOutcome(job, CancelResult.CANCELLED, f"Job {job.request_id} is now {job.status}.")
+        await self._save_now()
+        return outcome
 
     async def download(
         self, local_id: str, folder: Path, on_progress: Callable[[int, int | None], None] | None = None
     ) -> Path:
-        """Save the job's output video into ``folder``; returns the file's path."""
+        """Save the job's output video into ``folder`` (file I/O off the event loop); returns its path."""
         job = self._require(local_id)
         if not job.output_url:
             raise ValueError("This job has no output video yet.")
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         target = folder / f"{job.request_id or job.local_id}.mp4"
         partial = target.with_name(target.name + ".part")
-        with partial.open("wb") as handle:
-            await self.client.download(job.output_url, handle, on_progress=on_progress)
+        handle = await asyncio.to_thread(partial.open, "wb")
+        try:
+
+            async def write(chunk: bytes) -> None:
+                await asyncio.to_thread(handle.write, chunk)
+
+            await self.client.download(job.output_url, write, on_progress=on_progress)
+        except BaseException:
+            await asyncio.to_thread(handle.close)
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+            raise
+        await asyncio.to_thread(handle.close)
         await asyncio.to_thread(partial.replace, target)
         return target
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, BinaryIO
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
+import orjson
 
 from seedance_tui.api.errors import (
     ApiError,
@@ -67,11 +68,11 @@ class SeedanceClient:
         """Validate and POST a generation; raises ValidationError before sending if invalid."""
         request.validate()
         body = await self._call("POST", API_PREFIX, json=request.to_payload())
+        # Only the id is essential: with it a paid task can be followed, whatever else is missing.
         return SubmitReply(
             request_id=_require_str(body, "requestId"),
-            status=_require_str(body, "status"),
+            status=_optional_str(body, "status") or "queued",
             credits_charged=_optional_int(body, "creditsCharged"),
-            raw=body,
         )
 
     async def get(self, request_id: str) -> TaskReply:
@@ -82,28 +83,30 @@ class SeedanceClient:
     async def cancel(self, request_id: str) -> CancelReply:
         """Ask the API to cancel a queued or processing task."""
         body = await self._call("POST", f"{API_PREFIX}/{_path_id(request_id)}/cancel")
-        return CancelReply(
-            request_id=_require_str(body, "requestId"), status=_require_str(body, "status"), raw=body
-        )
+        return CancelReply(request_id=request_id, status=_optional_str(body, "status") or "cancelled")
 
     async def download(
-        self, url: str, dest: BinaryIO, *, on_progress: Callable[[int, int | None], None] | None = None
+        self,
+        url: str,
+        write: Callable[[bytes], Awaitable[None]],
+        *,
+        on_progress: Callable[[int, int | None], None] | None = None,
     ) -> int:
-        """Stream ``url`` (an output video) into the open binary file ``dest``; return bytes written.
+        """Stream ``url`` (an output video) chunk by chunk into ``write``; return the bytes written.
 
         ``on_progress(done, total_or_None)`` is called as chunks arrive. Output URLs are
-        public (a storage bucket), so the API key is never sent with them.
+        public (a storage bucket, which may redirect), so the API key is never sent with them.
         """
         written = 0
         try:
-            async with self._http.stream("GET", url) as response:
-                if response.status_code >= 400:
+            async with self._http.stream("GET", url, follow_redirects=True) as response:
+                if not response.is_success:
                     await response.aread()
                     raise _error_for(response)
                 total = response.headers.get("Content-Length")
                 total_bytes = int(total) if total and total.isdigit() else None
                 async for chunk in response.aiter_bytes():
-                    dest.write(chunk)
+                    await write(chunk)
                     written += len(chunk)
                     if on_progress is not None:
                         on_progress(written, total_bytes)
@@ -168,8 +171,8 @@ def _describe(exc: Exception) -> str:
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = load_json(response.content)
+    except ValueError:
         kind = "HTML" if "html" in response.headers.get("content-type", "") else "not JSON"
         raise MalformedReply(
             f"The API replied with {kind} (HTTP {response.status_code}): {_snippet(response.text)}",
@@ -181,6 +184,17 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
             status_code=response.status_code,
         )
     return body
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Parse JSON as the job store can keep it: no NaN/Infinity, integers within 64 bits.
+
+    Raises ValueError otherwise, so that nothing from the network can make the store unwritable.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _snippet(text: str) -> str:
@@ -206,9 +220,9 @@ def _best_message(response: httpx.Response, body: dict[str, Any] | None) -> tupl
     """The most useful text in an error reply, whatever its shape, and its code if any."""
     if body is None:
         try:
-            parsed = response.json()
+            parsed = load_json(response.content)
             body = parsed if isinstance(parsed, dict) else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except ValueError:
             body = None
     if body is not None:
         error = body.get("error")

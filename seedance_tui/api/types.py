@@ -13,7 +13,6 @@ class SubmitReply:
     request_id: str
     status: str
     credits_charged: int | None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -40,4 +39,3 @@ class CancelReply:
 
     request_id: str
     status: str
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)

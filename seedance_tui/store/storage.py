@@ -123,7 +123,13 @@ class BufferedOrjsonStorage(Storage):
     def commit(self) -> None:
         """Write the in-memory data to the file atomically and durably."""
         try:
-            fd = write_atomic(self.path, orjson.dumps(self._fragments()))
+            data = orjson.dumps(self._fragments())
+        except (TypeError, orjson.JSONEncodeError) as exc:  # input checks should make this unreachable
+            raise StoreError(
+                f"Could not save the job store {self.path}: a job holds data JSON cannot carry ({exc})."
+            ) from None
+        try:
+            fd = write_atomic(self.path, data)
         except OSError as exc:
             raise StoreError(
                 f"Could not save the job store {self.path}: {exc.strerror}. "

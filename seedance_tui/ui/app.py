@@ -55,6 +55,8 @@ class SeedanceApp(App[int]):
         self._service_worker: Worker[None] | None = None
         self._service_closed = False
         self._quit_unsaved_warned = False
+        #: Why the last save failed when the app closed (None when everything was saved).
+        self.unsaved_error: str | None = None
         # Last status seen per job: only transitions observed in this run are announced.
         self._last_status: dict[str, str] = {}
 
@@ -113,20 +115,22 @@ class SeedanceApp(App[int]):
             self.notify(f"Job {name} was cancelled.", title="Cancelled", severity="warning", markup=False)
 
     async def action_quit(self) -> None:
-        """Stop polling, write everything to disk, then leave (a second q leaves even if unsaved)."""
-        try:
-            await self._stop_service()
-        except StoreError as exc:
-            if not self._quit_unsaved_warned:
+        """Save everything, stop polling, leave; if the store cannot be written, warn once and stay."""
+        if not self._quit_unsaved_warned:
+            try:
+                await self.service.flush(all_pending=True)
+            except StoreError as exc:
+                # Everything keeps running (and retrying the save); a second q leaves anyway.
                 self._quit_unsaved_warned = True
                 self.notify(
-                    f"{exc}\nNot everything could be saved. Press q again to quit anyway.",
+                    f"{exc}\nNot everything is saved. Press q again to quit anyway.",
                     title="Job store not saved",
                     severity="error",
                     timeout=30,
                     markup=False,
                 )
                 return
+        await self._stop_service()
         self.exit(0)
 
     async def on_unmount(self) -> None:
@@ -135,9 +139,12 @@ class SeedanceApp(App[int]):
     async def _stop_service(self) -> None:
         if self._service_closed:
             return
+        self._service_closed = True
         if self._service_worker is not None:
             self._service_worker.cancel()
             with contextlib.suppress(WorkerCancelled):
                 await self._service_worker.wait()
-        await self.service.close()
-        self._service_closed = True
+        try:
+            await self.service.close()
+        except StoreError as exc:
+            self.unsaved_error = str(exc)  # said on stderr once the terminal is back

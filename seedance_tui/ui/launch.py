@@ -1,10 +1,11 @@
-"""Build the client, service and app from settings and run the dashboard until the user quits."""
+"""Run the dashboard on a job store until the user quits."""
 
 from __future__ import annotations
 
-from seedance_tui.api.client import SeedanceClient
+import gc
+import sys
+
 from seedance_tui.config import Settings
-from seedance_tui.polling import RequestBudget
 from seedance_tui.service import JobService
 from seedance_tui.store import JobStore
 from seedance_tui.ui.app import SeedanceApp
@@ -13,12 +14,13 @@ from seedance_tui.webhooks import WebhookPlan
 
 def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
-    # Pollers use at most ``concurrency`` connections; a few more for submits, cancels, downloads.
-    client = SeedanceClient(
-        settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
-    )
-    budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-    service = JobService(store, client, budget=budget)
+    service = JobService.from_settings(settings, store)
+    # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which
+    # would stall the UI for ~100 ms at 10,000 jobs.
+    gc.freeze()
     app = SeedanceApp(service, settings, webhooks=webhooks)
     app.run(mouse=settings.mouse)
+    if app.unsaved_error is not None:
+        sys.stderr.write(f"error: {app.unsaved_error}\n")
+        return 1
     return app.return_code or 0

@@ -281,9 +281,55 @@ async def test_download_streams_a_real_video_without_the_key(client: SeedanceCli
     url = (await client.get(reply.request_id)).output_url
     assert url
     progress: list[tuple[int, int | None]] = []
-    target = tmp_path / "out.mp4"
-    with target.open("wb") as handle:
-        written = await client.download(url, handle, on_progress=lambda d, t: progress.append((d, t)))
-    data = target.read_bytes()
+    chunks: list[bytes] = []
+
+    async def write(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    written = await client.download(url, write, on_progress=lambda d, t: progress.append((d, t)))
+    data = b"".join(chunks)
     assert written == len(data) > 1000 and data[4:8] == b"ftyp"
     assert progress[-1] == (written, written)
+
+
+async def test_download_follows_redirects_and_refuses_error_pages() -> None:
+    async def redirect(_: Request) -> Response:
+        return Response(status_code=302, headers={"Location": "http://cdn.test/real.mp4"})
+
+    async def video(request: Request) -> Response:
+        assert "authorization" not in request.headers  # the key never goes to the storage host
+        return Response(b"\x00\x00\x00\x18ftypmp42", media_type="video/mp4")
+
+    async def missing(_: Request) -> Response:
+        return PlainTextResponse("<html>gone</html>", 404)
+
+    app = Starlette(
+        routes=[
+            Route("/moved.mp4", redirect),
+            Route("/real.mp4", video),
+            Route("/gone.mp4", missing),
+        ]
+    )
+    chunks: list[bytes] = []
+
+    async def write(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    async with SeedanceClient("http://api.test", KEY, transport=httpx.ASGITransport(app=app)) as client:
+        await client.download("http://cdn.test/moved.mp4", write)
+        assert b"".join(chunks)[4:8] == b"ftyp"
+        with pytest.raises(NotFound):
+            await client.download("http://cdn.test/gone.mp4", write)
+
+
+async def test_submit_reply_needs_only_a_request_id() -> None:
+    async with _client_for(JSONResponse({"success": True, "requestId": "req_9"})) as client:
+        reply = await client.submit(REQ)
+    assert (reply.request_id, reply.status, reply.credits_charged) == ("req_9", "queued", None)
+
+
+@pytest.mark.parametrize("body", [b'{"success": true, "requestId": "r", "status": "queued", "x": NaN}'])
+async def test_replies_the_store_could_not_keep_are_malformed(body: bytes) -> None:
+    async with _client_for(Response(body, 200, media_type="application/json")) as client:
+        with pytest.raises(MalformedReply):
+            await client.get("req_1")

@@ -83,3 +83,22 @@ def test_mouse_can_be_switched_off_in_the_config_file_or_by_flag(tmp_path: Path)
     assert load_settings({}, config_path=cfg).mouse is False
     args = build_parser().parse_args(["--no-mouse", "--config", str(tmp_path / "other.toml")])
     assert _settings(args).mouse is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("demo = true\n", "Unknown setting 'demo'"), ("requests_per_second = inf\n", "invalid value")],
+)
+def test_config_file_cannot_set_internal_or_absurd_values(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, config_path=cfg)
+
+
+def test_write_api_key_refuses_to_rewrite_tables(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[section]\nx = 1\n")
+    with pytest.raises(ConfigError, match="by hand"):
+        write_api_key(cfg, KEY)
+    assert cfg.read_text() == "[section]\nx = 1\n"

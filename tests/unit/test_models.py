@@ -165,3 +165,22 @@ def test_job_round_trips_and_records_first_observed_times() -> None:
 def test_job_from_dict_tolerates_unknown_and_missing_keys() -> None:
     job = Job.from_dict({"local_id": "abc", "request": {"model": "m", "prompt": "p"}, "future_field": 1})
     assert job.local_id == "abc" and job.status == JobStatus.SUBMITTING
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('{"n": NaN}', "not valid JSON"),
+        ('{"n": Infinity}', "not valid JSON"),
+        ('{"n": 123456789012345678901234567890}', "too large"),
+    ],
+)
+def test_metadata_the_store_could_not_keep_is_refused(text: str, why: str) -> None:
+    with pytest.raises(ValidationError, match=why):
+        parse_metadata(text)
+
+
+def test_unstorable_metadata_given_directly_is_refused() -> None:
+    req = GenerationRequest("seedance-2.0", "p", metadata={"a": [float("nan")]})
+    assert [e.field for e in req.errors()] == ["metadata"]
+    assert GenerationRequest("seedance-2.0", "p", metadata={"a": [1, 2.5, None, True, "x"]}).errors() == []

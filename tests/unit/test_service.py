@@ -253,3 +253,61 @@ async def test_a_store_that_cannot_be_written_is_reported_and_nothing_is_lost(
     assert problems[-1] is None and all(problems[:-1])  # reported once, cleared once
     assert str(db_path) in (problems[0] or "")
     assert on_disk(db_path)[job.local_id].status == JobStatus.SUCCEEDED
+
+
+async def test_a_job_that_cannot_be_written_ahead_is_never_sent(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    service = service_factory(sim.url)
+    db_path.unlink()
+    db_path.mkdir()  # the store cannot be written (root ignores permissions, so a directory stands in)
+    with pytest.raises(SubmitError) as info:
+        await service.submit(REQ)
+    assert info.value.outcome == SubmitOutcome.REJECTED and "Not sent" in info.value.message
+    assert submits(sim) == 0
+    db_path.rmdir()
+    await service.flush()
+    assert on_disk(db_path)[info.value.job.local_id].status == JobStatus.REJECTED
+    await service.client.aclose()
+
+
+async def test_an_accepted_job_is_returned_and_followed_even_if_saving_fails(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    sim = sim_factory(latency=0.5)
+    service = service_factory(sim.url)
+    problems: list[str | None] = []
+    service.add_store_listener(problems.append)
+    submit = asyncio.create_task(service.submit(REQ))
+    await asyncio.sleep(0.25)  # written ahead; the POST is in flight
+    db_path.unlink()
+    db_path.mkdir()
+    job = await submit  # accepted: no error, so nobody is tempted to send it again
+    assert job.request_id and service.scheduler.tracked_count == 1
+    assert problems and problems[-1] is not None
+    db_path.rmdir()
+    await service.flush()
+    assert on_disk(db_path)[job.local_id].request_id == job.request_id
+    assert submits(sim) == 1
+    await service.client.aclose()
+
+
+async def test_refresh_after_a_rejected_key_tries_the_key_again(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    store = JobStore.open(db_path)
+    job = Job.new(REQ)
+    job.request_id = "req_0000000000000001"
+    job.set_status(JobStatus.QUEUED)
+    store.add(job)
+    store.close()
+    service = service_factory(sim.url, key="sd2_revoked_key")
+    gets = lambda: int(httpx.get(f"{sim.url}/_sim/stats").json()["gets"])  # noqa: E731
+    async with running(service):
+        await until(lambda: service.health.health == "key_rejected")
+        before = gets()
+        await asyncio.sleep(0.3)
+        assert gets() == before  # stopped: no requests with a rejected key
+        service.refresh_soon(job.local_id)
+        await until(lambda: gets() == before + 1)
+        await until(lambda: service.health.health == "key_rejected")
