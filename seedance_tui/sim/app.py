@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from seedance_tui.serving import MAX_BODY_BYTES, read_capped_body
 from seedance_tui.sim.auth import KeyVerdict, bearer_key, judge_key
 from seedance_tui.sim.config import FAULT_FIELDS, SimConfig
 from seedance_tui.sim.faults import fault_after, fault_before
 from seedance_tui.sim.replies import error_reply, ok_reply
 from seedance_tui.sim.state import Clock, SimState, TaskAlreadyFinal, TaskNotFound
-from seedance_tui.sim.validation import MAX_BODY_BYTES, InvalidSubmission, parse_submission
+from seedance_tui.sim.validation import InvalidSubmission, parse_submission
 from seedance_tui.sim.webhooks import WebhookDispatcher
 
 API_PREFIX = "/api/open/v1/video/generations"
@@ -93,8 +94,11 @@ async def _submit(request: Request) -> Response:
 
 
 async def _do_submit(request: Request, state: SimState, key: str) -> Response:
+    body = await read_capped_body(request)
+    if body is None:
+        return error_reply(400, "invalid_request", f"body: must be at most {MAX_BODY_BYTES} bytes")
     try:
-        generation = parse_submission(await _read_body(request, MAX_BODY_BYTES))
+        generation = parse_submission(body)
     except InvalidSubmission as exc:
         return error_reply(400, "invalid_request", str(exc))
     task = state.submit(key, generation, str(request.base_url))
@@ -106,16 +110,6 @@ async def _do_submit(request: Request, state: SimState, key: str) -> Response:
             "creditsCharged": task.credits_charged,
         }
     )
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, but never more than ``limit`` + 1 bytes of it (enough to tell it is too long)."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            break
-    return bytes(body[: limit + 1])
 
 
 async def _get_task(request: Request) -> Response:
@@ -176,7 +170,8 @@ async def _faults(request: Request) -> Response:
     state = _state(request)
     if request.method == "POST":
         try:
-            changes = json.loads(await _read_body(request, MAX_BODY_BYTES))
+            body = await read_capped_body(request)
+            changes = json.loads(body) if body is not None else None
             if not isinstance(changes, dict):
                 raise ValueError("body: must be a JSON object of fault fields")
             state.set_faults(**changes)

@@ -12,6 +12,7 @@ from typing import Any
 
 import uvicorn
 
+from seedance_tui.serving import base_url
 from seedance_tui.sim.app import create_app
 from seedance_tui.sim.config import SimConfig
 from seedance_tui.sim.state import Clock, SimState
@@ -41,11 +42,6 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def _base_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 class SimulatorServer:
@@ -108,7 +104,7 @@ class SimulatorServer:
                 sock.close()
                 raise RuntimeError("the simulator did not start")
             time.sleep(0.01)
-        self._url = _base_url(sock)
+        self._url = base_url(sock)
         return self._url
 
     def stop(self, timeout: float = 5.0) -> None:

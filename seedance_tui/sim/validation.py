@@ -8,8 +8,6 @@ from typing import Any
 from seedance_tui.models import GenerationRequest
 
 #: Largest request body accepted; keeps memory bounded whatever a client sends.
-MAX_BODY_BYTES = 64 * 1024
-
 _OPTIONAL_STRINGS = ("aspectRatio", "resolution", "webhookUrl")
 
 
@@ -19,8 +17,6 @@ class InvalidSubmission(ValueError):
 
 def parse_submission(body: bytes) -> GenerationRequest:
     """Parse and check a POST body against the contract's rules; raise InvalidSubmission otherwise."""
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidSubmission(f"body: must be at most {MAX_BODY_BYTES} bytes")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):

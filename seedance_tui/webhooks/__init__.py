@@ -4,7 +4,6 @@ from seedance_tui.webhooks.confirm import confirm_with_api, lookup_job, receiver
 from seedance_tui.webhooks.lifecycle import run_with_webhooks
 from seedance_tui.webhooks.plan import WebhookPlan, parse_listen, plan_from_flags
 from seedance_tui.webhooks.receiver import (
-    MAX_BODY_BYTES,
     WEBHOOK_PATH,
     JobLookup,
     WebhookReceiver,
@@ -12,7 +11,6 @@ from seedance_tui.webhooks.receiver import (
 )
 
 __all__ = [
-    "MAX_BODY_BYTES",
     "WEBHOOK_PATH",
     "JobLookup",
     "WebhookPlan",

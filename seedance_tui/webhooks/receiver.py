@@ -24,9 +24,9 @@ from starlette.routing import Route
 
 from seedance_tui.api.client import parse_task_reply
 from seedance_tui.api.errors import MalformedReply
+from seedance_tui.serving import base_url, read_capped_body
 
 #: Largest callback body read; a task reply is well under 2 KB.
-MAX_BODY_BYTES = 64 * 1024
 #: Path of the endpoint; the secret token is its last segment.
 WEBHOOK_PATH = "/webhooks/seedance"
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -122,7 +122,7 @@ class WebhookReceiver:
                 sock.close()
                 raise RuntimeError("the webhook receiver did not start")
             await asyncio.sleep(0.01)
-        self._url = _base_url(sock)
+        self._url = base_url(sock)
 
     async def stop(self, timeout: float = 3.0) -> None:
         """Stop listening and drop confirmations in flight (polling still covers those jobs)."""
@@ -152,7 +152,7 @@ class WebhookReceiver:
         given = request.path_params["token"].encode("utf-8")
         if request.method != "POST" or not hmac.compare_digest(given, self._token):
             return self._outcome("bad_token", _not_found())
-        body = await _read_capped(request)
+        body = await read_capped_body(request)
         if body is None:
             return self._outcome("too_large", PlainTextResponse("Payload Too Large", status_code=413))
         try:
@@ -194,27 +194,7 @@ def _not_found() -> Response:
     return PlainTextResponse("Not Found", status_code=404)
 
 
-async def _read_capped(request: Request) -> bytes | None:
-    """The body, or None once it passes MAX_BODY_BYTES (announced or actual)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _listen(host: str, port: int) -> socket.socket:
     """A listening socket (port 0 picks a free one), so a taken address fails here and the port is known."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.create_server((host, port), family=family)
-
-
-def _base_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

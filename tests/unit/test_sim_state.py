@@ -7,12 +7,13 @@ import argparse
 import pytest
 
 from seedance_tui.models import GenerationRequest
+from seedance_tui.serving import MAX_BODY_BYTES
 from seedance_tui.sim.auth import KeyVerdict, bearer_key, judge_key
 from seedance_tui.sim.config import SimConfig, add_sim_arguments, sim_config_from_args
 from seedance_tui.sim.pricing import credits_for
 from seedance_tui.sim.state import SimState, TaskAlreadyFinal, TaskNotFound
 from seedance_tui.sim.tasks import FAILURES
-from seedance_tui.sim.validation import MAX_BODY_BYTES, InvalidSubmission, parse_submission
+from seedance_tui.sim.validation import InvalidSubmission, parse_submission
 
 
 class FakeClock:

@@ -16,9 +16,9 @@ import pytest
 from seedance_tui.config import ConfigError, webhook_token
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
+from seedance_tui.serving import MAX_BODY_BYTES
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.webhooks import (
-    MAX_BODY_BYTES,
     JobLookup,
     WebhookPlan,
     WebhookReceiver,

@@ -1,0 +1,31 @@
+"""Pieces both embedded HTTP servers need (the simulator, the webhook receiver)."""
+
+from __future__ import annotations
+
+import socket
+
+from starlette.requests import Request
+
+#: No request body these servers accept is larger.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def base_url(sock: socket.socket) -> str:
+    """``http://host:port`` of a bound socket (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes (announced or actual)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
