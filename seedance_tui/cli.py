@@ -155,6 +155,11 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     request = _request_from_args(args) if args.command == "submit" else None
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
+        if store.skipped_documents:
+            sys.stderr.write(
+                f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
+                "by this version; they are kept untouched.\n"
+            )
         if args.command == "jobs":
             return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
         if not settings.api_key:

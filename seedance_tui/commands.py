@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from seedance_tui.api.errors import ApiError
 from seedance_tui.models import GenerationRequest, Job, ValidationError
 from seedance_tui.service import CancelResult, JobService, SubmitError
-from seedance_tui.text import one_line, printable
+from seedance_tui.text import local_time, one_line, printable
 
 EXIT_OK = 0
 EXIT_REMOTE = 1
@@ -24,10 +23,6 @@ def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:
         out.write(json.dumps(payload, indent=2) + "\n")
     else:
         out.write(text + "\n")
-
-
-def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
 def describe_job(job: Job) -> str:
@@ -43,8 +38,8 @@ def describe_job(job: Job) -> str:
         f"duration     {req.duration if req.duration is not None else '(default)'}",
         f"resolution   {printable(req.resolution or '(default)')}",
         f"credits      {job.credits_charged if job.credits_charged is not None else '-'}",
-        f"created      {_when(job.created_at)}",
-        f"finished     {_when(job.finished_at)}",
+        f"created      {local_time(job.created_at)}",
+        f"finished     {local_time(job.finished_at)}",
     ]
     if req.webhook_url:
         lines.append(f"webhook      {printable(req.webhook_url)}")

@@ -34,6 +34,13 @@ def allowed_durations(model: str) -> tuple[int, ...]:
     return _DURATIONS.get(model, ())
 
 
+def _durations_text(allowed: tuple[int, ...]) -> str:
+    """``4-15`` for a run of seconds, ``5 or 10`` otherwise."""
+    if len(allowed) > 2 and allowed == tuple(range(allowed[0], allowed[-1] + 1)):
+        return f"{allowed[0]}-{allowed[-1]}"
+    return " or ".join(map(str, allowed))
+
+
 class JobStatus(StrEnum):
     """Remote task statuses from the contract, plus the local states a job can be in."""
 
@@ -134,12 +141,11 @@ class GenerationRequest:
         if self.aspect_ratio is not None and self.aspect_ratio not in ASPECT_RATIOS:
             errs.append(FieldError("aspectRatio", f"must be one of {', '.join(ASPECT_RATIOS)}"))
         if self.duration is not None:
+            allowed = allowed_durations(self.model)
             if isinstance(self.duration, bool) or not isinstance(self.duration, int):
                 errs.append(FieldError("duration", "must be a whole number of seconds"))
-            elif self.model == "seedance-1.5-pro" and self.duration not in (5, 10):
-                errs.append(FieldError("duration", "must be 5 or 10 for seedance-1.5-pro"))
-            elif self.model in MODELS and self.duration not in allowed_durations(self.model):
-                errs.append(FieldError("duration", f"must be 4-15 for {self.model}"))
+            elif allowed and self.duration not in allowed:
+                errs.append(FieldError("duration", f"must be {_durations_text(allowed)} for {self.model}"))
         if self.resolution is not None and self.resolution not in RESOLUTIONS:
             errs.append(FieldError("resolution", f"must be one of {', '.join(RESOLUTIONS)}"))
         if self.webhook_url is not None and not _is_http_url(self.webhook_url):

@@ -160,6 +160,11 @@ class JobService:
     def health(self) -> HealthState:
         return self.scheduler.health
 
+    @property
+    def unreadable_jobs(self) -> int:
+        """Records in the store this version could not read (kept on disk as they are)."""
+        return self.store.skipped_documents
+
     def jobs(self) -> list[Job]:
         return self.store.all()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 # C0/C1 controls, DEL, and bidi embedding/override/isolate marks that could reorder the screen.
@@ -38,3 +39,10 @@ def one_line(text: str, limit: int) -> str:
             return flat[: max(0, index - 1)] + "…"
         cells += width
     return flat
+
+
+def local_time(at: float | None, missing: str = "—") -> str:
+    """A wall-clock timestamp as local date and time, or ``missing`` when unknown."""
+    if at is None:
+        return missing
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))

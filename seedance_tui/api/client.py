@@ -257,8 +257,6 @@ def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> 
         return RateLimited(message, retry_after=_retry_after(response), status_code=status, code=code)
     if status >= 500:
         return ServerError(f"The API failed (HTTP {status}): {message}", **kwargs)
-    if status >= 400:
-        return RequestRejected(message, **kwargs)
     return RequestRejected(message, **kwargs)
 
 

@@ -147,9 +147,6 @@ class BufferedOrjsonStorage(Storage):
                 if key not in encoded:
                     # The copy matters: orjson's own result keeps an ~8 KB buffer, 80 MB for 10k jobs.
                     encoded[key] = orjson.Fragment(bytes(memoryview(orjson.dumps(doc))))
-            if len(encoded) > len(rows):  # documents removed through tinydb
-                for key in encoded.keys() - rows.keys():
-                    del encoded[key]
             tables[name] = encoded
         return tables
 

@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
-from seedance_tui.polling import HealthState
+from seedance_tui.polling import ApiHealth, HealthState
 from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
 from seedance_tui.text import one_line
@@ -65,6 +65,15 @@ class SeedanceApp(App[int]):
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
         self.service.add_store_listener(self._on_store_problem)
+        if self.service.unreadable_jobs:
+            self.notify(
+                f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "
+                "version; they are kept on disk untouched.",
+                title="Job store",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
         running = (
             self.service.run()
             if self.webhooks is None
@@ -102,6 +111,17 @@ class SeedanceApp(App[int]):
 
     def _on_health(self, state: HealthState) -> None:
         self._broadcast(lambda: HealthChanged(state))
+        detail = one_line(state.detail, 300)
+        if state.health == ApiHealth.KEY_REJECTED:
+            self.notify(
+                f"{detail}\nPolling has stopped. Fix the key and restart, or press r to try it again.",
+                title="API key rejected",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        elif state.health == ApiHealth.UNREACHABLE:
+            self.notify(detail, title="API unreachable", severity="warning", markup=False)
 
     def _announce(self, job: Job) -> None:
         """A toast for a job that finished while we watched."""

@@ -17,12 +17,12 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import CancelOutcome, JobService
-from seedance_tui.text import printable
+from seedance_tui.text import local_time, printable
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
-from seedance_tui.ui.widgets.job_text import duration_text, local_time, pretty_json, status_content
+from seedance_tui.ui.widgets.job_text import duration_text, pretty_json, status_content
 
 #: (widget id, label) of the one-line facts, in display order.
 FACTS: tuple[tuple[str, str], ...] = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from textual.content import Content
@@ -30,13 +29,6 @@ def status_content(status: str) -> Content:
     """A coloured symbol plus the status word, e.g. ``✔ succeeded``; unknown API statuses shown as sent."""
     symbol, label = STATUS_LABELS.get(status, ("·", printable(status)))
     return Content.styled(f"{symbol} {label}", f"{_STATUS_STYLE.get(status, '')} bold".strip())
-
-
-def local_time(at: float | None) -> str:
-    """A wall-clock timestamp as local date and time, or a dash when unknown."""
-    if at is None:
-        return "—"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def duration_text(seconds: float) -> str:
