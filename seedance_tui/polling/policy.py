@@ -52,11 +52,6 @@ class PollPolicy:
             base = self.queued_interval + self.queued_growth * max(0.0, in_status)
         return min(base, self.max_interval)
 
-    def interval_for(self, job: Job, now: float) -> float:
-        """``interval`` for ``job`` at wall time ``now`` (same clock as ``job.submitted_at``)."""
-        submitted = job.submitted_at or job.created_at
-        return self.interval(job.status, now - submitted, now - status_since(job))
-
     def jittered(self, interval: float, rng: random.Random) -> float:
         """``interval`` scaled by a random factor around 1, so that jobs drift apart."""
         return interval * rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)

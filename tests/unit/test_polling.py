@@ -29,6 +29,7 @@ from seedance_tui.api.types import TaskReply
 from seedance_tui.models import GenerationRequest, Job, JobStatus, StatusChange
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.health import HealthGate
+from seedance_tui.polling.policy import status_since
 from seedance_tui.polling.window import RateLimiter
 
 #: Quick intervals so that loop tests take a fraction of a second.
@@ -164,14 +165,14 @@ def test_intervals_adapt_to_age_and_status() -> None:
     assert policy.interval("warming_up", age=120, in_status=0) == 5.0
 
 
-def test_interval_for_reads_the_job_history() -> None:
-    policy = PollPolicy()
+def test_status_since_reads_the_job_history() -> None:
     job = make_job(1, status=JobStatus.QUEUED, age=300)
-    assert policy.interval_for(job, job.submitted_at + 300) == pytest.approx(65.0)  # type: ignore[operator]
-    job.set_status(JobStatus.PROCESSING, at=time.time())
-    assert policy.interval_for(job, time.time()) == 3.0
-    young = make_job(2, age=5)
-    assert policy.interval_for(young, time.time()) == 2.0
+    assert status_since(job) == job.history[-1].at
+    later = time.time()
+    job.set_status(JobStatus.PROCESSING, at=later)
+    assert status_since(job) == later
+    job.history.clear()
+    assert status_since(job) == job.submitted_at
 
 
 def test_jitter_stays_within_bounds_and_spreads() -> None:
