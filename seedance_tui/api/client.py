@@ -50,7 +50,12 @@ class SeedanceClient:
             base_url=self.base_url,
             headers={"Accept": "application/json"},
             timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=60.0,
+            ),
             transport=transport,
             follow_redirects=False,
         )
