@@ -9,22 +9,23 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
 
 from seedance_tui.api.client import SeedanceClient
-from seedance_tui.api.errors import (
-    ApiError,
-    InvalidState,
-    MalformedReply,
-    NotFound,
-    OutcomeUnknown,
-    ServerError,
-)
+from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.config import Settings
-from seedance_tui.models import GenerationRequest, Job, JobStatus, is_final
+from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.outcomes import (
+    CancelOutcome,
+    CancelResult,
+    SubmitError,
+    SubmitOutcome,
+    apply_task_reply,
+    may_have_been_accepted,
+    unknown_message,
+)
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.store import JobStore, StoreError
 
@@ -35,59 +36,6 @@ StoreProblemListener = Callable[[str | None], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
-
-
-def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bool:
-    """Fold what the API said about a task into the job; True when anything visible changed."""
-    now = time.time() if now is None else now
-    before = (job.status, job.output_url, job.error_code, job.error_message, job.last_error)
-    if reply.output_url:
-        job.output_url = reply.output_url
-    if reply.error_code is not None or reply.error_message is not None:
-        job.error_code = reply.error_code
-        job.error_message = reply.error_message
-    if reply.extra:
-        job.remote_extra = dict(reply.extra)
-    job.last_error = None
-    # A final status is never taken back, whatever a late or confused reply says.
-    if not job.is_final or is_final(reply.status):
-        job.set_status(reply.status, now)
-    changed = before != (job.status, job.output_url, job.error_code, job.error_message, job.last_error)
-    if changed:
-        job.touch(now)
-    return changed
-
-
-class SubmitOutcome(StrEnum):
-    """What became of a submission that did not simply succeed."""
-
-    REJECTED = "rejected"
-    UNKNOWN = "outcome_unknown"
-
-
-class SubmitError(Exception):
-    """A submission was not accepted; the job is kept with the reason, the form input is not lost."""
-
-    def __init__(self, job: Job, outcome: SubmitOutcome, message: str) -> None:
-        super().__init__(message)
-        self.job = job
-        self.outcome = outcome
-        self.message = message
-
-
-class CancelResult(StrEnum):
-    CANCELLED = "cancelled"
-    ALREADY_FINAL = "already_final"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    """What a cancel request ended in, in words a user can read."""
-
-    job: Job
-    result: CancelResult
-    message: str
 
 
 class JobService:
@@ -376,11 +324,11 @@ class JobService:
         try:
             return await self.client.submit(self._as_sent(request))
         except ApiError as exc:
-            unknown = _may_have_been_accepted(exc)
+            unknown = may_have_been_accepted(exc)
             status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
             self._record_failure(job, status, exc.message)
             if unknown:
-                raise SubmitError(job, SubmitOutcome.UNKNOWN, _unknown_message(exc)) from exc
+                raise SubmitError(job, SubmitOutcome.UNKNOWN, unknown_message(exc)) from exc
             raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
         except Exception as exc:  # raised while building the request: nothing was sent
             message = f"Not sent: {type(exc).__name__}: {exc}"
@@ -483,20 +431,3 @@ class JobService:
         if job is None:
             raise KeyError(f"No job {local_id!r} in the store")
         return job
-
-
-def _may_have_been_accepted(exc: ApiError) -> bool:
-    """Sent, then a fault, a garbled reply or a server failure: the task may exist and be paid for.
-
-    503 is the exception among 5xx: the server says it did not take the request on.
-    """
-    if isinstance(exc, ServerError):
-        return exc.status_code != 503
-    return isinstance(exc, OutcomeUnknown | MalformedReply)
-
-
-def _unknown_message(exc: ApiError) -> str:
-    return (
-        f"{exc.message}. The API may or may not have accepted this job (and charged for it); "
-        "it was NOT sent again. Check before resubmitting."
-    )
