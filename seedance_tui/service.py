@@ -16,6 +16,7 @@ from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.config import Settings
+from seedance_tui.downloads import Progress, save_video
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
@@ -249,23 +250,27 @@ class JobService:
             for listener in self._listeners:
                 listener(batch)
 
-    def _on_reply(self, local_id: str, reply: TaskReply) -> None:
+    def _checked(self, local_id: str) -> Job | None:
+        """The job a poll just answered for, with that check counted (None if it is gone)."""
         job = self.store.get(local_id)
+        if job is not None:
+            job.poll_count += 1
+            job.last_checked_at = time.time()
+        return job
+
+    def _on_reply(self, local_id: str, reply: TaskReply) -> None:
+        job = self._checked(local_id)
         if job is None:
             return
-        job.poll_count += 1
-        job.last_checked_at = time.time()
         if apply_task_reply(job, reply):
             self._mark_changed(job)
         else:
             self._lazy_dirty.add(local_id)
 
     def _on_poll_error(self, local_id: str, error: ApiError) -> None:
-        job = self.store.get(local_id)
+        job = self._checked(local_id)
         if job is None:
             return
-        job.poll_count += 1
-        job.last_checked_at = time.time()
         if isinstance(error, NotFound):
             job.last_error = f"The API does not know this request id: {error.message}"
             job.set_status(JobStatus.NOT_FOUND)
@@ -401,30 +406,13 @@ class JobService:
         await self._save_now()
         return outcome
 
-    async def download(
-        self, local_id: str, folder: Path, on_progress: Callable[[int, int | None], None] | None = None
-    ) -> Path:
-        """Save the job's output video into ``folder`` (file I/O off the event loop); returns its path."""
+    async def download(self, local_id: str, folder: Path, on_progress: Progress | None = None) -> Path:
+        """Save the job's output video into ``folder``; returns its path."""
         job = self._require(local_id)
         if not job.output_url:
             raise ValueError("This job has no output video yet.")
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         target = folder / f"{job.request_id or job.local_id}.mp4"
-        partial = target.with_name(target.name + ".part")
-        handle = await asyncio.to_thread(partial.open, "wb")
-        try:
-
-            async def write(chunk: bytes) -> None:
-                await asyncio.to_thread(handle.write, chunk)
-
-            await self.client.download(job.output_url, write, on_progress=on_progress)
-        except BaseException:
-            await asyncio.to_thread(handle.close)
-            await asyncio.to_thread(partial.unlink, missing_ok=True)
-            raise
-        await asyncio.to_thread(handle.close)
-        await asyncio.to_thread(partial.replace, target)
-        return target
+        return await save_video(self.client, job.output_url, target, on_progress)
 
     def _require(self, local_id: str) -> Job:
         job = self.store.get(local_id)
