@@ -129,7 +129,7 @@ def open_store(path: Path, *, recover: bool) -> JobStore:
     except StoreCorruptError as exc:
         if not recover:
             raise
-        moved = JobStore.quarantine(exc.path)
+        moved = JobStore.quarantine(exc.store, exc.path)
         sys.stderr.write(f"The corrupt job store was kept as {moved}; starting a new one.\n")
         return JobStore.open(path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,19 +46,28 @@ class SeedanceClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._auth = {"Authorization": f"Bearer {api_key}"}
+        # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=60.0
+        )
+        # API calls are single requests to one origin with no cookies, auth flow or redirects, so they
+        # go straight to a transport: httpx's client layer would add a fifth to each poll's CPU.
+        self._owns_api_transport = transport is None
+        self._api: httpx.AsyncBaseTransport = transport or httpx.AsyncHTTPTransport(
+            limits=limits, proxy=environment_proxy(self.base_url)
+        )
+        self._headers = httpx.Headers(
+            {
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": "seedance-tui",
+            }
+        )
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        # Output videos live elsewhere (a bucket that may redirect): those go through a full client.
         self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Accept": "application/json"},
-            timeout=timeout,
-            # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=60.0,
-            ),
-            transport=transport,
-            follow_redirects=False,
+            timeout=timeout, limits=limits, transport=transport, follow_redirects=True
         )
 
     async def __aenter__(self) -> SeedanceClient:
@@ -68,11 +78,13 @@ class SeedanceClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._owns_api_transport:
+            await self._api.aclose()
 
     async def submit(self, request: GenerationRequest) -> SubmitReply:
         """Validate and POST a generation; raises ValidationError before sending if invalid."""
         request.validate()
-        body = await self._call("POST", API_PREFIX, json=request.to_payload())
+        body = await self._call("POST", API_PREFIX, request.to_payload())
         # Only the id is essential: with it a paid task can be followed, whatever else is missing.
         return SubmitReply(
             request_id=_require_str(body, "requestId"),
@@ -104,7 +116,7 @@ class SeedanceClient:
         """
         written = 0
         try:
-            async with self._http.stream("GET", url, follow_redirects=True) as response:
+            async with self._http.stream("GET", url) as response:
                 if not response.is_success:
                     await response.aread()
                     raise _error_for(response)
@@ -121,9 +133,20 @@ class SeedanceClient:
             raise OutcomeUnknown(f"Download interrupted: {_describe(exc)}") from exc
         return written
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers, content = self._headers, None
+        if payload is not None:
+            headers, content = headers.copy(), orjson.dumps(payload)
+            headers["Content-Type"] = "application/json"
+        request = httpx.Request(
+            method, self.base_url + path, headers=headers, content=content, extensions=self._extensions
+        )
         try:
-            response = await self._http.request(method, path, headers=self._auth, **kwargs)
+            response = await self._api.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
         except _NOT_SENT as exc:
             raise NotSent(f"The request was never sent: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
@@ -137,6 +160,15 @@ class SeedanceClient:
         if body.get("success") is False:
             raise _error_for(response, body)
         return body
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY) names for ``url``, as httpx picks it."""
+    parts = httpx.URL(url)
+    proxies = urllib.request.getproxies_environment()
+    if urllib.request.proxy_bypass(parts.host):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def parse_task_reply(body: dict[str, Any]) -> TaskReply:

@@ -10,10 +10,12 @@ class StoreError(Exception):
 
 
 class StoreCorruptError(StoreError):
-    """The store file exists but is not a job store; it is left exactly as it was."""
+    """The store file (or its journal) exists but is not readable as one; it is left exactly as it was."""
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Path, problem: str, *, store: Path | None = None) -> None:
+        #: The damaged file, and the job store it belongs to (the same file unless it is the journal).
         self.path = path
+        self.store = store or path
         self.problem = problem
         super().__init__(
             f"The job store {path} is damaged: {problem}. The file has not been changed. "

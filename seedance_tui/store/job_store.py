@@ -122,11 +122,12 @@ class JobStore:
         return store
 
     @staticmethod
-    def quarantine(path: Path) -> Path:
-        """Rename a damaged store to ``<name>.corrupt-<YYYYmmdd-HHMMSS>`` (never overwriting); return that."""
+    def quarantine(path: Path, damaged: Path | None = None) -> Path:
+        """Rename the damaged file of the store at ``path`` (the store itself unless ``damaged`` names
+        its journal) to ``<name>.corrupt-<YYYYmmdd-HHMMSS>``, never overwriting; return the new name."""
         path = Path(path).expanduser()
         with _locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
-            return quarantine_file(path)
+            return quarantine_file(damaged or path)
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -232,10 +233,15 @@ class JobStore:
         return changed
 
     def close(self) -> None:
-        """Flush, then release the file; a failed flush raises and leaves the store open."""
+        """Flush, fold the journal into the file and release it; a failed flush raises and leaves it open."""
         if self._closed:
             return
         self.flush()
+        if self._storage.appended:
+            with self._io_lock, _locked(self._file_lock, self.path), contextlib.suppress(StoreError):
+                # Optional: the journal holds every change already, this only leaves one tidy file.
+                self._reload_if_changed()
+                self._storage.compact()
         self._closed = True
         self._db.close()
 
@@ -243,12 +249,16 @@ class JobStore:
         return cast(dict[str, Any], self._storage.read().get(JOBS_TABLE, {}))
 
     def _reload_if_changed(self) -> None:
-        """Reload the file if another process replaced it, and merge its jobs into ours."""
-        if self._storage.changed_on_disk():
-            previous = self._raw_table()
-            with _gc_paused():
-                self._storage.load()
+        """Take in what other processes wrote since we last looked, merging their jobs into ours."""
+        if not self._storage.changed_on_disk():
+            return
+        previous = self._raw_table()
+        with _gc_paused():
+            changes = self._storage.reload()
+            if changes is None:
                 self._absorb(previous, report=True)
+            else:
+                self._absorb_documents(changes.get(JOBS_TABLE, set()))
 
     def _absorb(self, previous: Mapping[str, Any], *, report: bool) -> None:
         """Bring the cache in line with freshly loaded data; ``previous`` is the table as we last knew it."""
@@ -276,6 +286,22 @@ class JobStore:
             self._doc_ids, self._skipped_keys = doc_ids, skipped
             self._next_doc_id = max(map(int, table), default=0) + 1
             self.skipped_documents = len(skipped)
+
+    def _absorb_documents(self, keys: set[str]) -> None:
+        """Take in the documents other processes appended (the rest of the table is as we knew it)."""
+        table = self._raw_table()
+        with self._lock:
+            for key in keys:
+                self._next_doc_id = max(self._next_doc_id, int(key) + 1)
+                job = _parse(table[key])
+                owner = self._doc_ids.get(job.local_id) if job is not None else None
+                if job is None or (owner is not None and owner != int(key)):
+                    self._skipped_keys.add(key)
+                    continue
+                self._doc_ids[job.local_id] = int(key)
+                self._skipped_keys.discard(key)
+                self._take(job, table[key], report=True)
+            self.skipped_documents = len(self._skipped_keys)
 
     def _take(self, job: Job, doc: Document, *, report: bool) -> None:
         """Accept another process's version of a job, merging it with our unsaved one; caller holds _lock."""

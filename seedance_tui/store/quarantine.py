@@ -11,11 +11,11 @@ from seedance_tui.store.errors import StoreError
 _MAX_ATTEMPTS = 100
 
 
-def quarantine_file(path: Path) -> Path:
-    """Rename ``path`` to ``<name>.corrupt-<YYYYmmdd-HHMMSS>[-N]`` and return the new path."""
+def quarantine_file(path: Path, label: str = "corrupt") -> Path:
+    """Rename ``path`` to ``<name>.<label>-<YYYYmmdd-HHMMSS>[-N]`` and return the new path."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for attempt in range(_MAX_ATTEMPTS):
-        suffix = f".corrupt-{stamp}" + (f"-{attempt}" if attempt else "")
+        suffix = f".{label}-{stamp}" + (f"-{attempt}" if attempt else "")
         target = path.with_name(path.name + suffix)
         try:
             # link + unlink instead of rename: link refuses to replace an existing file.

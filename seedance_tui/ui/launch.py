@@ -7,7 +7,7 @@ import sys
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
-from seedance_tui.store import JobStore
+from seedance_tui.store import JobStore, StoreError
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.webhooks import WebhookPlan
 
@@ -20,6 +20,10 @@ def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | N
     gc.freeze()
     app = SeedanceApp(service, settings, webhooks=webhooks)
     app.run(mouse=settings.mouse)
+    try:
+        store.close()  # the app saved everything; this folds the journal in, leaving one tidy file
+    except StoreError as exc:
+        app.unsaved_error = app.unsaved_error or str(exc)
     if app.unsaved_error is not None:
         sys.stderr.write(f"error: {app.unsaved_error}\n")
         return 1

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from seedance_tui.models import GenerationRequest, Job
 from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.store import JobStore
 
 KEY = "sd2_cli_test_key_0123456789"
 
@@ -168,6 +170,31 @@ def test_corrupt_store_is_reported_and_kept(
     assert recovered.returncode == 0 and "No jobs" in recovered.stdout
     kept = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
     assert len(kept) == 1 and kept[0].read_bytes() == before
+
+
+def test_damaged_journal_is_reported_and_recovery_keeps_the_store_file(
+    run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    db, journal = tmp_path / "jobs.json", tmp_path / "jobs.json.journal"
+    with JobStore.open(db) as store:
+        store.add(Job.new(GenerationRequest(model="seedance-2.0", prompt="kept in the file")))
+    store = JobStore.open(db)
+    for n in range(2):
+        job = store.all()[0]
+        job.poll_count = n + 1
+        store.update(job)
+        store.flush()
+    store._db.close()  # as if killed: the journal stays
+    raw = bytearray(journal.read_bytes())
+    raw[raw.index(b"\n") + 12] ^= 0x01  # inside the first of two commits
+    journal.write_bytes(bytes(raw))
+    result = run("jobs")
+    assert result.returncode == 2 and str(journal) in result.stderr and "--recover-db" in result.stderr
+    assert "Traceback" not in result.stderr and journal.read_bytes() == bytes(raw)
+    recovered = run("jobs", "--recover-db")
+    assert recovered.returncode == 0 and "kept in the file" in recovered.stdout, recovered.stderr
+    kept = list(tmp_path.glob("jobs.json.journal.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bytes(raw)
 
 
 def test_set_key_writes_a_private_config(

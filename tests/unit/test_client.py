@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from seedance_tui.api.client import SeedanceClient
+from seedance_tui.api.client import SeedanceClient, environment_proxy
 from seedance_tui.api.errors import (
     AuthError,
     InvalidState,
@@ -333,3 +333,32 @@ async def test_replies_the_store_could_not_keep_are_malformed(body: bytes) -> No
     async with _client_for(Response(body, 200, media_type="application/json")) as client:
         with pytest.raises(MalformedReply):
             await client.get("req_1")
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "expected"),
+    [
+        ({}, "https://api.example.com", None),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "https://api.example.com", "http://proxy:3128"),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "http://api.example.com", None),
+        ({"ALL_PROXY": "socks5://proxy:1080"}, "http://api.example.com", "socks5://proxy:1080"),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "example.com"}, "https://api.example.com", None),
+    ],
+)
+def test_api_calls_take_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, expected: str | None
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxy(url) == expected

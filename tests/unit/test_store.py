@@ -16,7 +16,9 @@ import pytest
 from seedance_tui.models import GenerationRequest, Job, JobStatus, StatusChange
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
 from seedance_tui.store import atomic as atomic_module
+from seedance_tui.store import storage as storage_module
 from seedance_tui.store.merge import merge_docs
+from seedance_tui.store.storage import BufferedOrjsonStorage
 
 
 def make_job(n: int = 0, **changes: Any) -> Job:
@@ -61,8 +63,12 @@ def full_job() -> Job:
 
 
 def disk_docs(path: Path) -> dict[str, Any]:
-    """The jobs table exactly as it is on disk."""
-    return orjson.loads(path.read_bytes())["jobs"]
+    """The jobs table as the next process to open the store reads it from disk (file plus journal)."""
+    storage = BufferedOrjsonStorage(path)
+    try:
+        return dict(storage.read()["jobs"])
+    finally:
+        storage.close()
 
 
 @pytest.fixture
@@ -111,17 +117,21 @@ def test_updates_reach_disk_only_on_flush(path: Path) -> None:
     store.update(live)
     jobs[1].poll_count = 3
     store.update(jobs[1])
-    before = path.stat()
+    journal = path.with_name("jobs.json.journal")
+    before = path.stat(), journal.stat()
     assert {d["status"] for d in disk_docs(path).values()} == {JobStatus.SUBMITTING}
     assert store.flush() == 2
     docs = {d["local_id"]: d for d in disk_docs(path).values()}
     assert docs[jobs[0].local_id]["status"] == JobStatus.QUEUED
     assert docs[jobs[1].local_id]["poll_count"] == 3
-    assert path.stat().st_ino != before.st_ino
-    after = path.stat()
+    # The flush appended to the journal; the store file itself was not rewritten.
+    assert path.stat() == before[0] and journal.stat().st_size > before[1].st_size
+    after = path.stat(), journal.stat()
     assert store.flush() == 0
-    assert path.stat() == after  # nothing dirty: no write at all
+    assert (path.stat(), journal.stat()) == after  # nothing dirty: no write at all
     store.close()
+    assert not journal.exists()  # closing folded it into the file
+    assert {d["local_id"]: d for d in orjson.loads(path.read_bytes())["jobs"].values()} == docs
 
 
 def test_update_of_unknown_job_adds_it_on_flush(path: Path) -> None:
@@ -149,10 +159,39 @@ def test_all_is_newest_first_and_find_resolves_refs(path: Path) -> None:
         assert store.find("  ") is None
 
 
-def test_failed_replace_leaves_old_file_intact(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_append_keeps_the_change_for_the_next_flush(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = JobStore.open(path)
     job = make_job()
     store.add(job)
+    good = disk_docs(path)
+
+    def full_disk(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage_module.os, "pwrite", full_disk)
+    job.set_status(JobStatus.QUEUED)
+    store.update(job)
+    with pytest.raises(StoreError, match="No space left"):
+        store.flush()
+    monkeypatch.undo()
+    assert disk_docs(path) == good
+    assert store.flush() == 1  # the change was kept and is retried
+    store.close()
+    with JobStore.open(path) as reopened:
+        assert reopened.get(job.local_id).status == JobStatus.QUEUED  # type: ignore[union-attr]
+
+
+def test_failed_rewrite_leaves_old_file_and_journal_intact(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JobStore.open(path)
+    job = make_job()
+    store.add(job)
+    job.set_status(JobStatus.QUEUED)
+    store.update(job)
+    store.flush()
     good = path.read_bytes()
 
     def crash(src: str, dst: str) -> None:
@@ -160,15 +199,14 @@ def test_failed_replace_leaves_old_file_intact(path: Path, monkeypatch: pytest.M
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic_module.os, "replace", crash)
-    job.set_status(JobStatus.QUEUED)
-    store.update(job)
-    with pytest.raises(StoreError, match="No space left"):
-        store.flush()
-    assert path.read_bytes() == good
-    assert sorted(p.name for p in path.parent.iterdir()) == ["jobs.json", "jobs.json.lock"]
+    store.close()  # the rewrite on close fails quietly: the journal still holds every change
     monkeypatch.undo()
-    assert store.flush() == 1  # the change was kept and is retried
-    store.close()
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "jobs.json",
+        "jobs.json.journal",
+        "jobs.json.lock",
+    ]
     with JobStore.open(path) as reopened:
         assert reopened.get(job.local_id).status == JobStatus.QUEUED  # type: ignore[union-attr]
 
@@ -374,14 +412,14 @@ def test_change_during_flush_stays_dirty(path: Path, monkeypatch: pytest.MonkeyP
     store.add(job)
     job.poll_count = 1
     store.update(job)
-    real_write = atomic_module.write_atomic
+    real_append = BufferedOrjsonStorage._append
 
-    def write_while_ui_changes(target: Path, data: bytes) -> int:
+    def append_while_ui_changes(storage: BufferedOrjsonStorage, line: bytes, base: Any) -> None:
         job.poll_count = 2  # the UI thread, mid-flush
         store.update(job)
-        return real_write(target, data)
+        real_append(storage, line, base)
 
-    monkeypatch.setattr("seedance_tui.store.storage.write_atomic", write_while_ui_changes)
+    monkeypatch.setattr(BufferedOrjsonStorage, "_append", append_while_ui_changes)
     assert store.flush() == 1
     monkeypatch.undo()
     assert next(iter(disk_docs(path).values()))["poll_count"] == 1
@@ -433,22 +471,19 @@ def test_no_secret_fields_are_stored(path: Path) -> None:
 
 
 def test_commits_reencode_only_changed_documents_but_write_exactly_the_data(tmp_path: Path) -> None:
-    import orjson
-
-    from seedance_tui.store.storage import BufferedOrjsonStorage
-
     path = tmp_path / "db.json"
     storage = BufferedOrjsonStorage(path)
     storage.write({"jobs": {"1": {"a": 1}, "2": {"b": [1, 2]}}})
     storage.commit()
-    assert orjson.loads(path.read_bytes()) == {"jobs": {"1": {"a": 1}, "2": {"b": [1, 2]}}}
+    written = path.read_bytes()
+    assert orjson.loads(written) == {"jobs": {"1": {"a": 1}, "2": {"b": [1, 2]}}}
     storage.put_documents("jobs", {"2": {"b": "changed"}, "3": {"c": None}})
     storage.commit()
-    assert (
-        orjson.loads(path.read_bytes())
-        == storage.read()
-        == {"jobs": {"1": {"a": 1}, "2": {"b": "changed"}, "3": {"c": None}}}
-    )
+    assert path.read_bytes() == written  # appended to the journal instead
+    expected = {"jobs": {"1": {"a": 1}, "2": {"b": "changed"}, "3": {"c": None}}}
+    assert storage.read() == BufferedOrjsonStorage(path).read() == expected
+    storage.compact()
+    assert orjson.loads(path.read_bytes()) == expected and not storage.journal_path.exists()
     del storage.read()["jobs"]["1"]  # as tinydb's own remove would
     storage.write(storage.read())
     storage.commit()

@@ -86,30 +86,51 @@ while True:
 
 
 #: A child that kills itself at a chosen instant of a flush: ``python -c DIES <store> <moment>``.
+#: The rewrite moments first append one round (poll_count 98), so that the fatal flush is a
+#: rewrite that holds newer versions (99) than the journal it replaces.
 DIES = """
 import os, signal, sys
 from pathlib import Path
 from seedance_tui.store import JobStore, atomic
 
 store = JobStore.open(Path(sys.argv[1]))
-for job in store.all():
-    job.poll_count = 99
-    store.update(job)
-real_write = os.write
+jobs = store.all()
+moment = sys.argv[2]
 
-def die():
+def set_polls(n):
+    for job in jobs:
+        job.poll_count = n
+        store.update(job)
+
+def die(*args):
     os.kill(os.getpid(), signal.SIGKILL)
 
-def write_half_then_die(fd, data):
-    if len(data) > 100_000:
-        real_write(fd, data[: len(data) // 2])
-        die()
-    return real_write(fd, data)
+if moment in ("mid-rewrite", "after-replace"):
+    set_polls(98)
+    store.flush()
+set_polls(99)
+real_write, real_pwrite, real_fsync = os.write, os.pwrite, os.fsync
 
-if sys.argv[2] == "mid-write":
+def write_half_then_die(fd, data):
+    real_write(fd, data[: len(data) // 2])
+    die()
+
+def pwrite_half_then_die(fd, data, offset):
+    real_pwrite(fd, data[: len(data) // 2], offset)
+    die()
+
+def fsync_then_die(fd):
+    real_fsync(fd)
+    die()
+
+if moment == "mid-append":
+    os.pwrite = pwrite_half_then_die
+elif moment == "after-append":
+    os.fsync = fsync_then_die
+elif moment == "mid-rewrite":
     os.write = write_half_then_die
 else:
-    atomic.fsync_dir = lambda directory: die()
+    atomic.fsync_dir = die
 store.flush()
 """
 
@@ -156,7 +177,7 @@ def test_concurrent_processes_lose_nothing_and_never_revert(tmp_path: Path) -> N
         assert stored.status == JobStatus.SUCCEEDED, "a final status was reverted"
         assert stored.output_url == f"https://example.com/{job.local_id}"
         assert stored.poll_count == rounds
-    assert len(orjson.loads(path.read_bytes())["jobs"]) == len(jobs)
+    assert len(orjson.loads(path.read_bytes())["jobs"]) == len(jobs)  # the last close folded the journal in
 
 
 def test_refresh_sees_another_process(tmp_path: Path) -> None:
@@ -192,19 +213,29 @@ def test_killed_writer_leaves_a_complete_file(tmp_path: Path) -> None:
         assert not list(tmp_path.glob(".jobs.json.*.tmp"))
 
 
-@pytest.mark.parametrize("moment", ["mid-write", "after-replace"])
-def test_writer_killed_at_the_worst_moment(tmp_path: Path, moment: str) -> None:
+@pytest.mark.parametrize(
+    ("moment", "survivor"),
+    [("mid-append", 0), ("after-append", 99), ("mid-rewrite", 98), ("after-replace", 99)],
+)
+def test_writer_killed_at_the_worst_moment(tmp_path: Path, moment: str, survivor: int) -> None:
     path = tmp_path / "jobs.json"
     seed(path, 1000, "job")
-    before = path.read_bytes()
     child = spawn(DIES, path, moment)
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL
-    if moment == "mid-write":
-        assert path.read_bytes() == before  # the half-written temp file never replaced it
-        assert list(tmp_path.glob(".jobs.json.*.tmp"))
+    if moment == "mid-rewrite":
+        assert list(tmp_path.glob(".jobs.json.*.tmp"))  # the half-written file never replaced the store
     with JobStore.open(path) as store:
-        polls = {j.poll_count for j in store.all()}
-        assert len(store) == 1000 and store.skipped_documents == 0
-    assert polls == ({0} if moment == "mid-write" else {99})
+        jobs = store.all()
+        # Every job at the same version: the last complete commit, never a torn one, never an older one.
+        assert len(jobs) == 1000 and store.skipped_documents == 0
+        assert {j.poll_count for j in jobs} == {survivor}
+        jobs[0].poll_count = 100
+        store.update(jobs[0])
+        store.flush()  # a new writer cuts off any torn tail and moves a stale journal aside
     assert not list(tmp_path.glob(".jobs.json.*.tmp"))
+    with JobStore.open(path) as store:
+        polls = sorted(j.poll_count for j in store.all())
+    assert polls == [survivor] * 999 + [100]
+    kept_aside = list(tmp_path.glob("jobs.json.journal.stale-*"))
+    assert len(kept_aside) == (1 if moment == "after-replace" else 0)
