@@ -198,6 +198,11 @@ class JobStore:
             self._dirty[job.local_id] = doc
 
     @property
+    def journal_bytes(self) -> int:
+        """Size of the journal of changes not yet folded into the file."""
+        return self._storage.journal_bytes
+
+    @property
     def has_unsaved(self) -> bool:
         """True when some change waits for ``flush`` (cheap: no I/O)."""
         with self._lock:
@@ -232,16 +237,24 @@ class JobStore:
             self._changed.clear()
         return changed
 
+    def compact(self) -> None:
+        """Fold the journal into the file now (the file alone then holds every job)."""
+        with self._io_lock, _locked(self._file_lock, self.path):
+            self._reload_if_changed()
+            self._storage.compact()
+
     def close(self) -> None:
-        """Flush, fold the journal into the file and release it; a failed flush raises and leaves it open."""
+        """Flush, fold the journal in (if we wrote to it) and release the file.
+
+        A failed flush raises and leaves the store open; a failed fold-in is harmless (the journal
+        still holds every change) and is left for a later close.
+        """
         if self._closed:
             return
         self.flush()
         if self._storage.appended:
-            with self._io_lock, _locked(self._file_lock, self.path), contextlib.suppress(StoreError):
-                # Optional: the journal holds every change already, this only leaves one tidy file.
-                self._reload_if_changed()
-                self._storage.compact()
+            with contextlib.suppress(StoreError):
+                self.compact()
         self._closed = True
         self._db.close()
 

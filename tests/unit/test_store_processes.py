@@ -91,8 +91,10 @@ while True:
 DIES = """
 import os, signal, sys
 from pathlib import Path
-from seedance_tui.store import JobStore, atomic
+from seedance_tui.store import JobStore, atomic, storage
 
+# The journal takes one round of every job; the second round is a rewrite.
+storage.MIN_JOURNAL_LIMIT, storage.JOURNAL_GROWTH = 0, 1.5
 store = JobStore.open(Path(sys.argv[1]))
 jobs = store.all()
 moment = sys.argv[2]
