@@ -34,23 +34,28 @@ class PollPolicy:
     #: ... growing by this many seconds per second spent in it (a change is noticed at most ~20 %
     #: of its waiting time late: a job queued for 10 minutes is checked every 2) ...
     queued_growth: float = 0.2
-    #: ... up to this (no interval is ever longer).
+    #: ... up to this ...
     max_interval: float = 120.0
+    #: ... unless so many jobs are followed that checking each that often would cost more requests a
+    #: second than this: then the longest interval stretches to ``jobs / long_wait_rate`` (1,000
+    #: long-queued jobs: each every 200 s). A long queue must not hammer the API, nor the CPU.
+    long_wait_rate: float = 5.0
     #: Backoff after the n-th consecutive fault: up to ``backoff_base * 2**(n-1)``, capped at ``backoff_max``.
     backoff_base: float = 2.0
     backoff_max: float = 120.0
     #: Intervals are scaled by a random factor in [1 - jitter, 1 + jitter]: jobs must not poll in lock-step.
     jitter: float = 0.1
 
-    def interval(self, status: str, age: float, in_status: float) -> float:
-        """Seconds until the next poll of a job ``age`` s old that has been ``in_status`` s in ``status``."""
+    def interval(self, status: str, age: float, in_status: float, followed: int = 1) -> float:
+        """Seconds until the next poll of a job ``age`` s old that has been ``in_status`` s in ``status``,
+        among ``followed`` jobs being polled."""
         if age < self.young_age:
             base = self.young_interval
         elif status == JobStatus.PROCESSING:
             base = self.processing_interval
         else:
             base = self.queued_interval + self.queued_growth * max(0.0, in_status)
-        return min(base, self.max_interval)
+        return min(base, max(self.max_interval, followed / self.long_wait_rate))
 
     def jittered(self, interval: float, rng: random.Random) -> float:
         """``interval`` scaled by a random factor around 1, so that jobs drift apart."""

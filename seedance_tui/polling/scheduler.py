@@ -84,6 +84,8 @@ class PollScheduler:
         self._seq = itertools.count()
         self._tasks: dict[asyncio.Task[None], _Tracked] = {}
         self._wake = asyncio.Event()
+        # When the run loop wakes by itself (inf: only when woken): wakes that change nothing are skipped.
+        self._sleep_until = math.inf
         self.stats = PollStats()
 
     @property
@@ -142,10 +144,13 @@ class PollScheduler:
             while True:
                 self._wake.clear()
                 self.stats.wakeups += 1
-                delay = self._dispatch(self._clock())
+                now = self._clock()
+                delay = self._dispatch(now)
                 if delay is None:
+                    self._sleep_until = math.inf
                     await self._wake.wait()
                 else:
+                    self._sleep_until = now + delay
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(delay):
                             await self._wake.wait()
@@ -178,7 +183,7 @@ class PollScheduler:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
-        self._wake.set()
+        self._wake_if_waiting()
 
     async def _poll(self, entry: _Tracked, probe: bool) -> None:
         """One request for one job; every outcome is handled here, nothing escapes."""
@@ -186,7 +191,7 @@ class PollScheduler:
         self._limiter.commit(start)
         self.stats.record_start(start, len(self._tasks))
         # A reservation just became a timed start: the limiter may now know when the next slot frees.
-        self._wake.set()
+        self._wake_if_waiting()
         try:
             reply = await self._fetch(entry.request_id)
         except ApiError as err:
@@ -241,14 +246,26 @@ class PollScheduler:
         return now + self._policy.backoff(entry.faults, self._rng)
 
     def _interval(self, entry: _Tracked, now: float) -> float:
-        return self._policy.interval(entry.status, now - entry.submitted, now - entry.status_since)
+        return self._policy.interval(
+            entry.status, now - entry.submitted, now - entry.status_since, followed=len(self._tracked)
+        )
 
     def _schedule(self, entry: _Tracked, due: float) -> None:
         entry.due, entry.seq = due, next(self._seq)
         heapq.heappush(self._heap, (due, entry.seq, entry.local_id))
         if len(self._heap) > 2 * len(self._tracked) + 64:
             self._compact()
-        self._wake.set()
+        if due < self._sleep_until:
+            self._wake.set()
+
+    def _wake_if_waiting(self) -> None:
+        """Wake the run loop if it sleeps until woken (a slot or a start time it waits for is known now).
+
+        One that sleeps until a set time wakes by itself: a request starting or ending cannot make
+        anything due sooner, and a poll every few ms costs four loop turns instead of one.
+        """
+        if self._sleep_until == math.inf:
+            self._wake.set()
 
     def _compact(self) -> None:
         """Drop stale heap items (left by rescheduling and untracking)."""

@@ -21,6 +21,7 @@ from tinydb import TinyDB
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.config import DEMO_API_KEY
 from seedance_tui.models import MODELS, GenerationRequest, Job, JobStatus
+from seedance_tui.polling import PollPolicy
 from seedance_tui.store import JobStore
 
 #: The installed command, next to the running interpreter.
@@ -112,15 +113,17 @@ def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PR
 def dashboard_jobs(request_ids: list[str], finished: int, now: float, *, steady: bool = False) -> list[Job]:
     """``finished`` old finished jobs plus one queued job per request id (as the sim says), the queued newest.
 
-    ``steady``: the queued jobs were last checked at moments spread over the last two minutes, as
-    in a dashboard that has been running for a while (otherwise all are due at start-up).
+    ``steady``: the queued jobs have waited an hour and were last checked at moments spread over
+    their poll interval, as in a dashboard that has been running for a while (otherwise they are
+    ten minutes old and all due at start-up).
     """
     jobs = [full_job(i) for i in range(finished)]
-    start = max(EPOCH + finished, now - 600)
+    start = max(EPOCH + finished, now - (3600 if steady else 600))
+    interval = PollPolicy().interval(JobStatus.QUEUED, 3600, 3600, followed=len(request_ids))
     for i, rid in enumerate(request_ids):
         job = in_flight_job(rid, start + i * 0.01, JobStatus.QUEUED)
         if steady:
-            job.last_checked_at = now - 120.0 * i / max(1, len(request_ids))
+            job.last_checked_at = now - interval * i / max(1, len(request_ids))
         jobs.append(job)
     return jobs
 

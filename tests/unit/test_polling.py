@@ -165,6 +165,18 @@ def test_intervals_adapt_to_age_and_status() -> None:
     assert policy.interval("warming_up", age=120, in_status=0) == 5.0
 
 
+def test_a_crowd_of_long_queued_jobs_shares_a_bounded_rate() -> None:
+    policy = PollPolicy()
+    for followed in (1, 100, 600):
+        assert policy.interval(JobStatus.QUEUED, age=7200, in_status=7200, followed=followed) == 120.0
+    # 1,000 followed jobs: the long-queued ones together cost 5 requests a second, not 8.3.
+    assert policy.interval(JobStatus.QUEUED, age=7200, in_status=7200, followed=1000) == 200.0
+    assert policy.interval(JobStatus.QUEUED, age=700, in_status=600, followed=1000) == 125.0  # still growing
+    # Young and processing jobs are never slowed by the crowd (the request budget bounds them).
+    assert policy.interval(JobStatus.QUEUED, age=10, in_status=10, followed=1000) == 2.0
+    assert policy.interval(JobStatus.PROCESSING, age=7200, in_status=60, followed=1000) == 3.0
+
+
 def test_status_since_reads_the_job_history() -> None:
     job = make_job(1, status=JobStatus.QUEUED, age=300)
     assert status_since(job) == job.history[-1].at
@@ -272,6 +284,22 @@ async def test_young_and_processing_jobs_are_polled_more_often() -> None:
     young, old, processing = api.count("req-1"), api.count("req-2"), api.count("req-3")
     assert 2 <= old <= 4
     assert young >= 3 * old and processing >= 3 * old
+
+
+async def test_a_crowd_of_long_queued_jobs_is_polled_at_the_shared_rate() -> None:
+    api, rec = FakeApi(), Recorder()
+    # Alone, each of these queued jobs would be checked every 0.05 s; 40 of them share 100 a second.
+    policy = PollPolicy(
+        queued_interval=10.0, queued_growth=0.0, max_interval=0.05, long_wait_rate=100.0, jitter=0.0
+    )
+    budget = RequestBudget(requests_per_second=2000, concurrency=32)
+    scheduler = rec.scheduler(api.fetch, policy=policy, budget=budget)
+    for n in range(40):
+        scheduler.track(make_job(n))
+    async with running(scheduler):
+        await asyncio.sleep(1.0)
+    # All at once, then each every 0.4 s: about 120 in the second (800 at the per-job cap alone).
+    assert 60 <= len(api.calls) <= 160
 
 
 async def test_a_final_status_stops_polling() -> None:
