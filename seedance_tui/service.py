@@ -127,9 +127,10 @@ class JobService:
 
     async def run(self) -> None:
         """Follow every unfinished job and keep the store flushed, until cancelled."""
-        for job in self.store.all():
+        jobs = self.store.all()
+        for job in jobs:
             self._watch_for_orphan(job)
-            self.scheduler.track(job)
+        self.scheduler.track_all(jobs)
         self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         try:

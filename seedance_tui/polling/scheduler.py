@@ -10,7 +10,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from seedance_tui.api.errors import (
@@ -100,27 +100,34 @@ class PollScheduler:
 
     def track(self, job: Job) -> None:
         """Follow ``job`` (or refresh its snapshot); a job that needs no polling is dropped instead."""
-        if not job.needs_polling or job.request_id is None:
-            self.untrack(job.local_id)
-            return
+        self.track_all([job])
+
+    def track_all(self, jobs: Iterable[Job]) -> None:
+        """``track`` each job; new ones are scheduled once all are counted (intervals depend on how many)."""
         now, wall = self._clock(), time.time()
-        entry = self._tracked.get(job.local_id)
-        if entry is not None:
-            entry.request_id = job.request_id
-            if job.status != entry.status:
-                entry.status, entry.status_since = job.status, now
-            return
-        submitted = job.submitted_at or job.created_at
-        entry = _Tracked(
-            local_id=job.local_id,
-            request_id=job.request_id,
-            status=job.status,
-            submitted=now - max(0.0, wall - submitted),
-            status_since=now - max(0.0, wall - status_since(job)),
-        )
-        self._tracked[job.local_id] = entry
-        last_contact = job.last_checked_at or submitted
-        self._schedule(entry, now + max(0.0, self._interval(entry, now) - (wall - last_contact)))
+        added: list[tuple[_Tracked, float]] = []
+        for job in jobs:
+            if not job.needs_polling or job.request_id is None:
+                self.untrack(job.local_id)
+                continue
+            entry = self._tracked.get(job.local_id)
+            if entry is not None:
+                entry.request_id = job.request_id
+                if job.status != entry.status:
+                    entry.status, entry.status_since = job.status, now
+                continue
+            submitted = job.submitted_at or job.created_at
+            entry = _Tracked(
+                local_id=job.local_id,
+                request_id=job.request_id,
+                status=job.status,
+                submitted=now - max(0.0, wall - submitted),
+                status_since=now - max(0.0, wall - status_since(job)),
+            )
+            self._tracked[job.local_id] = entry
+            added.append((entry, job.last_checked_at or submitted))
+        for entry, last_contact in added:
+            self._schedule(entry, now + max(0.0, self._interval(entry, now) - (wall - last_contact)))
 
     def untrack(self, local_id: str) -> None:
         """Stop following a job (a reply already in flight for it is dropped)."""

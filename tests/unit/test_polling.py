@@ -302,6 +302,16 @@ async def test_a_crowd_of_long_queued_jobs_is_polled_at_the_shared_rate() -> Non
     assert 60 <= len(api.calls) <= 160
 
 
+async def test_jobs_tracked_together_get_the_crowd_interval_from_the_start() -> None:
+    api, rec = FakeApi(), Recorder()
+    scheduler = rec.scheduler(api.fetch, policy=PollPolicy(jitter=0.0))
+    # Checked 150 s ago: overdue at the 2-minute cap, not yet at the 200 s that 1,000 of them share.
+    scheduler.track_all([make_job(n, checked_ago=150.0) for n in range(1000)])
+    async with running(scheduler):
+        await asyncio.sleep(0.3)
+    assert api.calls == []
+
+
 async def test_a_final_status_stops_polling() -> None:
     api, rec = FakeApi(), Recorder()
     api.script["req-1"] = [TaskReply("req-1", "processing"), TaskReply("req-1", "succeeded", output_url="u")]
