@@ -17,8 +17,12 @@ class StoreCorruptError(StoreError):
         self.path = path
         self.store = store or path
         self.problem = problem
+        if self.store == path:
+            advice = "to recover the jobs, repair the JSON by hand"
+        else:
+            advice = f"{self.store.name} itself still holds every job as of its last rewrite"
         super().__init__(
             f"The job store {path} is damaged: {problem}. The file has not been changed. "
-            f"To start with an empty store, move it aside (the quarantine option renames it to "
-            f"{path.name}.corrupt-<date>-<time> and keeps it); to recover the jobs, repair the JSON by hand."
+            f"To start again without it, move it aside (the quarantine option renames it to "
+            f"{path.name}.corrupt-<date>-<time> and keeps it); {advice}."
         )

@@ -94,6 +94,7 @@ class JobStore:
         self._changed: dict[str, Job] = {}
         # Where each readable job lives in the tinydb table (touched only under _io_lock).
         self._doc_ids: dict[str, int] = {}
+        self._doc_owner: dict[int, str] = {}
         self._skipped_keys: set[str] = set()
         self._next_doc_id = 1
         self._closed = False
@@ -219,12 +220,9 @@ class JobStore:
                 with self._lock:
                     batch = dict(self._dirty)
                 if batch:
-                    self._write(batch)
-            with self._lock:
-                for local_id, doc in batch.items():
-                    # A job updated again while we were writing stays dirty for the next flush.
-                    if self._dirty.get(local_id) is doc:
-                        del self._dirty[local_id]
+                    self._put(batch)
+                    self._storage.commit()
+            self._written(batch)
         return len(batch)
 
     def refresh(self) -> list[Job]:
@@ -239,9 +237,14 @@ class JobStore:
 
     def compact(self) -> None:
         """Fold the journal into the file now (the file alone then holds every job)."""
-        with self._io_lock, _locked(self._file_lock, self.path):
-            self._reload_if_changed()
-            self._storage.compact()
+        with self._io_lock:
+            with _locked(self._file_lock, self.path):
+                self._reload_if_changed()
+                with self._lock:
+                    batch = dict(self._dirty)  # say, jobs the reload found missing from the file
+                self._put(batch)
+                self._storage.compact()
+            self._written(batch)
 
     def close(self) -> None:
         """Flush, fold the journal in (if we wrote to it) and release the file.
@@ -297,6 +300,7 @@ class JobStore:
                     # The file lost a job we know (deleted or restored from an old copy): write it back.
                     self._dirty[local_id] = job.to_dict()
             self._doc_ids, self._skipped_keys = doc_ids, skipped
+            self._doc_owner = {doc_id: local_id for local_id, doc_id in doc_ids.items()}
             self._next_doc_id = max(map(int, table), default=0) + 1
             self.skipped_documents = len(skipped)
 
@@ -305,13 +309,21 @@ class JobStore:
         table = self._raw_table()
         with self._lock:
             for key in keys:
-                self._next_doc_id = max(self._next_doc_id, int(key) + 1)
+                doc_id = int(key)
+                self._next_doc_id = max(self._next_doc_id, doc_id + 1)
                 job = _parse(table[key])
+                holder = self._doc_owner.get(doc_id)
+                if holder is not None and (job is None or job.local_id != holder):
+                    # Our job's place now holds another document (one unreadable here, or an id our
+                    # failed save had taken): that document stays as it is; ours moves on next save.
+                    del self._doc_owner[doc_id], self._doc_ids[holder]
+                    if holder not in self._dirty and holder in self._jobs:
+                        self._dirty[holder] = self._jobs[holder].to_dict()
                 owner = self._doc_ids.get(job.local_id) if job is not None else None
-                if job is None or (owner is not None and owner != int(key)):
+                if job is None or (owner is not None and owner != doc_id):
                     self._skipped_keys.add(key)
                     continue
-                self._doc_ids[job.local_id] = int(key)
+                self._doc_ids[job.local_id], self._doc_owner[doc_id] = doc_id, job.local_id
                 self._skipped_keys.discard(key)
                 self._take(job, table[key], report=True)
             self.skipped_documents = len(self._skipped_keys)
@@ -332,15 +344,22 @@ class JobStore:
         if report:
             self._changed[job.local_id] = job
 
-    def _write(self, batch: dict[str, Document]) -> None:
-        """Put ``batch`` into the tinydb table by document id (touching nothing else), then commit."""
+    def _put(self, batch: dict[str, Document]) -> None:
+        """Put ``batch`` into the tinydb table by document id, touching nothing else (caller commits)."""
         documents: dict[str, Document] = {}
         for local_id, doc in batch.items():
             doc_id = self._doc_ids.get(local_id)
             if doc_id is None:
                 # Ids of our own: tinydb's counter would not know documents other processes inserted.
                 doc_id = self._doc_ids[local_id] = self._next_doc_id
+                self._doc_owner[doc_id] = local_id
                 self._next_doc_id += 1
             documents[str(doc_id)] = doc
         self._storage.put_documents(JOBS_TABLE, documents)
-        self._storage.commit()
+
+    def _written(self, batch: dict[str, Document]) -> None:
+        """``batch`` is saved: those jobs are clean unless updated again meanwhile."""
+        with self._lock:
+            for local_id, doc in batch.items():
+                if self._dirty.get(local_id) is doc:
+                    del self._dirty[local_id]

@@ -60,22 +60,25 @@ def read_header(raw: bytes, base: Base | None) -> Replay:
 def read_records(raw: bytes, offset: int, path: Path, store: Path) -> Replay:
     """Parse the commit lines in ``raw`` (the journal's bytes from ``offset`` on).
 
-    Damage is tolerated only at the very end, where a crash can leave it; a broken line with an
-    intact one after it means the file was damaged some other way and raises StoreCorruptError.
+    Damage is tolerated only in the last line, the one a crash mid-append can leave (every earlier
+    append was fsync'd before the next began, and writers cut a torn line off before appending).
+    Anything else means the file was damaged some other way and raises StoreCorruptError.
     """
     replay = Replay(end=offset)
     position = 0
     broken_at: int | None = None
     while (line_end := raw.find(b"\n", position)) >= 0:
+        if broken_at is not None:  # a line after a broken one: that was no torn last line
+            raise StoreCorruptError(path, f"a commit at byte {broken_at} is damaged", store=store)
         documents = _decode(raw[position:line_end])
         if documents is None:
-            broken_at = offset + position if broken_at is None else broken_at
-        elif broken_at is not None:
-            raise StoreCorruptError(path, f"a commit at byte {broken_at} is damaged", store=store)
+            broken_at = offset + position
         else:
             replay.records.append(documents)
             replay.end = offset + line_end + 1
         position = line_end + 1
+    if broken_at is not None and position < len(raw):
+        raise StoreCorruptError(path, f"a commit at byte {broken_at} is damaged", store=store)
     return replay
 
 

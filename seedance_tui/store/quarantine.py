@@ -30,7 +30,10 @@ def quarantine_file(path: Path, label: str = "corrupt") -> Path:
                 continue
             _rename(path, target)
             return target
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            raise StoreError(f"Cannot move {path} aside: {exc.strerror} (a copy is at {target}).") from None
         return target
     raise StoreError(f"Cannot move the job store {path} aside: too many quarantined copies already exist.")
 

@@ -40,6 +40,8 @@ def _fingerprint_of(path: Path) -> Fingerprint | None:
         return _fingerprint(os.stat(path))
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StoreError(f"Cannot look at the job store {path}: {exc.strerror}.") from None
 
 
 def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
@@ -61,10 +63,11 @@ def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_from(fd: int, offset: int) -> bytes:
+def _read_from(fd: int, offset: int, end: int | None = None) -> bytes:
+    """The bytes of ``fd`` from ``offset`` to ``end`` (or to its end)."""
     with open(fd, "rb", closefd=False) as file:
         file.seek(offset)
-        return file.read()
+        return file.read() if end is None else file.read(max(0, end - offset))
 
 
 @dataclass
@@ -79,6 +82,8 @@ class _OpenJournal:
     stale: bool
     #: Its fingerprint when it was opened.
     seen: Fingerprint
+    #: Its directory entry is known to be durable (the directory was fsync'd after creating it).
+    linked: bool = True
 
 
 class BufferedOrjsonStorage(Storage):
@@ -86,7 +91,7 @@ class BufferedOrjsonStorage(Storage):
 
     A commit appends the changed documents to ``<file>.journal`` as one checksummed, fsync'd line.
     The store file itself is rewritten (atomically, with the journal folded in, which is then
-    deleted) only when the journal has grown as big as the file, on ``compact``, or after tinydb's
+    deleted) only when the journal has grown to twice the file, on ``compact``, or after tinydb's
     whole-database ``write``. Readers load the file and replay the journal: a crash at any point
     leaves every returned commit readable and nothing half-applied.
     """
@@ -174,11 +179,12 @@ class BufferedOrjsonStorage(Storage):
         if current is None or seen is None or seen[:2] != current.ident or seen[2] < current.end:
             self.load()
             return None
-        self._journal_seen = seen
         if current.stale:
+            self._journal_seen = seen
             return {}
         try:
-            raw = _read_from(current.fd, current.end)
+            # Up to the size just seen: bytes a writer adds meanwhile are a change for next time.
+            raw = _read_from(current.fd, current.end, seen[2])
         except OSError as exc:
             raise StoreError(
                 f"Cannot read the job store's journal {self.journal_path}: {exc.strerror}."
@@ -186,12 +192,20 @@ class BufferedOrjsonStorage(Storage):
         offset = current.end
         if offset == 0:
             head = journal.read_header(raw, self._base)
-            current.stale = head.stale
-            if head.stale or head.end == 0:
+            if head.end == 0:
+                self._journal_seen = seen
+                return {}
+            if head.stale:
+                current.stale, self._journal_seen = True, seen
                 return {}
             raw, offset = raw[head.end :], head.end
-        replay = journal.read_records(raw, offset, self.journal_path, self.path)
-        current.end = replay.end
+        try:
+            replay = journal.read_records(raw, offset, self.journal_path, self.path)
+        except StoreCorruptError:
+            if _fingerprint_of(self.journal_path) != seen:
+                return {}  # a writer was cutting a torn tail while we read: look again next time
+            raise
+        current.end, self._journal_seen = replay.end, seen
         return self._apply(replay.records)
 
     def _load_once(self) -> bool:
@@ -227,13 +241,18 @@ class BufferedOrjsonStorage(Storage):
     def _read_journal(self, fd: int, base: journal.Base | None, data: dict[str, Any]) -> _OpenJournal:
         """Replay the journal open as ``fd`` onto ``data`` (when it extends ``base``)."""
         st = os.fstat(fd)  # before reading: bytes appended meanwhile are seen as a change later
-        raw = _read_from(fd, 0)
+        raw = _read_from(fd, 0, st.st_size)
         head = journal.read_header(raw, base)
         opened = _OpenJournal(
             fd, (st.st_dev, st.st_ino), end=head.end, stale=head.stale, seen=_fingerprint(st)
         )
         if head.end and not head.stale:
-            replay = journal.read_records(raw[head.end :], head.end, self.journal_path, self.path)
+            try:
+                replay = journal.read_records(raw[head.end :], head.end, self.journal_path, self.path)
+            except StoreCorruptError:
+                if _fingerprint(os.fstat(fd)) != opened.seen:
+                    raise _Replaced from None  # a writer was cutting a torn tail while we read
+                raise
             for records in replay.records:
                 for table, rows in records.items():
                     data.setdefault(table, {}).update(rows)
@@ -310,47 +329,47 @@ class BufferedOrjsonStorage(Storage):
             data = orjson.dumps(self._fragments())
         except (TypeError, orjson.JSONEncodeError) as exc:
             raise self._unencodable(exc) from None
+        if self._journal is not None and self._journal.stale:
+            # Aside before the new file exists: one with the same bytes would make it look current.
+            self._keep_stale_journal_aside()
         try:
             fd = write_atomic(self.path, data)
+            self._fingerprint, self._base = _fingerprint(os.fstat(fd)), journal.base_of(data)
         except OSError as exc:
+            self._forget_disk_state()
             raise StoreError(
                 f"Could not save the job store {self.path}: {exc.strerror}. "
                 "Unsaved changes are kept in memory and retried on the next save."
             ) from None
-        self._fingerprint, self._base = _fingerprint(os.fstat(fd)), journal.base_of(data)
         self._repin(fd)
         self._pending, self._rewrite, self.appended = {}, False, False
-        old = self._journal
         self._set_journal(None)
-        # Everything the old journal held is in the new file: from here on it would only be stale.
-        if old is not None and old.stale:
-            with contextlib.suppress(StoreError):
-                quarantine_file(self.journal_path, "stale")
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(self.journal_path)
-                fsync_dir(self.path.parent)
+        # Everything the journal held is in the new file; left behind, it would only be stale.
+        with contextlib.suppress(OSError):
+            os.unlink(self.journal_path)
+            fsync_dir(self.path.parent)
         self._journal_seen = None
-        leftover = self._open(self.journal_path)
-        if leftover is not None:  # it could not be removed: it no longer matches, so it is never replayed
-            left = self._read_journal(leftover, self._base, {})
-            self._set_journal(left)
-            self._journal_seen = left.seen
+        try:
+            leftover = self._open(self.journal_path)
+            if leftover is not None:  # it could not be removed: it no longer matches, so it is never replayed
+                left = self._read_journal(leftover, self._base, {})
+                self._set_journal(left)
+                self._journal_seen = left.seen
+        except (StoreError, OSError, _Replaced):
+            self._forget_disk_state()  # the next save looks at everything again first
 
     def _append(self, line: bytes, base: journal.Base) -> None:
-        current = self._journal
         try:
-            if current is not None and current.stale:
-                # It extends another version of the file (an old crash, or a restored backup): keep it aside.
-                self._set_journal(None)
-                quarantine_file(self.journal_path, "stale")
-                current = None
-            created = current is None
+            if self._journal is not None and self._journal.stale:
+                # It extends another version of the file (an old crash, or a restored backup): keep it.
+                self._keep_stale_journal_aside()
+            current = self._journal
             if current is None:
                 fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
                 st = os.fstat(fd)
-                current = _OpenJournal(fd, (st.st_dev, st.st_ino), end=0, stale=False, seen=_fingerprint(st))
+                current = _OpenJournal(fd, (st.st_dev, st.st_ino), 0, False, _fingerprint(st), linked=False)
                 self._set_journal(current)
+            self._check_tail(current)
             data = line if current.end else journal.header(base) + line
             os.ftruncate(current.fd, current.end)  # cut off what a crashed writer left half-written
             view, offset = memoryview(data), current.end
@@ -358,16 +377,40 @@ class BufferedOrjsonStorage(Storage):
                 written = os.pwrite(current.fd, view, offset)
                 view, offset = view[written:], offset + written
             os.fsync(current.fd)
-            if created:
+            if not current.linked:
                 fsync_dir(self.path.parent)
+                current.linked = True
+            current.end += len(data)
+            self._journal_seen = _fingerprint(os.fstat(current.fd))
         except OSError as exc:
+            self._forget_disk_state()
             raise StoreError(
                 f"Could not save the job store's journal {self.journal_path}: {exc.strerror}. "
                 "Unsaved changes are kept in memory and retried on the next save."
             ) from None
-        current.end += len(data)
-        self._journal_seen = _fingerprint(os.fstat(current.fd))
         self.appended = True
+
+    def _check_tail(self, current: _OpenJournal) -> None:
+        """Refuse to cut off anything but a torn last line (bytes past ``end`` holding a whole commit)."""
+        size = os.fstat(current.fd).st_size
+        if size > current.end:
+            tail = _read_from(current.fd, current.end, size)
+            if journal.read_records(tail, current.end, self.journal_path, self.path).records:
+                raise StoreError(
+                    f"The job store's journal {self.journal_path} holds commits this process has not "
+                    "read yet; nothing was written. Unsaved changes are retried on the next save."
+                )
+
+    def _keep_stale_journal_aside(self) -> None:
+        """Move a journal that extends another version of the file aside (never delete it)."""
+        quarantine_file(self.journal_path, "stale")
+        self._set_journal(None)
+        self._journal_seen = None
+
+    def _forget_disk_state(self) -> None:
+        """After a failed write, make the next save reload everything first (ids may be taken meanwhile)."""
+        self._fingerprint = None
+        self._journal_seen = None
 
     def _fragments(self) -> dict[str, dict[str, orjson.Fragment]]:
         """The database with every document as pre-encoded JSON, encoding only the new or changed."""

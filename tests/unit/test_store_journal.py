@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import stat
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import orjson
 import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
-from seedance_tui.store import JobStore, StoreCorruptError
+from seedance_tui.store import JobStore, StoreCorruptError, StoreError
 from seedance_tui.store import storage as storage_module
 
 
@@ -182,3 +183,127 @@ def test_a_journal_without_its_file_is_kept_aside_not_applied(path: Path) -> Non
         assert len(store) == 0
     assert [p.read_bytes() for p in path.parent.glob("jobs.json.journal.stale-*")] == [raw]
     assert orjson.loads(path.read_bytes()) == {"jobs": {}}
+
+
+# -- found in review: failures and races that must not lose another process's work -------------------
+
+
+def test_a_failed_save_never_lets_another_process_job_be_overwritten(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with JobStore.open(path) as store:
+        store.add(make_job(1))
+    ours, theirs = JobStore.open(path), JobStore.open(path)  # say, the dashboard and a CLI submit
+
+    def full_disk(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage_module.os, "pwrite", full_disk)
+    with pytest.raises(StoreError):
+        ours.add(make_job(2))  # its document id was taken for a save that failed
+    monkeypatch.undo()
+    theirs.add(make_job(3))  # the other process may hand out the same id now
+    theirs._db.close()  # killed: its job is only in the journal
+    assert ours.flush() == 1
+    ours.close()
+    assert sorted(polls(path)) == ["job-0001", "job-0002", "job-0003"]
+
+
+def test_a_failed_journal_read_never_cuts_off_commits_it_did_not_read(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_with_commits(path, 1, 1)._db.close()
+    ours, theirs = JobStore.open(path), JobStore.open(path)
+    theirs.add(make_job(9))
+    theirs._db.close()
+    real_read = storage_module._read_from
+
+    def fails_once(fd: int, offset: int, end: int | None = None) -> bytes:
+        monkeypatch.setattr(storage_module, "_read_from", real_read)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(storage_module, "_read_from", fails_once)
+    job = ours.all()[0]
+    job.poll_count = 5
+    ours.update(job)
+    with pytest.raises(StoreError, match="Input/output error"):
+        ours.flush()
+    assert ours.flush() == 1  # this time it reads their commit first
+    ours.close()
+    assert polls(path) == {"job-0000": 5, "job-0009": 0}
+
+
+def test_damage_in_the_journal_stops_saving_until_dealt_with(path: Path) -> None:
+    ours = store_with_commits(path, 2, 0)
+    theirs = JobStore.open(path)
+    for n in range(3):
+        job = theirs.all()[0]
+        job.poll_count = n + 1
+        theirs.update(job)
+        theirs.flush()
+    theirs._db.close()
+    journal = journal_of(path)
+    raw = bytearray(journal.read_bytes())
+    raw[raw.index(b"\n") + 12] ^= 0x01  # their first commit, with two intact ones after it
+    journal.write_bytes(bytes(raw))
+    job = ours.all()[1]
+    job.poll_count = 9
+    ours.update(job)
+    for _ in range(2):
+        with pytest.raises(StoreCorruptError):
+            ours.flush()
+    assert journal.read_bytes() == bytes(raw)  # nothing cut off, nothing appended
+
+
+def test_two_broken_lines_at_the_end_are_damage_not_a_torn_append(path: Path) -> None:
+    store_with_commits(path, 2, 3)._db.close()
+    journal = journal_of(path)
+    lines = journal.read_bytes().split(b"\n")
+    lines[-3] = b"00000000 " + lines[-3][9:]  # the last two commits fail their checksums
+    lines[-2] = b"00000000 " + lines[-2][9:]
+    journal.write_bytes(b"\n".join(lines))
+    with pytest.raises(StoreCorruptError):
+        JobStore.open(path)
+
+
+def test_a_document_turned_unreadable_elsewhere_is_kept_untouched(path: Path) -> None:
+    store_with_commits(path, 1, 1)._db.close()
+    ours, theirs = JobStore.open(path), JobStore.open(path)
+    key = str(theirs._doc_ids["job-0000"])
+    newer = {**theirs._raw_table()[key], "status": {"phase": "done"}, "new_field": "x"}  # a future format
+    with theirs._file_lock:
+        theirs._storage.put_documents("jobs", {key: newer})
+        theirs._storage.commit()
+    theirs._db.close()
+    ours.refresh()
+    job = ours.get("job-0000")
+    assert job is not None and ours.skipped_documents == 1
+    job.poll_count = 7
+    ours.update(job)
+    ours.flush()
+    ours.close()
+    assert orjson.loads(path.read_bytes())["jobs"][key] == newer
+
+
+def test_close_saves_jobs_the_file_lost_meanwhile(path: Path) -> None:
+    with JobStore.open(path) as store:
+        store.add(make_job(1))
+    backup = path.read_bytes()
+    ours = JobStore.open(path)
+    ours.add(make_job(2))
+    with JobStore.open(path) as other:  # folds the journal in on close
+        job = other.all()[0]
+        job.poll_count = 3
+        other.update(job)
+    path.write_bytes(backup)  # an old copy comes back (a restore, a sync tool)
+    ours.close()
+    assert sorted(polls(path)) == ["job-0001", "job-0002"]
+
+
+def test_a_store_that_cannot_be_looked_at_is_a_store_error(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    store = JobStore.open(folder / "jobs.json")
+    folder.rename(tmp_path / "moved")
+    folder.write_text("not a folder any more")
+    with pytest.raises(StoreError):
+        store.refresh()
