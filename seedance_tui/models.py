@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import math
+import operator
 import time
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -246,9 +247,9 @@ def new_local_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-@dataclass
+@dataclass(frozen=True)
 class StatusChange:
-    """One status as first observed locally, and when."""
+    """One status as first observed locally, and when (never changed once recorded)."""
 
     status: str
     at: float
@@ -321,12 +322,33 @@ class Job:
         """A JSON-ready document (the store's format)."""
         # Built by hand: dataclasses.asdict deep-copies field by field and cost ~45 µs a job, which
         # made snapshotting a 1,000-job poll batch block the event loop for ~50 ms.
-        fields_ = self.__dict__
-        doc = {name: fields_[name] for name in _JOB_FIELDS}
-        doc["request"] = self.request.to_payload()
-        doc["history"] = [{"status": change.status, "at": change.at} for change in self.history]
+        # A Job's __dict__ holds its fields in declaration order (plus the snapshot cache below).
+        doc = self.__dict__.copy()
+        doc.pop("_last_docs", None)
+        doc["request"], doc["history"] = self._request_and_history_docs()
         doc["remote_extra"] = copy.deepcopy(self.remote_extra) if self.remote_extra else {}
         return doc
+
+    def _request_and_history_docs(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The request and history parts of ``to_dict``, reused from the last call where unchanged.
+
+        A job is snapshotted at every change, while its request stays the same and its history only
+        grows: rebuilding both each time was most of a snapshot's cost and garbage. Sharing them
+        between snapshots is safe because stored documents are replaced, never modified.
+        """
+        request, history = self.request, self.history
+        last = self.__dict__.get("_last_docs")
+        if last is not None and last[0] is request:
+            payload, known, docs = last[1], last[2], last[3]
+        else:
+            payload, known, docs = request.to_payload(), (), []
+        if len(history) < len(known) or not all(map(operator.is_, known, history)):
+            known, docs = (), []  # the history was replaced, not only added to
+        if len(history) > len(known):
+            docs = docs + [{"status": change.status, "at": change.at} for change in history[len(known) :]]
+            known = tuple(history)
+        self.__dict__["_last_docs"] = (request, payload, known, docs)
+        return payload, docs
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Job:
@@ -336,7 +358,3 @@ class Job:
         data["history"] = [StatusChange(**h) for h in data.get("history") or []]
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-#: Job fields in declaration order, the key order of ``Job.to_dict``.
-_JOB_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Job))

@@ -20,7 +20,7 @@ from tinydb import TinyDB
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.config import DEMO_API_KEY
-from seedance_tui.models import MODELS, GenerationRequest, Job, JobStatus
+from seedance_tui.models import MODELS, GenerationRequest, Job, JobStatus, StatusChange
 from seedance_tui.polling import PollPolicy
 from seedance_tui.store import JobStore
 
@@ -102,7 +102,7 @@ def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PR
         GenerationRequest(model="seedance-2.0", prompt=f"A fox crossing a snowy field, {request_id}")
     )
     job.created_at = job.updated_at = created_at
-    job.history[0].at = created_at
+    job.history[0] = StatusChange(job.history[0].status, created_at)
     job.request_id, job.credits_charged, job.submitted_at = request_id, 40, created_at
     job.set_status(JobStatus.QUEUED, created_at)
     if status != JobStatus.QUEUED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from seedance_tui.models import (
@@ -11,6 +13,7 @@ from seedance_tui.models import (
     GenerationRequest,
     Job,
     JobStatus,
+    StatusChange,
     ValidationError,
     allowed_durations,
     parse_metadata,
@@ -184,3 +187,21 @@ def test_unstorable_metadata_given_directly_is_refused() -> None:
     req = GenerationRequest("seedance-2.0", "p", metadata={"a": [float("nan")]})
     assert [e.field for e in req.errors()] == ["metadata"]
     assert GenerationRequest("seedance-2.0", "p", metadata={"a": [1, 2.5, None, True, "x"]}).errors() == []
+
+
+def test_snapshots_follow_every_change_of_request_and_history() -> None:
+    job = Job.new(GenerationRequest(model="seedance-2.0", prompt="first"))
+    first = job.to_dict()
+    job.set_status(JobStatus.QUEUED, 10.0)
+    second = job.to_dict()
+    assert second["history"] == [*first["history"], {"status": "queued", "at": 10.0}]
+    assert len(first["history"]) == 1  # an earlier snapshot never changes
+    job.history[0] = StatusChange("submitting", 1.0)  # replaced in place, same length
+    assert job.to_dict()["history"][0] == {"status": "submitting", "at": 1.0}
+    job.history = [StatusChange("failed", 2.0)]
+    assert job.to_dict()["history"] == [{"status": "failed", "at": 2.0}]
+    job.request = GenerationRequest(model="seedance-2.0-fast", prompt="second")
+    doc = job.to_dict()
+    assert doc["request"] == {"model": "seedance-2.0-fast", "prompt": "second"}
+    assert list(doc) == [f.name for f in dataclasses.fields(Job)]
+    assert Job.from_dict(doc) == job
