@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 MODELS: tuple[str, ...] = ("seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro")
@@ -247,8 +247,7 @@ def new_local_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-@dataclass(frozen=True)
-class StatusChange:
+class StatusChange(NamedTuple):
     """One status as first observed locally, and when (never changed once recorded)."""
 
     status: str
@@ -353,8 +352,10 @@ class Job:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Job:
         """Rebuild a Job from ``to_dict`` output, tolerating missing optional keys."""
-        data = dict(doc)
-        data["request"] = GenerationRequest.from_payload(data.get("request") or {})
-        data["history"] = [StatusChange(**h) for h in data.get("history") or []]
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        data = {key: value for key, value in doc.items() if key in _JOB_FIELD_NAMES}
+        data["request"] = GenerationRequest.from_payload(doc.get("request") or {})
+        data["history"] = [StatusChange(h["status"], h["at"]) for h in doc.get("history") or []]
+        return cls(**data)
+
+
+_JOB_FIELD_NAMES = frozenset(Job.__dataclass_fields__)
