@@ -1,4 +1,5 @@
-"""Crash-safe file replacement: a reader sees the old complete file or the new one, never a mix."""
+"""The store's file primitives: crash-safe replacement (a reader sees the old complete file or the new
+one, never a mix), fingerprints that tell versions of a file apart, and reads of a byte range."""
 
 from __future__ import annotations
 
@@ -6,6 +7,32 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from seedance_tui.store.errors import StoreError
+
+#: What identifies one version of a file: device, inode, size, modification time.
+Fingerprint = tuple[int, int, int, int]
+
+
+def fingerprint(st: os.stat_result) -> Fingerprint:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def fingerprint_of(path: Path) -> Fingerprint | None:
+    """The fingerprint of the file at ``path`` now (None when there is none)."""
+    try:
+        return fingerprint(os.stat(path))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"Cannot look at the job store {path}: {exc.strerror}.") from None
+
+
+def read_range(fd: int, offset: int, end: int | None = None) -> bytes:
+    """The bytes of ``fd`` from ``offset`` to ``end`` (or to its end)."""
+    with open(fd, "rb", closefd=False) as file:
+        file.seek(offset)
+        return file.read() if end is None else file.read(max(0, end - offset))
 
 
 def _temp_prefix(path: Path) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,18 @@ import orjson
 from tinydb.storages import Storage
 
 from seedance_tui.store import journal
-from seedance_tui.store.atomic import fsync_dir, write_atomic
+from seedance_tui.store.atomic import (
+    Fingerprint,
+    fingerprint,
+    fingerprint_of,
+    fsync_dir,
+    read_range,
+    write_atomic,
+)
 from seedance_tui.store.errors import StoreCorruptError, StoreError
+from seedance_tui.store.journal_file import JournalFile, Records, Replaced
 from seedance_tui.store.quarantine import quarantine_file
 
-#: What identifies one version of a file: device, inode, size, modification time.
-Fingerprint = tuple[int, int, int, int]
 #: Changed document ids per table, as ``reload`` reports them.
 Changes = dict[str, set[str]]
 
@@ -29,19 +34,6 @@ JOURNAL_GROWTH = 2.0
 MIN_JOURNAL_LIMIT = 1 << 20
 #: A lock-free reader retries this often when the file is replaced while it reads.
 _LOAD_ATTEMPTS = 20
-
-
-def _fingerprint(st: os.stat_result) -> Fingerprint:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _fingerprint_of(path: Path) -> Fingerprint | None:
-    try:
-        return _fingerprint(os.stat(path))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(f"Cannot look at the job store {path}: {exc.strerror}.") from None
 
 
 def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
@@ -61,29 +53,6 @@ def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
             if not (key.isascii() and key.isdigit()):
                 raise StoreCorruptError(path, f"table {name!r} has a non-numeric document id {key!r}")
     return data
-
-
-def _read_from(fd: int, offset: int, end: int | None = None) -> bytes:
-    """The bytes of ``fd`` from ``offset`` to ``end`` (or to its end)."""
-    with open(fd, "rb", closefd=False) as file:
-        file.seek(offset)
-        return file.read() if end is None else file.read(max(0, end - offset))
-
-
-@dataclass
-class _OpenJournal:
-    """The journal file as this process knows it; the open fd pins its inode."""
-
-    fd: int
-    ident: tuple[int, int]
-    #: Bytes of it applied (0 until its header is complete); appends go here.
-    end: int
-    #: It extends some other version of the store file and must never be replayed onto ours.
-    stale: bool
-    #: Its fingerprint when it was opened.
-    seen: Fingerprint
-    #: Its directory entry is known to be durable (the directory was fsync'd after creating it).
-    linked: bool = True
 
 
 class BufferedOrjsonStorage(Storage):
@@ -111,8 +80,7 @@ class BufferedOrjsonStorage(Storage):
         # An fd on the file version we last read or wrote keeps its inode alive, so a new file can
         # never reuse that inode number and fool the fingerprint comparison.
         self._pin: int | None = None
-        self._journal: _OpenJournal | None = None
-        self._journal_seen: Fingerprint | None = None
+        self._journal: JournalFile | None = None
         #: True once this process appended to the journal (since the last compaction).
         self.appended = False
         self.load()
@@ -153,9 +121,10 @@ class BufferedOrjsonStorage(Storage):
 
     def changed_on_disk(self) -> bool:
         """True when the file or its journal is not as we last saw it (two ``os.stat``)."""
+        journal_seen = self._journal.seen if self._journal is not None else None
         return (
-            _fingerprint_of(self.path) != self._fingerprint
-            or _fingerprint_of(self.journal_path) != self._journal_seen
+            fingerprint_of(self.path) != self._fingerprint
+            or fingerprint_of(self.journal_path) != journal_seen
         )
 
     # -- reading ---------------------------------------------------------------------------------
@@ -169,44 +138,19 @@ class BufferedOrjsonStorage(Storage):
 
     def reload(self) -> Changes | None:
         """Catch up with other processes' commits: the changed ids per table, or None after a full load."""
-        if _fingerprint_of(self.path) != self._fingerprint:
+        if fingerprint_of(self.path) != self._fingerprint:
             self.load()
             return None
-        seen = _fingerprint_of(self.journal_path)
-        current = self._journal
-        if seen == self._journal_seen:
+        current, now = self._journal, fingerprint_of(self.journal_path)
+        if current is None and now is None:
             return {}
-        if current is None or seen is None or seen[:2] != current.ident or seen[2] < current.end:
-            self.load()
-            return None
-        if current.stale:
-            self._journal_seen = seen
-            return {}
-        try:
-            # Up to the size just seen: bytes a writer adds meanwhile are a change for next time.
-            raw = _read_from(current.fd, current.end, seen[2])
-        except OSError as exc:
-            raise StoreError(
-                f"Cannot read the job store's journal {self.journal_path}: {exc.strerror}."
-            ) from None
-        offset = current.end
-        if offset == 0:
-            head = journal.read_header(raw, self._base)
-            if head.end == 0:
-                self._journal_seen = seen
+        if current is not None and now is not None:
+            if now == current.seen:
                 return {}
-            if head.stale:
-                current.stale, self._journal_seen = True, seen
-                return {}
-            raw, offset = raw[head.end :], head.end
-        try:
-            replay = journal.read_records(raw, offset, self.journal_path, self.path)
-        except StoreCorruptError:
-            if _fingerprint_of(self.journal_path) != seen:
-                return {}  # a writer was cutting a torn tail while we read: look again next time
-            raise
-        current.end, self._journal_seen = replay.end, seen
-        return self._apply(replay.records)
+            if current.is_file(now):
+                return self._apply(current.read_new(now, self._base))
+        self.load()  # the journal appeared, vanished or was replaced
+        return None
 
     def _load_once(self) -> bool:
         """One attempt at a consistent read; False when the file was replaced meanwhile."""
@@ -214,15 +158,19 @@ class BufferedOrjsonStorage(Storage):
         journal_fd: int | None = None
         try:
             journal_fd = self._open(self.journal_path)
-            main_print = _fingerprint(os.fstat(main_fd)) if main_fd is not None else None
+            main_print = fingerprint(os.fstat(main_fd)) if main_fd is not None else None
             # The journal we opened extends the file we opened unless the file was replaced since.
-            if _fingerprint_of(self.path) != main_print:
-                raise _Replaced
-            raw = _read_from(main_fd, 0) if main_fd is not None else b""
+            if fingerprint_of(self.path) != main_print:
+                raise Replaced
+            raw = read_range(main_fd, 0) if main_fd is not None else b""
             data = parse_database(raw, self.path)
             base = journal.base_of(raw) if main_fd is not None else None
-            opened = self._read_journal(journal_fd, base, data) if journal_fd is not None else None
-        except _Replaced:
+            opened, records = (
+                JournalFile.open_existing(journal_fd, self.journal_path, self.path, base)
+                if journal_fd is not None
+                else (None, [])
+            )
+        except Replaced:
             self._close_all(main_fd, journal_fd)
             return False
         except OSError as exc:
@@ -235,31 +183,11 @@ class BufferedOrjsonStorage(Storage):
         self._fingerprint, self._base = main_print, base
         self._repin(main_fd)
         self._set_journal(opened)
-        self._journal_seen = opened.seen if opened is not None else None
+        self._apply(records)
         return True
 
-    def _read_journal(self, fd: int, base: journal.Base | None, data: dict[str, Any]) -> _OpenJournal:
-        """Replay the journal open as ``fd`` onto ``data`` (when it extends ``base``)."""
-        st = os.fstat(fd)  # before reading: bytes appended meanwhile are seen as a change later
-        raw = _read_from(fd, 0, st.st_size)
-        head = journal.read_header(raw, base)
-        opened = _OpenJournal(
-            fd, (st.st_dev, st.st_ino), end=head.end, stale=head.stale, seen=_fingerprint(st)
-        )
-        if head.end and not head.stale:
-            try:
-                replay = journal.read_records(raw[head.end :], head.end, self.journal_path, self.path)
-            except StoreCorruptError:
-                if _fingerprint(os.fstat(fd)) != opened.seen:
-                    raise _Replaced from None  # a writer was cutting a torn tail while we read
-                raise
-            for records in replay.records:
-                for table, rows in records.items():
-                    data.setdefault(table, {}).update(rows)
-            opened.end = replay.end
-        return opened
-
-    def _apply(self, records: list[dict[str, dict[str, Any]]]) -> Changes:
+    def _apply(self, records: Records) -> Changes:
+        """Put the documents of journal commits in place; their ids per table."""
         changes: Changes = {}
         for documents in records:
             for table, rows in documents.items():
@@ -334,7 +262,7 @@ class BufferedOrjsonStorage(Storage):
             self._keep_stale_journal_aside()
         try:
             fd = write_atomic(self.path, data)
-            self._fingerprint, self._base = _fingerprint(os.fstat(fd)), journal.base_of(data)
+            self._fingerprint, self._base = fingerprint(os.fstat(fd)), journal.base_of(data)
         except OSError as exc:
             self._forget_disk_state()
             raise StoreError(
@@ -348,14 +276,13 @@ class BufferedOrjsonStorage(Storage):
         with contextlib.suppress(OSError):
             os.unlink(self.journal_path)
             fsync_dir(self.path.parent)
-        self._journal_seen = None
         try:
             leftover = self._open(self.journal_path)
             if leftover is not None:  # it could not be removed: it no longer matches, so it is never replayed
-                left = self._read_journal(leftover, self._base, {})
-                self._set_journal(left)
-                self._journal_seen = left.seen
-        except (StoreError, OSError, _Replaced):
+                self._set_journal(
+                    JournalFile.open_existing(leftover, self.journal_path, self.path, self._base)[0]
+                )
+        except (StoreError, OSError, Replaced):
             self._forget_disk_state()  # the next save looks at everything again first
 
     def _append(self, line: bytes, base: journal.Base) -> None:
@@ -365,23 +292,9 @@ class BufferedOrjsonStorage(Storage):
                 self._keep_stale_journal_aside()
             current = self._journal
             if current is None:
-                fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-                st = os.fstat(fd)
-                current = _OpenJournal(fd, (st.st_dev, st.st_ino), 0, False, _fingerprint(st), linked=False)
+                current = JournalFile.create(self.journal_path, self.path)
                 self._set_journal(current)
-            self._check_tail(current)
-            data = line if current.end else journal.header(base) + line
-            os.ftruncate(current.fd, current.end)  # cut off what a crashed writer left half-written
-            view, offset = memoryview(data), current.end
-            while view:
-                written = os.pwrite(current.fd, view, offset)
-                view, offset = view[written:], offset + written
-            os.fsync(current.fd)
-            if not current.linked:
-                fsync_dir(self.path.parent)
-                current.linked = True
-            current.end += len(data)
-            self._journal_seen = _fingerprint(os.fstat(current.fd))
+            current.append(line, base)
         except OSError as exc:
             self._forget_disk_state()
             raise StoreError(
@@ -390,27 +303,14 @@ class BufferedOrjsonStorage(Storage):
             ) from None
         self.appended = True
 
-    def _check_tail(self, current: _OpenJournal) -> None:
-        """Refuse to cut off anything but a torn last line (bytes past ``end`` holding a whole commit)."""
-        size = os.fstat(current.fd).st_size
-        if size > current.end:
-            tail = _read_from(current.fd, current.end, size)
-            if journal.read_records(tail, current.end, self.journal_path, self.path).records:
-                raise StoreError(
-                    f"The job store's journal {self.journal_path} holds commits this process has not "
-                    "read yet; nothing was written. Unsaved changes are retried on the next save."
-                )
-
     def _keep_stale_journal_aside(self) -> None:
         """Move a journal that extends another version of the file aside (never delete it)."""
         quarantine_file(self.journal_path, "stale")
         self._set_journal(None)
-        self._journal_seen = None
 
     def _forget_disk_state(self) -> None:
         """After a failed write, make the next save reload everything first (ids may be taken meanwhile)."""
         self._fingerprint = None
-        self._journal_seen = None
 
     def _fragments(self) -> dict[str, dict[str, orjson.Fragment]]:
         """The database with every document as pre-encoded JSON, encoding only the new or changed."""
@@ -435,12 +335,7 @@ class BufferedOrjsonStorage(Storage):
                 os.close(self._pin)
         self._pin = fd
 
-    def _set_journal(self, opened: _OpenJournal | None) -> None:
+    def _set_journal(self, opened: JournalFile | None) -> None:
         if self._journal is not None and self._journal is not opened:
-            with contextlib.suppress(OSError):
-                os.close(self._journal.fd)
+            self._journal.close()
         self._journal = opened
-
-
-class _Replaced(Exception):
-    """The store file changed between opening it and its journal."""

@@ -11,6 +11,7 @@ import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
+from seedance_tui.store import journal_file as journal_file_module
 from seedance_tui.store import storage as storage_module
 
 
@@ -216,13 +217,13 @@ def test_a_failed_journal_read_never_cuts_off_commits_it_did_not_read(
     ours, theirs = JobStore.open(path), JobStore.open(path)
     theirs.add(make_job(9))
     theirs._db.close()
-    real_read = storage_module._read_from
+    real_read = journal_file_module.read_range
 
     def fails_once(fd: int, offset: int, end: int | None = None) -> bytes:
-        monkeypatch.setattr(storage_module, "_read_from", real_read)
+        monkeypatch.setattr(journal_file_module, "read_range", real_read)
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(storage_module, "_read_from", fails_once)
+    monkeypatch.setattr(journal_file_module, "read_range", fails_once)
     job = ours.all()[0]
     job.poll_count = 5
     ours.update(job)
