@@ -207,7 +207,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     elif not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
     try:
-        from seedance_tui.ui.launch import run_dashboard
+        from seedance_tui.launch import run_dashboard
 
         store = open_store(settings.db_path, recover=args.recover_db)
         return run_dashboard(settings, store, webhooks)

@@ -30,6 +30,21 @@ from seedance_tui.outcomes import (
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.store import JobStore, StoreError
 
+#: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
+__all__ = [
+    "ApiHealth",
+    "CancelOutcome",
+    "CancelResult",
+    "HealthListener",
+    "HealthState",
+    "JobService",
+    "JobsListener",
+    "StoreError",
+    "StoreProblemListener",
+    "SubmitError",
+    "SubmitOutcome",
+]
+
 JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
@@ -79,7 +94,7 @@ class JobService:
         self._maybe_orphans: set[str] = set()
         self._lazy_dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
-        #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
+        #: Sent as webhookUrl when a request names none (set by ``run``); never stored.
         self.default_webhook_url: str | None = None
 
     @classmethod
@@ -125,8 +140,12 @@ class JobService:
 
     # -- running -------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Follow every unfinished job and keep the store flushed, until cancelled."""
+    async def run(self, *, webhook_url: str | None = None) -> None:
+        """Follow every unfinished job and keep the store flushed, until cancelled.
+
+        While it runs, submissions that name no webhook carry ``webhook_url`` (our receiver's).
+        """
+        self.default_webhook_url = webhook_url
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
@@ -136,6 +155,7 @@ class JobService:
         try:
             await self._housekeeping()
         finally:
+            self.default_webhook_url = None
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from textual.app import App
@@ -14,16 +14,17 @@ from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
-from seedance_tui.polling import ApiHealth, HealthState
-from seedance_tui.service import JobService
-from seedance_tui.store import StoreError
+from seedance_tui.service import ApiHealth, HealthState, JobService, StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
-from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
+
+#: The service's background work for as long as the app is open, given where to send warnings
+#: (built by the composition root, ``seedance_tui/launch.py``; the app only runs it).
+ServiceRunner = Callable[[Callable[[str], None]], Awaitable[None]]
 
 
 class SeedanceApp(App[int]):
@@ -43,12 +44,12 @@ class SeedanceApp(App[int]):
         settings: Settings,
         *,
         clock: Callable[[], float] = time.time,
-        webhooks: WebhookPlan | None = None,
+        run: ServiceRunner | None = None,
     ) -> None:
         super().__init__()
         self.service = service
         self.settings = settings
-        self.webhooks = webhooks
+        self._run: ServiceRunner = run or (lambda _warn: service.run())
         self.clock = clock
         host = urlsplit(settings.base_url).netloc or settings.base_url
         self.sub_title = f"demo · {host}" if settings.demo else host
@@ -74,16 +75,13 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
-        running = (
-            self.service.run()
-            if self.webhooks is None
-            else run_with_webhooks(self.service, self.webhooks, on_error=self._webhooks_failed)
+        self._service_worker = self.run_worker(
+            self._run(self._service_warning), name="service", group="service", exit_on_error=False
         )
-        self._service_worker = self.run_worker(running, name="service", group="service", exit_on_error=False)
         self.push_screen(MainScreen(self.service, self.settings, clock=self.clock))
 
-    def _webhooks_failed(self, message: str) -> None:
-        self.notify(message, title="Webhooks", severity="warning", markup=False)
+    def _service_warning(self, message: str) -> None:
+        self.notify(message, title="Background service", severity="warning", markup=False)
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
         for screen in self.screen_stack:

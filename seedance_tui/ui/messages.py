@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from seedance_tui.models import Job
-from seedance_tui.polling import HealthState
+from seedance_tui.service import HealthState
 
 
 class JobsChanged(Message):

@@ -21,9 +21,7 @@ async def run_with_webhooks(service: JobService, plan: WebhookPlan, on_error: Ca
         on_error(f"Webhooks are off: cannot listen on {plan.host}:{plan.port} ({exc}). Polling as usual.")
         await service.run()
         return
-    service.default_webhook_url = receiver.public_url_for(plan.public_url)
     try:
-        await service.run()
+        await service.run(webhook_url=receiver.public_url_for(plan.public_url))
     finally:
-        service.default_webhook_url = None
         await receiver.stop()

@@ -95,7 +95,7 @@ def build_app(db: Path, url: str, budget: RequestBudget) -> tuple[SeedanceApp, J
     store = JobStore.open(db)
     service = JobService(store, SeedanceClient(url, DEMO_API_KEY), budget=budget, flush_interval=3600)
     settings = Settings(api_key=DEMO_API_KEY, base_url=url, db_path=db)
-    gc.freeze()  # as the installed command does once the store is loaded (seedance_tui/ui/launch.py)
+    gc.freeze()  # as the installed command does once the store is loaded (seedance_tui/launch.py)
     return SeedanceApp(service, settings), service
 
 

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from seedance_tui.models import Job, JobStatus
-from seedance_tui.polling import ApiHealth, HealthState
+from seedance_tui.service import ApiHealth, HealthState
 from seedance_tui.text import one_line
 from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
 

@@ -1,15 +1,21 @@
-"""Run the dashboard on a job store until the user quits."""
+"""The composition root: wire the store, service and webhooks, and hand the dashboard what to run."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
 from seedance_tui.store import JobStore, StoreError
-from seedance_tui.ui.app import SeedanceApp
-from seedance_tui.webhooks import WebhookPlan
+from seedance_tui.ui.app import SeedanceApp, ServiceRunner
+from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
+
+
+def service_runner(service: JobService, webhooks: WebhookPlan | None) -> ServiceRunner | None:
+    """What the app runs in the background: its default ``service.run()``, or that beside a receiver."""
+    return None if webhooks is None else functools.partial(run_with_webhooks, service, webhooks)
 
 
 def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None) -> int:
@@ -18,7 +24,7 @@ def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | N
     # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which
     # would stall the UI for ~100 ms at 10,000 jobs.
     gc.freeze()
-    app = SeedanceApp(service, settings, webhooks=webhooks)
+    app = SeedanceApp(service, settings, run=service_runner(service, webhooks))
     app.run(mouse=settings.mouse)
     try:
         store.close()  # the app saved everything; this folds the journal in, leaving one tidy file
