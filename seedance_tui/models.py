@@ -13,6 +13,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+#: The path of the contract's endpoints, shared by the client and the simulator.
+API_PREFIX = "/api/open/v1/video/generations"
+
 MODELS: tuple[str, ...] = ("seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro")
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1")
 RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable, Iterator
 
+import uvicorn
 from starlette.requests import Request
 
 #: No request body these servers accept is larger.
 MAX_BODY_BYTES = 64 * 1024
+
+
+def startup_pauses(
+    server: uvicorn.Server, running: Callable[[], bool], timeout: float, pause: float = 0.01
+) -> Iterator[float]:
+    """Pauses to sleep (with ``time.sleep`` or ``asyncio.sleep``) until ``server`` accepts connections.
+
+    Raises TimeoutError if its runner (thread or task) stops first or ``timeout`` seconds pass.
+    """
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not running() or time.monotonic() > deadline:
+            raise TimeoutError("the server did not start")
+        yield pause
 
 
 def base_url(sock: socket.socket) -> str:

@@ -23,9 +23,8 @@ from seedance_tui.api.errors import (
     ServerError,
 )
 from seedance_tui.api.types import CancelReply, SubmitReply, TaskReply
-from seedance_tui.models import GenerationRequest
+from seedance_tui.models import API_PREFIX, GenerationRequest
 
-API_PREFIX = "/api/open/v1/video/generations"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)
 _MAX_MESSAGE = 500
 

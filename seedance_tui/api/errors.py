@@ -53,18 +53,12 @@ class MalformedReply(ApiError):
 
 
 class NetworkError(ApiError):
-    """The exchange failed below HTTP. ``sent`` tells whether the request may have reached the API."""
-
-    sent: bool = True
+    """The exchange failed below HTTP; which subclass says whether the request may have reached the API."""
 
 
 class NotSent(NetworkError):
     """The request was never sent (connection refused, DNS, connect timeout): safe to retry."""
 
-    sent = False
-
 
 class OutcomeUnknown(NetworkError):
     """The request was sent but no complete answer came: it may or may not have taken effect."""
-
-    sent = True

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from seedance_tui.models import API_PREFIX
 from seedance_tui.serving import MAX_BODY_BYTES, read_capped_body
 from seedance_tui.sim.auth import KeyVerdict, bearer_key, judge_key
 from seedance_tui.sim.config import FAULT_FIELDS, SimConfig
@@ -24,8 +25,6 @@ from seedance_tui.sim.replies import error_reply, ok_reply
 from seedance_tui.sim.state import Clock, SimState, TaskAlreadyFinal, TaskNotFound
 from seedance_tui.sim.validation import InvalidSubmission, parse_submission
 from seedance_tui.sim.webhooks import WebhookDispatcher
-
-API_PREFIX = "/api/open/v1/video/generations"
 
 Action = Callable[[Request, SimState, str], Awaitable[Response]]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from seedance_tui.serving import base_url
+from seedance_tui.serving import base_url, startup_pauses
 from seedance_tui.sim.app import create_app
 from seedance_tui.sim.config import SimConfig
 from seedance_tui.sim.state import Clock, SimState
@@ -97,13 +97,13 @@ class SimulatorServer:
             target=self._server.run, kwargs={"sockets": [sock]}, name="seedance-sim", daemon=True
         )
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                sock.close()
-                raise RuntimeError("the simulator did not start")
-            time.sleep(0.01)
+        try:
+            for pause in startup_pauses(self._server, self._thread.is_alive, timeout):
+                time.sleep(pause)
+        except TimeoutError:
+            self.stop()
+            sock.close()
+            raise RuntimeError("the simulator did not start") from None
         self._url = base_url(sock)
         return self._url
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from seedance_tui.models import GenerationRequest
 
-#: Largest request body accepted; keeps memory bounded whatever a client sends.
+#: Optional fields that must be strings when present (the body size cap is serving.MAX_BODY_BYTES).
 _OPTIONAL_STRINGS = ("aspectRatio", "resolution", "webhookUrl")
 
 

@@ -24,9 +24,8 @@ from starlette.routing import Route
 
 from seedance_tui.api.client import parse_task_reply
 from seedance_tui.api.errors import MalformedReply
-from seedance_tui.serving import base_url, read_capped_body
+from seedance_tui.serving import base_url, read_capped_body, startup_pauses
 
-#: Largest callback body read; a task reply is well under 2 KB.
 #: Path of the endpoint; the secret token is its last segment.
 WEBHOOK_PATH = "/webhooks/seedance"
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -114,14 +113,14 @@ class WebhookReceiver:
         )
         self._server = _QuietServer(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[sock]), name="webhook-receiver")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not self._server.started:
-            if self._serving.done() or loop.time() > deadline:
-                await self.stop()
-                sock.close()
-                raise RuntimeError("the webhook receiver did not start")
-            await asyncio.sleep(0.01)
+        serving = self._serving
+        try:
+            for pause in startup_pauses(self._server, lambda: not serving.done(), timeout):
+                await asyncio.sleep(pause)
+        except TimeoutError:
+            await self.stop()
+            sock.close()
+            raise RuntimeError("the webhook receiver did not start") from None
         self._url = base_url(sock)
 
     async def stop(self, timeout: float = 3.0) -> None:
