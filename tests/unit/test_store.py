@@ -489,3 +489,18 @@ def test_commits_reencode_only_changed_documents_but_write_exactly_the_data(tmp_
     storage.commit()
     assert orjson.loads(path.read_bytes()) == {"jobs": {"2": {"b": "changed"}, "3": {"c": None}}}
     storage.close()
+
+
+def test_a_closed_store_is_a_plain_tinydb_database(path: Path) -> None:
+    """What the store package's docstring promises: tinydb's own storage and queries read the file."""
+    from tinydb import Query, TinyDB
+
+    with JobStore.open(path) as store:
+        jobs = [make_job(n) for n in range(3)]
+        for job in jobs:
+            store.add(job)
+        jobs[1].set_status(JobStatus.SUCCEEDED)
+        store.update(jobs[1])
+    with TinyDB(path, access_mode="r") as db:
+        found = db.table("jobs").search(Query().status == JobStatus.SUCCEEDED)
+    assert [doc["local_id"] for doc in found] == [jobs[1].local_id]
