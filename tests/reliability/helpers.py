@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.polling import PollPolicy, RequestBudget
 from seedance_tui.service import JobService
 from seedance_tui.store import JobStore
+from tests import support
 from tests.conftest import API_KEY, fast_policy
 
 #: The project root: workers run as ``python -m tests.reliability.worker`` from here.
@@ -54,26 +54,13 @@ def build_service(
 
 @contextlib.asynccontextmanager
 async def running(service: JobService) -> AsyncIterator[asyncio.Task[None]]:
-    """Run the service's polling and flushing; stop it, close the client and the store afterwards."""
-    task = asyncio.create_task(service.run())
+    """``tests.support.running``, then everything saved and the store closed (these tests reopen it)."""
     try:
-        yield task
+        async with support.running(service) as task:
+            yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await service.close()
+        await service.flush(all_pending=True)
         service.store.close()
-
-
-async def until(predicate: Callable[[], bool], limit: float, what: str = "condition") -> float:
-    """Wait until ``predicate()`` holds, at most ``limit`` seconds; return the seconds waited."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > limit:
-            raise AssertionError(f"{what}: not reached within {limit} s")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - start
 
 
 def sim_stats(url: str) -> dict[str, Any]:

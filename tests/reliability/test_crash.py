@@ -24,10 +24,10 @@ from tests.reliability.helpers import (
     running,
     sim_tasks,
     start_worker,
-    until,
     wait_ready,
 )
 from tests.reliability.worker import ORPHAN_AGE
+from tests.support import until
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,8 @@ from seedance_tui.models import Job, JobStatus
 from seedance_tui.polling import ApiHealth, HealthState, RequestBudget
 from seedance_tui.service import SubmitError
 from seedance_tui.sim.server import SimulatorServer
-from tests.reliability.helpers import Ledger, build_service, reconcile, request, running, sim_stats, until
+from tests.reliability.helpers import Ledger, build_service, reconcile, request, running, sim_stats
+from tests.support import until
 
 pytestmark = pytest.mark.slow
 

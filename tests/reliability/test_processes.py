@@ -28,8 +28,8 @@ from tests.reliability.helpers import (
     request,
     running,
     start_worker,
-    until,
 )
+from tests.support import until
 
 pytestmark = pytest.mark.slow
 

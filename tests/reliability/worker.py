@@ -14,7 +14,8 @@ import contextlib
 from pathlib import Path
 
 from seedance_tui.service import SubmitError
-from tests.reliability.helpers import build_service, request, running, until
+from tests.reliability.helpers import build_service, request, running
+from tests.support import until
 
 #: Short enough that a restarted worker settles the jobs its killed predecessor left mid-POST.
 ORPHAN_AGE = 0.5

@@ -31,6 +31,7 @@ from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollSchedul
 from seedance_tui.polling.health import HealthGate
 from seedance_tui.polling.policy import status_since
 from seedance_tui.polling.window import RateLimiter
+from tests.support import in_background, until
 
 #: Quick intervals so that loop tests take a fraction of a second.
 FAST = PollPolicy(
@@ -112,26 +113,6 @@ class Recorder:
             on_health=self.health.append,
             **kwargs,  # type: ignore[arg-type]
         )
-
-
-@asynccontextmanager
-async def running(scheduler: PollScheduler) -> AsyncIterator[asyncio.Task[None]]:
-    """Run the scheduler for the duration of the block, then cancel it."""
-    task = asyncio.create_task(scheduler.run())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Wait (bounded) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)
 
 
 #: The scheduler's own start stamps (``stats.max_per_second``) are checked exactly. ``fetch`` reads the
@@ -279,7 +260,7 @@ async def test_young_and_processing_jobs_are_polled_more_often() -> None:
     scheduler.track(make_job(1, age=1.0, checked_ago=10))  # young
     scheduler.track(make_job(2, age=3600))  # long queued
     scheduler.track(make_job(3, status=JobStatus.PROCESSING, age=3600))
-    async with running(scheduler):
+    async with in_background(scheduler.run()):
         await asyncio.sleep(0.7)
     young, old, processing = api.count("req-1"), api.count("req-2"), api.count("req-3")
     assert 2 <= old <= 4
@@ -296,7 +277,7 @@ async def test_a_crowd_of_long_queued_jobs_is_polled_at_the_shared_rate() -> Non
     scheduler = rec.scheduler(api.fetch, policy=policy, budget=budget)
     for n in range(40):
         scheduler.track(make_job(n))
-    async with running(scheduler):
+    async with in_background(scheduler.run()):
         await asyncio.sleep(1.0)
     # All at once, then each every 0.4 s: about 120 in the second (800 at the per-job cap alone).
     assert 60 <= len(api.calls) <= 160
@@ -307,7 +288,7 @@ async def test_jobs_tracked_together_get_the_crowd_interval_from_the_start() -> 
     scheduler = rec.scheduler(api.fetch, policy=PollPolicy(jitter=0.0))
     # Checked 150 s ago: overdue at the 2-minute cap, not yet at the 200 s that 1,000 of them share.
     scheduler.track_all([make_job(n, checked_ago=150.0) for n in range(1000)])
-    async with running(scheduler):
+    async with in_background(scheduler.run()):
         await asyncio.sleep(0.3)
     assert api.calls == []
 
@@ -317,8 +298,8 @@ async def test_a_final_status_stops_polling() -> None:
     api.script["req-1"] = [TaskReply("req-1", "processing"), TaskReply("req-1", "succeeded", output_url="u")]
     scheduler = rec.scheduler(api.fetch)
     scheduler.track(make_job(1))
-    async with running(scheduler):
-        await wait_until(lambda: scheduler.tracked_count == 0)
+    async with in_background(scheduler.run()):
+        await until(lambda: scheduler.tracked_count == 0)
         await asyncio.sleep(0.2)
     assert api.count("req-1") == 2
     assert [r.status for _, r in rec.replies] == ["processing", "succeeded"]
@@ -329,7 +310,7 @@ async def test_the_budget_is_never_exceeded() -> None:
     scheduler = rec.scheduler(api.fetch, budget=RequestBudget(requests_per_second=50, concurrency=4))
     for n in range(200):
         scheduler.track(make_job(n))
-    async with running(scheduler):
+    async with in_background(scheduler.run()):
         await asyncio.sleep(1.4)
     assert api.max_in_flight <= 4 and scheduler.stats.max_in_flight <= 4
     assert max_in_any_second(api.starts) <= 50
@@ -344,8 +325,8 @@ async def test_a_high_budget_is_used_at_full_rate() -> None:
     for n in range(1000):
         scheduler.track(make_job(n))
     started = time.monotonic()
-    async with running(scheduler):
-        await wait_until(lambda: len(api.calls) >= 1000, timeout=5.0)
+    async with in_background(scheduler.run()):
+        await until(lambda: len(api.calls) >= 1000, 5.0)
         elapsed = time.monotonic() - started
     assert len(set(api.calls)) == 1000
     assert 1000 / elapsed >= 300
@@ -358,8 +339,8 @@ async def test_per_job_backoff_grows_after_each_fault() -> None:
     api.fail_all = RequestRejected("bad id")
     scheduler = rec.scheduler(api.fetch)
     scheduler.track(make_job(1))
-    async with running(scheduler):
-        await wait_until(lambda: len(api.starts) >= 5)
+    async with in_background(scheduler.run()):
+        await until(lambda: len(api.starts) >= 5)
     gaps = [b - a for a, b in zip(api.starts, api.starts[1:], strict=False)][:4]
     for faults, gap in enumerate(gaps, start=1):
         ceiling = min(0.4, 0.05 * 2 ** (faults - 1))
@@ -375,16 +356,16 @@ async def test_shared_backoff_when_every_request_fails_then_recovery() -> None:
     for n in range(20):
         scheduler.track(make_job(n))
     began = time.time()
-    async with running(scheduler):
-        await wait_until(lambda: scheduler.health.health is ApiHealth.UNREACHABLE)
+    async with in_background(scheduler.run()):
+        await until(lambda: scheduler.health.health is ApiHealth.UNREACHABLE)
         outage_began_at = len(api.starts)
         await asyncio.sleep(0.6)
         probes = api.concurrency_at_start[outage_began_at:]
         assert 1 <= len(probes) <= 5  # one probe at a time, spaced by a growing shared backoff
         assert all(c == 1 for c in probes)
         api.fail_all = None
-        await wait_until(lambda: scheduler.health.health is ApiHealth.OK, timeout=3.0)
-        await wait_until(lambda: len({lid for lid, _ in rec.replies}) == 20)
+        await until(lambda: scheduler.health.health is ApiHealth.OK, 3.0)
+        await until(lambda: len({lid for lid, _ in rec.replies}) == 20)
     unreachable = rec.health[0]
     assert unreachable.health is ApiHealth.UNREACHABLE
     assert began <= unreachable.since <= began + 0.1  # type: ignore[operator]
@@ -404,8 +385,8 @@ async def test_a_success_between_faults_prevents_the_shared_backoff() -> None:
     scheduler = rec.scheduler(every_other_call_fails, budget=RequestBudget(requests_per_second=200))
     for n in range(6):
         scheduler.track(make_job(n))
-    async with running(scheduler):
-        await wait_until(lambda: len(api.calls) >= 40)
+    async with in_background(scheduler.run()):
+        await until(lambda: len(api.calls) >= 40)
     assert rec.health == []
     assert sum(isinstance(e, ServerError) for _, e in rec.errors) >= 19
 
@@ -416,12 +397,12 @@ async def test_rate_limit_pauses_every_request_until_retry_after() -> None:
     scheduler = rec.scheduler(api.fetch, budget=RequestBudget(requests_per_second=100, concurrency=2))
     for n in range(10):
         scheduler.track(make_job(n))
-    async with running(scheduler):
-        await wait_until(lambda: rec.errors != [])
+    async with in_background(scheduler.run()):
+        await until(lambda: rec.errors != [])
         limited_at = time.monotonic()
         assert scheduler.health.health is ApiHealth.RATE_LIMITED
         assert scheduler.health.retry_at == pytest.approx(time.time() + 0.3, abs=0.05)
-        await wait_until(lambda: len({lid for lid, _ in rec.replies}) == 10)
+        await until(lambda: len({lid for lid, _ in rec.replies}) == 10)
     later = [t for t in api.starts if t > limited_at]
     assert later and min(later) >= limited_at + 0.3 - 0.02
     assert len(api.starts) - len(later) <= 2  # only what was already in flight
@@ -434,13 +415,13 @@ async def test_a_rejected_key_stops_everything_until_resume() -> None:
     scheduler = rec.scheduler(api.fetch, budget=RequestBudget(requests_per_second=100, concurrency=1))
     for n in range(5):
         scheduler.track(make_job(n))
-    async with running(scheduler):
-        await wait_until(lambda: scheduler.health.health is ApiHealth.KEY_REJECTED)
+    async with in_background(scheduler.run()):
+        await until(lambda: scheduler.health.health is ApiHealth.KEY_REJECTED)
         await asyncio.sleep(0.3)
         assert len(api.calls) == 1 and len(rec.errors) == 1
         api.fail_all = None
         scheduler.resume()
-        await wait_until(lambda: len({lid for lid, _ in rec.replies}) == 5)
+        await until(lambda: len({lid for lid, _ in rec.replies}) == 5)
     assert [s.health for s in rec.health] == [ApiHealth.KEY_REJECTED, ApiHealth.OK]
     assert scheduler.tracked_count == 5
 
@@ -451,8 +432,8 @@ async def test_not_found_untracks_the_job() -> None:
     scheduler = rec.scheduler(api.fetch)
     scheduler.track(make_job(1))
     scheduler.track(make_job(2))
-    async with running(scheduler):
-        await wait_until(lambda: rec.errors != [])
+    async with in_background(scheduler.run()):
+        await until(lambda: rec.errors != [])
         await asyncio.sleep(0.2)
     assert api.count("req-1") == 1 and api.count("req-2") >= 2
     assert scheduler.tracked_count == 1
@@ -467,11 +448,11 @@ async def test_poll_now_jumps_the_queue() -> None:
     scheduler.poll_now("job-29")
     far = make_job(99, checked_ago=0.0)  # not due for a while
     scheduler.track(far)
-    async with running(scheduler):
-        await wait_until(lambda: len(api.calls) >= 1)
+    async with in_background(scheduler.run()):
+        await until(lambda: len(api.calls) >= 1)
         assert api.calls[0] == "req-29"
         scheduler.poll_now("job-99")
-        await wait_until(lambda: "req-99" in api.calls, timeout=2.0)
+        await until(lambda: "req-99" in api.calls, 2.0)
     assert api.calls.index("req-99") <= 6
 
 
@@ -486,8 +467,8 @@ async def test_track_refreshes_and_untrack_drops_the_snapshot() -> None:
     scheduler.track(job)
     assert scheduler.tracked_count == 0
     scheduler.track(make_job(2))
-    async with running(scheduler):
-        await wait_until(lambda: api.in_flight == 1)
+    async with in_background(scheduler.run()):
+        await until(lambda: api.in_flight == 1)
         scheduler.untrack("job-2")
         await asyncio.sleep(0.1)
     assert rec.replies == [] and api.calls == ["req-2"]
@@ -510,8 +491,8 @@ async def test_faulty_callbacks_and_fetch_bugs_do_not_stop_the_loop() -> None:
     scheduler = PollScheduler(fetch, on_reply=explode, on_error=lambda _l, e: errors.append(e), policy=FAST)
     scheduler.track(make_job(1))
     scheduler.track(make_job(2))
-    async with running(scheduler):
-        await wait_until(lambda: api.count("req-1") >= 3 and api.count("req-2") >= 3)
+    async with in_background(scheduler.run()):
+        await until(lambda: api.count("req-1") >= 3 and api.count("req-2") >= 3)
     assert {type(e) for e in errors} == {MalformedReply}
 
 
@@ -523,7 +504,7 @@ async def test_cancelling_run_cancels_requests_cleanly() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         task = asyncio.create_task(scheduler.run())
-        await wait_until(lambda: api.in_flight == 5)
+        await until(lambda: api.in_flight == 5)
         started = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -534,8 +515,8 @@ async def test_cancelling_run_cancels_requests_cleanly() -> None:
     assert api.cancelled == 5 and api.in_flight == 0
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
     api.latency = 0.0
-    async with running(scheduler):  # a later run picks the jobs up again
-        await wait_until(lambda: len(rec.replies) >= 5)
+    async with in_background(scheduler.run()):  # a later run picks the jobs up again
+        await until(lambda: len(rec.replies) >= 5)
     assert scheduler.tracked_count == 5
 
 
@@ -562,7 +543,7 @@ async def test_idle_with_a_thousand_jobs_far_in_the_future_does_not_spin() -> No
     for n in range(1000):
         scheduler.track(make_job(n, checked_ago=0.0))
     assert time.process_time() - began < 0.5
-    async with running(scheduler):
+    async with in_background(scheduler.run()):
         await asyncio.sleep(0.2)
         wakeups = scheduler.stats.wakeups
         cpu = time.process_time()
@@ -598,7 +579,7 @@ async def task_server() -> AsyncIterator[str]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
-    await wait_until(lambda: server.started)
+    await until(lambda: server.started)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -620,8 +601,8 @@ async def test_budget_binds_over_real_http() -> None:
         for n in range(250):
             scheduler.track(make_job(n))
         began = time.monotonic()
-        async with running(scheduler):
-            await wait_until(lambda: len(rec.replies) >= 250, timeout=10.0)
+        async with in_background(scheduler.run()):
+            await until(lambda: len(rec.replies) >= 250, 10.0)
             elapsed = time.monotonic() - began
     # Client and server share one process here, so httpx caps the pace: ~200/s on two idle cores, half
     # that under a parallel test run. The scheduler alone reaches 300/s (test_a_high_budget_is_used_at_full_rate).
@@ -639,8 +620,8 @@ async def test_follows_simulator_tasks_to_the_end(client: SeedanceClient) -> Non
         job = make_job(n, status=reply.status, age=0.0, checked_ago=0.0)
         job.request_id = reply.request_id
         scheduler.track(job)
-    async with running(scheduler):
-        await wait_until(lambda: scheduler.tracked_count == 0, timeout=10.0)
+    async with in_background(scheduler.run()):
+        await until(lambda: scheduler.tracked_count == 0, 10.0)
     finals = {lid: r.status for lid, r in rec.replies if r.status in ("succeeded", "failed")}
     assert finals == {f"job-{n}": "succeeded" for n in range(10)}
     assert rec.errors == [] and scheduler.health.health is ApiHealth.OK

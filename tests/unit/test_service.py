@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,28 +13,9 @@ from seedance_tui.models import GenerationRequest, Job, JobStatus, ValidationErr
 from seedance_tui.service import CancelResult, JobService, SubmitError, SubmitOutcome
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
+from tests.support import running, until
 
 REQ = GenerationRequest("seedance-2.0", "a lighthouse at dusk", duration=5)
-
-
-@contextlib.asynccontextmanager
-async def running(service: JobService) -> AsyncIterator[JobService]:
-    task = asyncio.create_task(service.run())
-    try:
-        yield service
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await service.client.aclose()
-
-
-async def until(predicate: Callable[[], bool], limit: float = 15.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def on_disk(path: Path) -> dict[str, Job]:

@@ -20,6 +20,7 @@ import pytest
 from seedance_tui.sim import webhooks
 from seedance_tui.sim.config import SimConfig
 from seedance_tui.sim.server import SimulatorServer
+from tests.support import until_sync
 
 API = "/api/open/v1/video/generations"
 KEY = {"Authorization": "Bearer sd2_test_key"}
@@ -34,14 +35,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``condition`` every 20 ms, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +203,7 @@ def test_real_time_progression_to_succeeded_and_the_video(client: httpx.Client) 
         seen.append(client.get(f"{API}/{request_id}", headers=KEY).json()["status"])
         return seen[-1] == "succeeded"
 
-    wait_for(finished)
+    until_sync(finished)
     assert seen[0] in ("queued", "processing")
     body = client.get(f"{API}/{request_id}", headers=KEY).json()
     assert body == {
@@ -327,7 +320,7 @@ def test_webhook_delivered_once_with_the_task_reply(
     assert receiver.bodies == []  # not final yet
     clock.now += 1000
     sim.state.wake()
-    wait_for(lambda: http.get("/_sim/stats").json()["webhooks_sent"] == 1)
+    until_sync(lambda: http.get("/_sim/stats").json()["webhooks_sent"] == 1)
     assert receiver.bodies[0] == http.get(f"{API}/{request_id}", headers=KEY).json()
     assert receiver.bodies[0]["status"] == "succeeded"
     time.sleep(0.1)
@@ -342,7 +335,7 @@ def test_webhook_on_cancel_and_retry_after_failure(
         sim, http = make_sim()
         request_id = submit(http, webhookUrl=hook.url).json()["requestId"]
         http.post(f"{API}/{request_id}/cancel", headers=KEY)
-        wait_for(lambda: len(sim.state.webhook_attempts) == 2)
+        until_sync(lambda: len(sim.state.webhook_attempts) == 2)
         assert [a.status for a in sim.state.webhook_attempts] == ["failed", "delivered"]
         assert len(hook.bodies) == 1 and hook.bodies[0]["status"] == "cancelled"
     finally:
@@ -357,7 +350,7 @@ def test_webhook_gives_up_after_three_attempts(
         sim, http = make_sim()
         request_id = submit(http, webhookUrl=hook.url).json()["requestId"]
         http.post(f"{API}/{request_id}/cancel", headers=KEY)
-        wait_for(lambda: http.get("/_sim/stats").json()["webhooks_failed"] == 1)
+        until_sync(lambda: http.get("/_sim/stats").json()["webhooks_failed"] == 1)
         attempts = list(sim.state.webhook_attempts)
         assert [(a.attempt, a.status, a.status_code) for a in attempts] == [
             (1, "failed", 500),

@@ -27,6 +27,7 @@ from seedance_tui.webhooks import (
     plan_from_flags,
     receiver_for,
 )
+from tests.support import until
 
 TOKEN = "test-token-" + "x" * 21
 Start = Callable[..., Awaitable[WebhookReceiver]]
@@ -61,13 +62,6 @@ async def _submit(service: JobService, webhook_url: str | None = None) -> Job:
     )
 
 
-async def _until(check: Callable[[], bool], timeout: float = 8.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def _post(url: str, body: Any = None, *, content: Any = None) -> httpx.Response:
     async with httpx.AsyncClient() as http:
         if content is not None:
@@ -96,7 +90,7 @@ async def test_real_webhook_finishes_job_without_polling(
     job = await _submit(service, hook_url)
     quiet = await _submit(service)
 
-    await _until(lambda: service.get(job.local_id).is_final)  # type: ignore[union-attr]
+    await until(lambda: service.get(job.local_id).is_final)  # type: ignore[union-attr]
     await receiver.idle()
 
     done = service.get(job.local_id)
@@ -122,7 +116,7 @@ async def test_replayed_callback_after_final_changes_nothing(
     sim = sim_factory(queue_seconds=0.05, process_seconds=0.1)
     service, receiver = await _service_with_receiver(sim, service_factory, start_receiver)
     job = await _submit(service, receiver.public_url_for(receiver.url))
-    await _until(lambda: service.get(job.local_id).is_final)  # type: ignore[union-attr]
+    await until(lambda: service.get(job.local_id).is_final)  # type: ignore[union-attr]
     await receiver.idle()
     before = service.get(job.local_id).to_dict()  # type: ignore[union-attr]
     gets = sim.state.stats()["gets"]

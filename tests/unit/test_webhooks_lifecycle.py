@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -12,24 +10,12 @@ from seedance_tui.models import GenerationRequest, JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.webhooks import WebhookPlan, plan_from_flags, run_with_webhooks
+from tests.support import in_background, until
 
 
 def _free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as sock:
         return int(sock.getsockname()[1])
-
-
-async def _until(check: Callable[[], object], timeout: float = 8.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 def _plan(tmp_path: Path) -> WebhookPlan:
@@ -46,17 +32,14 @@ async def test_submissions_name_the_receiver_while_the_service_runs(
     service = service_factory(sim.url)
     plan = _plan(tmp_path)
     errors: list[str] = []
-    running = asyncio.create_task(run_with_webhooks(service, plan, errors.append))
-    await _until(lambda: service.default_webhook_url)
-
-    job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a river"))
-    [task] = sim.state.tasks()
-    assert task["webhookUrl"] == f"{plan.public_url}/webhooks/seedance/{plan.token}"
-    await _until(lambda: sim.state.webhook_attempts)
-    assert [a.status for a in sim.state.webhook_attempts] == ["delivered"]
-    await _until(lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
-
-    await _stop(running)
+    async with in_background(run_with_webhooks(service, plan, errors.append)):
+        await until(lambda: service.default_webhook_url)
+        job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a river"))
+        [task] = sim.state.tasks()
+        assert task["webhookUrl"] == f"{plan.public_url}/webhooks/seedance/{plan.token}"
+        await until(lambda: sim.state.webhook_attempts)
+        assert [a.status for a in sim.state.webhook_attempts] == ["delivered"]
+        await until(lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
     assert errors == [] and service.default_webhook_url is None
     assert job.request.webhook_url is None
     assert plan.token not in service.store.path.read_text()
@@ -70,9 +53,8 @@ async def test_a_taken_port_means_polling_only(
     plan = _plan(tmp_path)
     errors: list[str] = []
     with socket.create_server((plan.host, plan.port)):
-        running = asyncio.create_task(run_with_webhooks(service, plan, errors.append))
-        await _until(lambda: errors)
-        await asyncio.sleep(0.1)
-        assert not running.done() and service.default_webhook_url is None
-        assert "Polling" in errors[0] and plan.token not in errors[0]
-        await _stop(running)
+        async with in_background(run_with_webhooks(service, plan, errors.append)) as running:
+            await until(lambda: errors)
+            await until(lambda: service.scheduler.stats.wakeups > 0, what="the service polls")
+            assert not running.done() and service.default_webhook_url is None
+            assert "Polling" in errors[0] and plan.token not in errors[0]
