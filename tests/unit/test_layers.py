@@ -81,3 +81,14 @@ def test_the_runtime_path_loads_neither_the_simulator_nor_textual_before_the_ui(
 def test_the_dashboard_loads_no_simulator() -> None:
     loaded = _loaded_after("seedance_tui.launch")
     assert "textual" in loaded and not {m for m in loaded if m.startswith("seedance_tui.sim")}
+
+
+def test_unit_tests_import_nothing_from_the_benchmarks() -> None:
+    unit = Path(__file__).parent
+    strays = [
+        f"{path.name}: {module}"
+        for path in sorted(unit.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (module := node.module or "").startswith("tests.perf")
+    ]
+    assert strays == []

@@ -46,7 +46,8 @@ async def test_job_is_written_ahead_of_the_post(
     sim = sim_factory(latency=0.6)
     service = service_factory(sim.url)
     submit = asyncio.create_task(service.submit(REQ))
-    await asyncio.sleep(0.3)  # the POST is in flight now
+    await until(lambda: submits(sim) == 1)  # the simulator holds its reply for 0.6 s
+    assert not submit.done()
     written = list(on_disk(db_path).values())
     assert [j.status for j in written] == [JobStatus.SUBMITTING]
     await submit
@@ -258,7 +259,8 @@ async def test_an_accepted_job_is_returned_and_followed_even_if_saving_fails(
     problems: list[str | None] = []
     service.add_store_listener(problems.append)
     submit = asyncio.create_task(service.submit(REQ))
-    await asyncio.sleep(0.25)  # written ahead; the POST is in flight
+    await until(lambda: submits(sim) == 1)  # written ahead; the POST is in flight
+    assert not submit.done()
     db_path.unlink()
     db_path.mkdir()
     job = await submit  # accepted: no error, so nobody is tempted to send it again

@@ -1,4 +1,8 @@
-"""Fast guards against performance regressions at 10,000 jobs, with bounds ~5x the targets (tests/perf/run.py)."""
+"""Fast guards against performance regressions at 10,000 jobs, with bounds ~5x the targets (tests/perf/run.py).
+
+Marked ``perf``: on a loaded machine, ``pytest -m "not perf"`` leaves them out. They build their
+jobs with the benchmark's own scenarios, which is why they live here and not in tests/unit/.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.config import DEMO_API_KEY
@@ -17,6 +23,8 @@ from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from seedance_tui.ui.widgets.job_rows import JobRows
 from tests.perf.scenarios import full_job, in_flight_job, make_jobs, write_store
+
+pytestmark = pytest.mark.perf
 
 
 def elapsed_ms(run: Callable[[], object]) -> float:
