@@ -11,6 +11,7 @@ from seedance_tui.models import GenerationRequest, JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.widgets.job_rows import short_id
 from seedance_tui.webhooks import plan_from_flags
 from tests.ui.helpers import make_settings, wait_for
 
@@ -42,4 +43,7 @@ async def test_without_webhooks_the_app_runs_the_plain_service(
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a heron"))
         done = lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED  # type: ignore[union-attr]  # noqa: E731
         assert await wait_for(pilot, done)
-        assert not app._notifications and service.default_webhook_url is None
+        assert await wait_for(pilot, lambda: bool(app._notifications))
+        # The only toast is the job's own: nothing from the background work.
+        assert [n.message for n in app._notifications] == [f"Job {short_id(job)} succeeded."]
+        assert service.default_webhook_url is None
