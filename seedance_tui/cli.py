@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("id", help="request id, local id, or a unique prefix")
         cmd.add_argument("--json", action="store_true")
 
+    _many_job_parsers(sub)
+
     sim = sub.add_parser("sim", help="run the API simulator standalone")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8787)
@@ -108,6 +110,36 @@ def build_parser() -> argparse.ArgumentParser:
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
+
+
+def _many_job_parsers(sub: Any) -> None:
+    """export, track and batch (run by seedance_tui.many_commands)."""
+    export = sub.add_parser("export", help="write every stored job (every field) as CSV, JSON or JSON Lines")
+    _common_options(export, suppress=True)
+    export.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
+    export.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+
+    track = sub.add_parser("track", help="follow request ids created elsewhere (looked up, then stored)")
+    _common_options(track, suppress=True)
+    track.add_argument("ids", nargs="+", metavar="REQUEST_ID")
+    track.add_argument("--json", action="store_true")
+
+    batch = sub.add_parser("batch", help="submit every job of a JSON Lines or CSV file (- for stdin)")
+    _common_options(batch, suppress=True)
+    batch.add_argument("file", metavar="FILE")
+    batch.add_argument(
+        "--matrix", action="append", default=[], metavar="FIELD=V1,V2", help="send each line once per value"
+    )
+    batch.add_argument("--dry-run", action="store_true", help="print the plan and its credits; send nothing")
+    batch.add_argument("--yes", action="store_true", help="send without asking")
+    batch.add_argument("--json", action="store_true")
+    batch.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="send again jobs whose earlier outcome is unknown (they may be paid twice)",
+    )
+    batch.add_argument("--concurrency", type=int, default=4, help="POSTs in flight at once (1-16)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -152,6 +184,8 @@ def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     from seedance_tui.service import JobService
 
+    if args.command in ("export", "track", "batch"):
+        return _run_many(args, settings)
     request = _request_from_args(args) if args.command == "submit" else None
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
@@ -173,6 +207,60 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
                 if args.command == "status":
                     return await commands.status(service, args.id, as_json=args.json, out=sys.stdout)
                 return await commands.cancel(service, args.id, as_json=args.json, out=sys.stdout)
+            finally:
+                await service.close()
+
+        return asyncio.run(run())
+    finally:
+        store.close()
+
+
+def _run_many(args: argparse.Namespace, settings: Settings) -> int:
+    """export, track and batch: everything is checked before the store is opened or a request sent."""
+    from seedance_tui import many_commands as many
+    from seedance_tui.service import JobService
+
+    plan, options = None, None
+    if args.command == "track":
+        problems = many.check_track_ids(args.ids)
+        if problems:
+            raise UsageError("; ".join(problems))
+    if args.command == "batch":
+        if not 1 <= args.concurrency <= 16:
+            raise UsageError("--concurrency must be 1-16")
+        options = many.BatchOptions(
+            args.file, args.matrix, args.dry_run, args.yes, args.json, args.resend_uncertain, args.concurrency
+        )
+        plan = many.load_plan(options, sys.stderr)
+        if plan is None:
+            return commands.EXIT_USAGE
+        if not (args.dry_run or args.yes or sys.stdin.isatty()):
+            raise UsageError("no terminal to confirm on: pass --yes to send, or --dry-run to see the plan")
+    store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
+    try:
+        if args.command == "export":
+            from seedance_tui.export import export_to_file, select
+
+            jobs = select(store.all(), args.status)
+            if args.output is None:
+                return many.export(jobs, fmt=args.format, out=sys.stdout)
+            try:
+                count = export_to_file(jobs, args.format, args.output)
+            except OSError as exc:
+                raise UsageError(f"{args.output}: cannot be written ({exc.strerror or exc})") from None
+            sys.stderr.write(f"Wrote {count:,} job(s) to {args.output}.\n")
+            return commands.EXIT_OK
+        if not settings.api_key and not (options is not None and options.dry_run):
+            raise ConfigError(NO_KEY_MESSAGE)
+
+        async def run() -> int:
+            service = JobService.from_settings(settings, store)
+            try:
+                if plan is not None and options is not None:
+                    return await many.run_batch(
+                        service, plan, options, out=sys.stdout, err=sys.stderr, confirm=many.terminal_confirm
+                    )
+                return await many.track_ids(service, args.ids, as_json=args.json, out=sys.stdout)
             finally:
                 await service.close()
 

@@ -25,6 +25,8 @@ DEFAULT_MODEL = "seedance-2.0"
 DEFAULT_ASPECT_RATIO = "16:9"
 DEFAULT_DURATION = 5
 DEFAULT_RESOLUTION = "720p"
+#: Longest prompt accepted anywhere (form, submit, batch files): a pasted file is not a prompt.
+MAX_PROMPT_CHARS = 20_000
 
 _DURATIONS: dict[str, tuple[int, ...]] = {
     "seedance-2.0": tuple(range(4, 16)),
@@ -142,6 +144,8 @@ class GenerationRequest:
             errs.append(FieldError("model", f"must be one of {', '.join(MODELS)}"))
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             errs.append(FieldError("prompt", "must not be empty"))
+        elif len(self.prompt) > MAX_PROMPT_CHARS:
+            errs.append(FieldError("prompt", f"must be at most {MAX_PROMPT_CHARS:,} characters"))
         if self.aspect_ratio is not None and self.aspect_ratio not in ASPECT_RATIOS:
             errs.append(FieldError("aspectRatio", f"must be one of {', '.join(ASPECT_RATIOS)}"))
         if self.duration is not None:
@@ -281,6 +285,10 @@ class Job:
     history: list[StatusChange] = field(default_factory=list)
     #: Extra fields of the last task reply that this version does not model.
     remote_extra: dict[str, Any] = field(default_factory=dict)
+    #: Stable key of the batch-file job this was sent for (a re-run of the file skips it).
+    batch_entry: str | None = None
+    #: Local id of the job this one was re-run from.
+    rerun_of: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

@@ -307,8 +307,12 @@ class JobService:
 
     # -- actions -------------------------------------------------------------------------
 
-    async def submit(self, request: GenerationRequest) -> Job:
+    async def submit(
+        self, request: GenerationRequest, *, batch_entry: str | None = None, rerun_of: str | None = None
+    ) -> Job:
         """Validate, write the job ahead, POST it once; raise SubmitError if not accepted.
+
+        ``batch_entry`` (a batch file's job) and ``rerun_of`` (the job re-run) are kept on the new job.
 
         Raises ValidationError (nothing stored) when the request breaks the contract's rules.
         Once the API has answered, a store that cannot be written is reported (store listeners)
@@ -316,6 +320,7 @@ class JobService:
         """
         request.validate()
         job = Job.new(request)
+        job.batch_entry, job.rerun_of = batch_entry, rerun_of
         self._submitting.add(job.local_id)
         try:
             try:
@@ -344,6 +349,13 @@ class JobService:
         self.scheduler.track(job)
         await self._save_now()
         return job
+
+    async def adopt(self, job: Job) -> None:
+        """Store a job whose task was created elsewhere (``track``), show it and follow it."""
+        await asyncio.to_thread(self.store.add, job)
+        self._mark_changed(job)
+        if job.needs_polling:
+            self.scheduler.track(job)
 
     async def _post(self, job: Job, request: GenerationRequest) -> SubmitReply:
         """The POST itself; every failure is recorded on the job and raised as SubmitError."""

@@ -229,6 +229,7 @@ class SimState:
                     "requestId": task.request_id,
                     "status": str(task.status_at(now)),
                     "model": task.payload["model"],
+                    "prompt": task.payload["prompt"],
                     "duration": task.payload["duration"],
                     "resolution": task.payload["resolution"],
                     "creditsCharged": task.credits_charged,

@@ -23,6 +23,22 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         ("Search jobs", screen.action_search, "Filter by prompt text or id as you type (/)"),
         ("Clear search", screen.action_clear_search, "Show every job again (escape)"),
         ("Reverse sort order", screen.action_reverse_sort, "Flip ascending and descending (S)"),
+        (
+            "Submit a batch file…",
+            screen.action_batch_file,
+            "JSONL or CSV: preview, credits, confirm (B)",
+        ),
+        ("Track request id…", screen.action_track_id, "Follow a job created elsewhere"),
+        ("Mark or unmark job", screen.table.action_toggle_mark, "Bulk actions apply to marked jobs (space)"),
+        ("Mark all shown jobs", screen.table.action_mark_shown, "Every row of the filter and search (*)"),
+        ("Clear marks", screen.table.action_clear_marks, "Unmark every job (-)"),
+        ("Re-run job(s)", screen.action_rerun_jobs, "Form prefilled; marked: submit all again (R)"),
+        ("Download video(s)", screen.action_download_jobs, "Selected or marked jobs' outputs (d)"),
+        (
+            "Export view to CSV",
+            screen.action_export_view,
+            "Shown or marked rows, to the download folder (x)",
+        ),
     ]
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name} jobs"

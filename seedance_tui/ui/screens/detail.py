@@ -28,6 +28,7 @@ from seedance_tui.ui.widgets.job_text import duration_text, pretty_json, status_
 FACTS: tuple[tuple[str, str], ...] = (
     ("request-id", "Request id"),
     ("local-id", "Local id"),
+    ("rerun-of", "Re-run of"),
     ("status", "Status"),
     ("model", "Model"),
     ("aspect-ratio", "Aspect ratio"),
@@ -63,6 +64,7 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
     return {
         "request-id": _text(job.request_id),
         "local-id": _text(job.local_id),
+        "rerun-of": _text(job.rerun_of),
         "status": status_content(job.status),
         "model": _text(request.model),
         "aspect-ratio": _text(request.aspect_ratio),

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
@@ -19,6 +18,7 @@ from seedance_tui.service import JobService
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
+from seedance_tui.ui.screens.main_many import ManyJobsScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import FILTERS
@@ -37,8 +37,8 @@ FILTER_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-class MainScreen(Screen[None]):
-    """Every job at a glance; keys act on the job under the cursor."""
+class MainScreen(ManyJobsScreen):
+    """Every job at a glance; keys act on the job under the cursor, or on the marked jobs."""
 
     CSS_PATH = style_path("main.tcss")
     BINDINGS = [
@@ -93,6 +93,7 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).set_health(message.state)
 
     @on(JobTable.ViewChanged)
+    @on(JobTable.MarksChanged)
     def _update_filter_bar(self) -> None:
         bar = self.query_one("#filter-bar", Static)
         model = self.table.model
@@ -107,6 +108,10 @@ class MainScreen(Screen[None]):
             text.append(" ")
         arrow = "▼" if model.sort_reverse else "▲"
         text.append(f"│ {len(model.rows):,}/{len(model.jobs):,} · {model.sort_column}{arrow}")
+        if self.table.marks:
+            text.append(f" · ✓ {len(self.table.marks):,} marked", Style(bold=True))
+        if self.bulk_progress:
+            text.append(f" · {self.bulk_progress}")
         bar.update(text)
 
     def on_resize(self) -> None:
@@ -178,6 +183,9 @@ class MainScreen(Screen[None]):
         self.notify("Refreshing…", timeout=1.5)
 
     def action_cancel_job(self) -> None:
+        if self.table.marks:
+            self.cancel_marked()
+            return
         job = self._selected()
         if job is None:
             return

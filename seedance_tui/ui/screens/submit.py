@@ -72,11 +72,20 @@ class SubmitScreen(ModalScreen[Job | None]):
         Binding("escape", "close", "Close"),
     ]
 
-    def __init__(self, service: JobService, settings: Settings, prefill: GenerationRequest | None = None):
+    def __init__(
+        self,
+        service: JobService,
+        settings: Settings,
+        prefill: GenerationRequest | None = None,
+        *,
+        rerun_of: str | None = None,
+    ):
         super().__init__()
         self.service = service
         self.settings = settings
         self.prefill = prefill
+        #: The job this form re-runs (recorded on the new job).
+        self.rerun_of = rerun_of
         self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
@@ -287,7 +296,7 @@ class SubmitScreen(ModalScreen[Job | None]):
     async def _send(self, request: GenerationRequest) -> None:
         """POST the request once; on any failure keep the form as typed and say what happened."""
         try:
-            job = await self.service.submit(request)
+            job = await self.service.submit(request, rerun_of=self.rerun_of)
         except ValidationError as exc:
             self._set_submitting(False)
             self.show_errors(exc.errors)

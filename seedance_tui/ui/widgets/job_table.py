@@ -29,6 +29,8 @@ from seedance_tui.ui.widgets.job_rows import (
 )
 
 EMPTY_HINT = "No jobs yet — press n to submit one"
+#: Drawn before the first cell of a marked row.
+MARK_GLYPH = "✓"
 NO_MATCH_HINT = "No jobs match — press a to show all, escape to clear the search"
 
 
@@ -55,6 +57,9 @@ class JobTable(ScrollView, can_focus=True):
         Binding("home,g", "first", "Top", show=False),
         Binding("end,G", "last", "Bottom", show=False),
         Binding("enter", "activate", "Detail"),
+        Binding("space", "toggle_mark", "Mark", show=False),
+        Binding("asterisk", "mark_shown", "Mark all shown", show=False),
+        Binding("minus", "clear_marks", "Clear marks", show=False),
     ]
     COMPONENT_CLASSES = {
         "job-table--header",
@@ -62,6 +67,7 @@ class JobTable(ScrollView, can_focus=True):
         "job-table--cursor-blurred",
         "job-table--hint",
         "job-table--other",
+        "job-table--marked",
         *(_status_class(status) for status in STATUS_LABELS),
     }
 
@@ -74,6 +80,9 @@ class JobTable(ScrollView, can_focus=True):
 
     class ViewChanged(Message):
         """The shown rows changed (filter, search, sort, or jobs came and went)."""
+
+    class MarksChanged(Message):
+        """Rows were marked or unmarked (``marks`` holds the local ids)."""
 
     def __init__(
         self,
@@ -91,6 +100,8 @@ class JobTable(ScrollView, can_focus=True):
         #: The age text last drawn per job, so a tick redraws only ages that really changed.
         self._drawn_ages: dict[str, str] = {}
         self._columns: list[tuple[Column, int]] = layout_columns(80)
+        #: Local ids of the marked jobs (bulk actions apply to these); kept across filters.
+        self.marks: set[str] = set()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -155,6 +166,36 @@ class JobTable(ScrollView, can_focus=True):
             return False
         self._move_cursor(position)
         return True
+
+    @property
+    def marked_jobs(self) -> list[Job]:
+        """The marked jobs, in the shown order first, then marked jobs the view hides."""
+        shown = [job for job in self.model.rows if job.local_id in self.marks]
+        hidden_ids = self.marks - {job.local_id for job in shown}
+        jobs = self.model.jobs
+        return shown + [jobs[local_id] for local_id in sorted(hidden_ids) if local_id in jobs]
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the row under the cursor, then move down (so space marks a run of rows)."""
+        job = self.selected
+        if job is None:
+            return
+        self.marks.symmetric_difference_update({job.local_id})
+        self._refresh_row(self.cursor)
+        self._move_cursor(self.cursor + 1)
+        self.post_message(self.MarksChanged())
+
+    def action_mark_shown(self) -> None:
+        """Mark every row the current filter and search show."""
+        self.marks.update(job.local_id for job in self.model.rows)
+        self.refresh()
+        self.post_message(self.MarksChanged())
+
+    def action_clear_marks(self) -> None:
+        if self.marks:
+            self.marks.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged())
 
     def _rows_replaced(self) -> None:
         position = self.model.index_of(self._cursor_id) if self._cursor_id else None
@@ -305,6 +346,8 @@ class JobTable(ScrollView, can_focus=True):
         return Strip([Segment(_fit(" ".join(parts), width, False), style)], width)
 
     def _row(self, job: Job, is_cursor: bool, width: int, base: Style) -> Strip:
+        if job.local_id in self.marks:
+            base = base + self.get_component_rich_style("job-table--marked", default=Style())
         if is_cursor:
             cursor_class = "job-table--cursor" if self.has_focus else "job-table--cursor-blurred"
             base = base + self.get_component_rich_style(cursor_class, default=Style())
@@ -314,6 +357,8 @@ class JobTable(ScrollView, can_focus=True):
             if index:
                 segments.append(Segment(" ", base))
             raw = cell_text(job, column.key, now)
+            if index == 0 and job.local_id in self.marks:
+                raw = MARK_GLYPH + raw  # a glyph, not colour alone, says it is marked
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
             text = _fit(raw, column_width, column.right)

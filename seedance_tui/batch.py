@@ -1,0 +1,184 @@
+"""Sending a checked batch plan: skip what the store already has, send the rest once each.
+
+Every job goes through ``JobService.submit`` (written ahead, one POST, outcome recorded), carrying
+its batch key, so that running the same file again finds what was sent and sends only the rest.
+What a line ended in is read from its job's status, so a new outcome state needs no change here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from seedance_tui.api.errors import RateLimited
+from seedance_tui.batch_file import BatchPlan, PlannedJob
+from seedance_tui.models import Job, JobStatus
+from seedance_tui.outcomes import SubmitError
+from seedance_tui.service import JobService
+
+#: Statuses that prove nothing was created: the job is sent again on a re-run.
+NOT_CREATED: frozenset[str] = frozenset({JobStatus.REJECTED})
+#: Statuses after which the task may or may not exist: re-sent only with ``resend_uncertain``.
+#: ("submitting" here is a job whose sender died mid-POST, or one still being sent elsewhere.)
+UNCERTAIN: frozenset[str] = frozenset({JobStatus.OUTCOME_UNKNOWN, JobStatus.SUBMITTING})
+
+DEFAULT_CONCURRENCY = 4
+#: How often one job's POST may be refused with 429 (and waited out) within a run.
+MAX_RATE_LIMIT_WAITS = 8
+#: Wait after a 429 that names no Retry-After.
+DEFAULT_RETRY_AFTER = 2.0
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A planned job not sent because the store already holds one with its key."""
+
+    planned: PlannedJob
+    status: str
+    uncertain: bool
+
+
+@dataclass
+class SendPlan:
+    """What a run will send, and what it leaves alone and why."""
+
+    to_send: list[PlannedJob] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    resent_uncertain: list[PlannedJob] = field(default_factory=list)
+
+    def skip_reasons(self) -> dict[str, int]:
+        """How many were skipped per stored status, e.g. {"queued": 3, "outcome_unknown": 1}."""
+        return dict(Counter(s.status for s in self.skipped))
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What became of one planned job in this run."""
+
+    planned: PlannedJob
+    #: The job's status (queued, rejected, outcome_unknown…), or "skipped".
+    outcome: str
+    job: Job | None
+    message: str = ""
+    #: How many times a 429 was waited out before this result.
+    rate_limit_waits: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.job is not None and self.job.request_id is not None and self.outcome not in UNCERTAIN
+
+    def to_dict(self) -> dict[str, object]:
+        job = self.job
+        return {
+            "line": self.planned.line,
+            "key": self.planned.key,
+            "outcome": self.outcome,
+            "message": self.message,
+            "requestId": job.request_id if job else None,
+            "localId": job.local_id if job else None,
+            "creditsCharged": job.credits_charged if job else None,
+            "model": self.planned.request.model,
+            "estimatedCredits": self.planned.credits,
+        }
+
+
+def _best_status(statuses: Iterable[str]) -> tuple[str, bool] | None:
+    """The stored state that decides a key (None: nothing created, send it); True when uncertain."""
+    statuses = list(statuses)
+    created = [s for s in statuses if s not in NOT_CREATED and s not in UNCERTAIN]
+    if created:
+        return created[0], False
+    uncertain = [s for s in statuses if s in UNCERTAIN]
+    if uncertain:
+        return uncertain[0], True
+    return None
+
+
+def sort_plan(plan: BatchPlan, stored: Sequence[Job], *, resend_uncertain: bool = False) -> SendPlan:
+    """Split the plan into jobs to send and jobs whose key the store already holds."""
+    by_key: dict[str, list[str]] = {}
+    for job in stored:
+        if job.batch_entry:
+            by_key.setdefault(job.batch_entry, []).append(job.status)
+    result = SendPlan()
+    for planned in plan.jobs:
+        decided = _best_status(by_key.get(planned.key, ()))
+        if decided is None:
+            result.to_send.append(planned)
+        elif decided[1] and resend_uncertain:
+            result.to_send.append(planned)
+            result.resent_uncertain.append(planned)
+        else:
+            result.skipped.append(Skipped(planned, decided[0], decided[1]))
+    return result
+
+
+def rate_limit_wait(exc: SubmitError) -> float | None:
+    """Seconds to wait before sending again, when the API refused with its own 429 envelope.
+
+    Only a 429 that carries the API's error envelope (an error code) proves nothing was created;
+    a bare 429 (a proxy's, say) is left to the single-submission rules and never re-sent.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, RateLimited) and cause.code is not None:
+        return DEFAULT_RETRY_AFTER if cause.retry_after is None else cause.retry_after
+    return None
+
+
+class BatchRunner:
+    """Sends a SendPlan with bounded concurrency; all senders pause together on a 429."""
+
+    def __init__(
+        self,
+        service: JobService,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_result: Callable[[LineResult], None] | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self.service = service
+        self.concurrency = max(1, concurrency)
+        self.on_result = on_result
+        self.on_wait = on_wait
+        self._resume_at = 0.0
+
+    async def run(self, jobs: Sequence[PlannedJob]) -> list[LineResult]:
+        """Send each job once (429s waited out); results in the order they finished."""
+        queue: asyncio.Queue[PlannedJob] = asyncio.Queue()
+        for planned in jobs:
+            queue.put_nowait(planned)
+        results: list[LineResult] = []
+
+        async def worker() -> None:
+            while not queue.empty():
+                result = await self._send(queue.get_nowait())
+                results.append(result)
+                if self.on_result is not None:
+                    self.on_result(result)
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self.concurrency, len(jobs))):
+                group.create_task(worker())
+        return results
+
+    async def _send(self, planned: PlannedJob) -> LineResult:
+        waits = 0
+        while True:
+            delay = self._resume_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                job = await self.service.submit(planned.request, batch_entry=planned.key)
+            except SubmitError as exc:
+                wait = rate_limit_wait(exc)
+                if wait is not None and waits < MAX_RATE_LIMIT_WAITS:
+                    waits += 1
+                    self._resume_at = max(self._resume_at, time.monotonic() + wait)
+                    if self.on_wait is not None:
+                        self.on_wait(wait)
+                    continue
+                return LineResult(planned, exc.job.status, exc.job, exc.message, waits)
+            return LineResult(planned, job.status, job, "", waits)
