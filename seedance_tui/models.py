@@ -61,6 +61,10 @@ class JobStatus(StrEnum):
     NOT_FOUND = "not_found"
 
 
+#: The statuses the API's contract names: the only ones believed from a reply.
+REMOTE_STATUSES: frozenset[str] = frozenset(
+    {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+)
 #: Statuses after which a job never changes again (no polling).
 FINAL_STATUSES: frozenset[str] = frozenset(
     {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from seedance_tui.store.atomic import (
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.journal_file import JournalFile, Records, Replaced
 from seedance_tui.store.quarantine import quarantine_file
+from seedance_tui.store.sanitize import encodable, storable
+
+log = logging.getLogger(__name__)
 
 #: Changed document ids per table, as ``reload`` reports them.
 Changes = dict[str, set[str]]
@@ -236,14 +241,13 @@ class BufferedOrjsonStorage(Storage):
             return
         try:
             # One encoding pass, not cached per document: that cache only serves the rare fold-in.
-            payload = orjson.dumps(
-                {
-                    table: {key: self._data[table][key] for key in keys}
-                    for table, keys in self._pending.items()
-                }
-            )
-        except (TypeError, orjson.JSONEncodeError) as exc:  # input checks should make this unreachable
-            raise self._unencodable(exc) from None
+            payload = orjson.dumps(self._pending_documents())
+        except (TypeError, orjson.JSONEncodeError):  # input checks should make this unreachable
+            self._make_storable((table, key) for table, keys in self._pending.items() for key in keys)
+            try:
+                payload = orjson.dumps(self._pending_documents())
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                raise self._unencodable(exc) from None
         line = journal.record(payload)
         if self.journal_bytes + len(line) > max(MIN_JOURNAL_LIMIT, JOURNAL_GROWTH * self._base[0]):
             self.compact()
@@ -319,10 +323,24 @@ class BufferedOrjsonStorage(Storage):
             encoded = self._encoded.setdefault(name, {})
             for key, doc in rows.items():
                 if key not in encoded:
+                    if not encodable(doc):
+                        self._make_storable([(name, key)])
+                        doc = rows[key]
                     # The copy matters: orjson's own result keeps an ~8 KB buffer, 80 MB for 10k jobs.
                     encoded[key] = orjson.Fragment(bytes(memoryview(orjson.dumps(doc))))
             tables[name] = encoded
         return tables
+
+    def _pending_documents(self) -> dict[str, dict[str, Any]]:
+        return {table: {key: self._data[table][key] for key in keys} for table, keys in self._pending.items()}
+
+    def _make_storable(self, places: Iterable[tuple[str, str]]) -> None:
+        """Replace the documents JSON cannot carry by storable copies (bad values become unknown)."""
+        for table, key in places:
+            doc = self._data[table][key]
+            if not encodable(doc):
+                log.warning("A job held a value the store cannot keep (document %s); kept as unknown", key)
+                self._data[table][key] = storable(doc)
 
     def _unencodable(self, exc: Exception) -> StoreError:
         return StoreError(
