@@ -59,6 +59,9 @@ class JobStatus(StrEnum):
     OUTCOME_UNKNOWN = "outcome_unknown"
     # Local only: the API answered 404 for this request id.
     NOT_FOUND = "not_found"
+    # Local only: a 429/503 without the API's error envelope (a proxy's page): most likely not
+    # created, but a proxy may have forwarded it; never re-sent without a warning.
+    PROBABLY_NOT_CREATED = "probably_not_created"
 
 
 #: The statuses the API's contract names: the only ones believed from a reply.
@@ -93,6 +96,7 @@ def needs_polling(status: str) -> bool:
     return status not in FINAL_STATUSES and status not in (
         JobStatus.SUBMITTING,
         JobStatus.OUTCOME_UNKNOWN,
+        JobStatus.PROBABLY_NOT_CREATED,
     )
 
 

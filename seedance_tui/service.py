@@ -24,7 +24,9 @@ from seedance_tui.outcomes import (
     SubmitError,
     SubmitOutcome,
     apply_task_reply,
-    may_have_been_accepted,
+    classify_failed_submission,
+    probably_not_created_message,
+    resubmit_warning,
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
@@ -330,12 +332,16 @@ class JobService:
         try:
             return await self.client.submit(self._as_sent(request))
         except ApiError as exc:
-            unknown = may_have_been_accepted(exc)
-            status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
-            self._record_failure(job, status, exc.message)
-            if unknown:
-                raise SubmitError(job, SubmitOutcome.UNKNOWN, unknown_message(exc)) from exc
-            raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
+            outcome = classify_failed_submission(exc)
+            if outcome is SubmitOutcome.UNKNOWN:
+                self._record_failure(job, JobStatus.OUTCOME_UNKNOWN, exc.message)
+                raise SubmitError(job, outcome, unknown_message(exc)) from exc
+            if outcome is SubmitOutcome.PROBABLY_NOT_CREATED:
+                message = probably_not_created_message(exc)
+                self._record_failure(job, JobStatus.PROBABLY_NOT_CREATED, message)
+                raise SubmitError(job, outcome, message) from exc
+            self._record_failure(job, JobStatus.REJECTED, exc.message)
+            raise SubmitError(job, outcome, exc.message) from exc
         except Exception as exc:  # raised while building the request: nothing was sent
             message = f"Not sent: {type(exc).__name__}: {exc}"
             self._record_failure(job, JobStatus.REJECTED, message)
@@ -358,6 +364,11 @@ class JobService:
         job.last_error = message
         job.set_status(status)
         self._mark_changed(job)
+
+    @staticmethod
+    def resubmit_warning(job: Job) -> str | None:
+        """What to tell a user about to send ``job``'s request again, when that may pay twice."""
+        return resubmit_warning(job)
 
     def refresh_soon(self, local_id: str) -> None:
         """Poll this job ahead of its turn (after a rejected key: try the key once more)."""

@@ -291,14 +291,21 @@ def _error_text(error: Any) -> str | None:
     return None
 
 
+def _error_body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        parsed = load_json(response.content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _is_envelope(body: dict[str, Any] | None) -> bool:
+    """The API's own error shape: ``{"success": false, "error": {...}}`` (a proxy's page is not)."""
+    return body is not None and body.get("success") is False and isinstance(body.get("error"), dict)
+
+
 def _best_message(response: httpx.Response, body: dict[str, Any] | None) -> tuple[str, str | None]:
     """The most useful text in an error reply, whatever its shape, and its code if any."""
-    if body is None:
-        try:
-            parsed = load_json(response.content)
-            body = parsed if isinstance(parsed, dict) else None
-        except ValueError:
-            body = None
     if body is not None:
         error = body.get("error")
         code = _text(error.get("code")) if isinstance(error, dict) else None
@@ -319,9 +326,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> ApiError:
+    if body is None:
+        body = _error_body(response)
     message, code = _best_message(response, body)
     status = response.status_code
-    kwargs: dict[str, Any] = {"status_code": status, "code": code}
+    kwargs: dict[str, Any] = {"status_code": status, "code": code, "enveloped": _is_envelope(body)}
     if status in (401, 403):
         return AuthError(f"The API key was rejected: {message}", **kwargs)
     if status == 404:
@@ -329,7 +338,7 @@ def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> 
     if status == 409 or code in ("invalid_state", "invalid_status", "task_not_cancellable"):
         return InvalidState(message, **kwargs)
     if status == 429:
-        return RateLimited(message, retry_after=_retry_after(response), status_code=status, code=code)
+        return RateLimited(message, retry_after=_retry_after(response), **kwargs)
     if status >= 500:
         return ServerError(f"The API failed (HTTP {status}): {message}", **kwargs)
     return RequestRejected(message, **kwargs)

@@ -137,3 +137,32 @@ async def test_submit_with_a_garbled_reply_is_outcome_unknown(
     with pytest.raises(SubmitError) as caught:
         await service.submit(request("long-id"))
     assert caught.value.job.status == JobStatus.OUTCOME_UNKNOWN
+
+
+ENVELOPE = {"success": False, "error": {"code": "unavailable", "message": "busy"}}
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        (Reply.json(ENVELOPE, 503), JobStatus.REJECTED),
+        (Reply.json(ENVELOPE, 429, **{"Retry-After": "1"}), JobStatus.REJECTED),
+        (Reply(503, b"<html><body>upstream busy</body></html>", "text/html"), JobStatus.PROBABLY_NOT_CREATED),
+        (Reply(429, b"", "text/plain"), JobStatus.PROBABLY_NOT_CREATED),
+        (Reply.json({"message": "slow down"}, 429), JobStatus.PROBABLY_NOT_CREATED),
+        (Reply(502, b"<html>bad gateway</html>", "text/html"), JobStatus.OUTCOME_UNKNOWN),
+    ],
+)
+async def test_429_and_503_are_told_apart_by_the_apis_envelope(
+    hostile: HostileServer, service: JobService, db_path: Path, reply: Reply, status: str
+) -> None:
+    hostile.script("POST", reply)
+    with pytest.raises(SubmitError) as caught:
+        await service.submit(request("refused"))
+    job = caught.value.job
+    assert job.status == status and caught.value.outcome == status
+    assert on_disk(db_path)[job.local_id].status == status
+    await service.flush(all_pending=True)
+    assert sum(a.method == "POST" for a in hostile.arrivals) == 1  # never re-sent
+    warning = service.resubmit_warning(job)
+    assert (warning is None) == (status == JobStatus.REJECTED)

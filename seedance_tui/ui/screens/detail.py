@@ -241,9 +241,13 @@ class DetailScreen(Screen[None]):
 
     def action_edit(self) -> None:
         if self.job is not None:
-            self.app.push_screen(
-                SubmitScreen(self.service, self.settings, prefill=self.job.request), self._resubmitted
+            form = SubmitScreen(
+                self.service,
+                self.settings,
+                prefill=self.job.request,
+                warning=self.service.resubmit_warning(self.job),
             )
+            self.app.push_screen(form, self._resubmitted)
 
     def _resubmitted(self, job: Job | None) -> None:
         """Follow the new job once an edited copy was submitted."""

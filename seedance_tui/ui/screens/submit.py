@@ -72,11 +72,19 @@ class SubmitScreen(ModalScreen[Job | None]):
         Binding("escape", "close", "Close"),
     ]
 
-    def __init__(self, service: JobService, settings: Settings, prefill: GenerationRequest | None = None):
+    def __init__(
+        self,
+        service: JobService,
+        settings: Settings,
+        prefill: GenerationRequest | None = None,
+        warning: str | None = None,
+    ):
         super().__init__()
         self.service = service
         self.settings = settings
         self.prefill = prefill
+        #: Shown at once: resubmitting this request may pay twice.
+        self.warning = warning
         self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
@@ -168,6 +176,8 @@ class SubmitScreen(ModalScreen[Job | None]):
 
     def on_mount(self) -> None:
         self.query_one("#prompt", TextArea).focus()
+        if self.warning:
+            self._show_banner(self.warning, "warning")
 
     # -- reading the form ----------------------------------------------------------------
 
@@ -311,6 +321,8 @@ def _submit_error_text(exc: SubmitError) -> str:
             "Outcome unknown: the API may have accepted this job and charged for it. It was NOT sent "
             f"again; check the job list before resubmitting.\n{exc.message}"
         )
+    if exc.outcome == SubmitOutcome.PROBABLY_NOT_CREATED:
+        return f"Probably not created: {exc.message}"
     return f"Not accepted by the API: {exc.message}"
 
 
