@@ -36,6 +36,8 @@ JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
+#: Called with what the store read around (a journal not replayed or set aside, an empty file).
+DamageListener = Callable[[str], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -73,6 +75,8 @@ class JobService:
         self._listeners: list[JobsListener] = []
         self._health_listeners: list[HealthListener] = []
         self._store_listeners: list[StoreProblemListener] = []
+        self._damage_listeners: list[DamageListener] = []
+        self._damage_reported = 0
         self._store_problem: str | None = None
         self._changed: dict[str, Job] = {}
         self._emit_handle: asyncio.Handle | None = None
@@ -106,6 +110,20 @@ class JobService:
     def add_store_listener(self, listener: StoreProblemListener) -> None:
         """Hear when the job store cannot be written, and when it can again."""
         self._store_listeners.append(listener)
+
+    def add_damage_listener(self, listener: DamageListener) -> None:
+        """Hear every damage notice of the store, those from before this call included (never silent)."""
+        self._damage_listeners.append(listener)
+        for notice in self.store.notices[: self._damage_reported]:
+            listener(notice.message)
+        self._report_damage()
+
+    def _report_damage(self) -> None:
+        notices = self.store.notices
+        for notice in notices[self._damage_reported :]:
+            for listener in self._damage_listeners:
+                listener(notice.message)
+        self._damage_reported = len(notices)
 
     @property
     def health(self) -> HealthState:
@@ -181,6 +199,7 @@ class JobService:
             else:
                 if touched_disk:
                     self._set_store_problem(None)
+            self._report_damage()
 
     def _set_store_problem(self, problem: str | None) -> None:
         if problem != self._store_problem:

@@ -2,5 +2,6 @@
 
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.job_store import JobStore
+from seedance_tui.store.notices import StoreNotice
 
-__all__ = ["JobStore", "StoreCorruptError", "StoreError"]
+__all__ = ["JobStore", "StoreCorruptError", "StoreError", "StoreNotice"]

@@ -17,6 +17,7 @@ from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.merge import Document, merge_docs
+from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.storage import BufferedOrjsonStorage
 
@@ -139,6 +140,16 @@ class JobStore:
 
     def __len__(self) -> int:
         return len(self._jobs)
+
+    @property
+    def notices(self) -> list[StoreNotice]:
+        """Damage read around since open (journals not replayed or set aside, an empty file)."""
+        return list(self._storage.notices)
+
+    @property
+    def jobs_may_be_missing(self) -> bool:
+        """True when some notice says jobs may not be shown (read commands then exit 1)."""
+        return any(n.jobs_may_be_missing for n in self._storage.notices)
 
     def __enter__(self) -> JobStore:
         return self

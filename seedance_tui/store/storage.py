@@ -24,6 +24,7 @@ from seedance_tui.store.atomic import (
 )
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.journal_file import JournalFile, Records, Replaced
+from seedance_tui.store.notices import StoreNotice, empty_store_file, not_replayed, set_aside, unreplayed_jobs
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.sanitize import encodable, storable
 
@@ -88,6 +89,12 @@ class BufferedOrjsonStorage(Storage):
         self._journal: JournalFile | None = None
         #: True once this process appended to the journal (since the last compaction).
         self.appended = False
+        #: Damage read around (journals not replayed or set aside, an empty file), oldest first.
+        self.notices: list[StoreNotice] = []
+        #: Identities of the files already reported, so a reload does not report them again.
+        self._reported: set[tuple[str, Any]] = set()
+        #: What the stale journal held beyond the file, when it was read (None: unreadable).
+        self._stale_missing: int | None = 0
         self.load()
 
     def read(self) -> dict[str, Any]:
@@ -189,7 +196,27 @@ class BufferedOrjsonStorage(Storage):
         self._repin(main_fd)
         self._set_journal(opened)
         self._apply(records)
+        self._note_damage(raw, main_print)
         return True
+
+    def _note_damage(self, raw: bytes, main_print: Fingerprint | None) -> None:
+        """Report an empty store file and a journal that is not replayed (each once)."""
+        if main_print is not None and not raw:
+            self._notice(("empty", main_print[:2]), empty_store_file(self.path))
+        opened = self._journal
+        if opened is not None and opened.stale and opened.end:
+            try:
+                self._stale_missing = unreplayed_jobs(opened.fd, self._data)
+            except OSError:
+                self._stale_missing = None
+            notice = not_replayed(self.journal_path, self.path, main_print is not None, self._stale_missing)
+            self._notice(("journal", opened.ident), notice)
+
+    def _notice(self, key: tuple[str, Any], notice: StoreNotice) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            self.notices.append(notice)
+            log.warning("%s", notice)
 
     def _apply(self, records: Records) -> Changes:
         """Put the documents of journal commits in place; their ids per table."""
@@ -308,9 +335,10 @@ class BufferedOrjsonStorage(Storage):
         self.appended = True
 
     def _keep_stale_journal_aside(self) -> None:
-        """Move a journal that extends another version of the file aside (never delete it)."""
-        quarantine_file(self.journal_path, "stale")
+        """Move a journal that extends another version of the file aside (never delete it), and say so."""
+        moved = quarantine_file(self.journal_path, "stale")
         self._set_journal(None)
+        self._notice(("aside", str(moved)), set_aside(self.journal_path, moved, self._stale_missing))
 
     def _forget_disk_state(self) -> None:
         """After a failed write, make the next save reload everything first (ids may be taken meanwhile)."""
