@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from seedance_tui.jsonlimits import MAX_DEPTH, depth_exceeds
+
 MODELS: tuple[str, ...] = ("seedance-2.0", "seedance-2.0-fast", "seedance-1.5-pro")
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1")
 RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
@@ -119,7 +121,18 @@ class ValidationError(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
+def is_utf8(text: str) -> bool:
+    """False for text holding lone surrogates (bytes that were not UTF-8, as Python decodes argv)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_http_url(value: str) -> bool:
+    if not is_utf8(value):
+        return False
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -147,6 +160,10 @@ class GenerationRequest:
             errs.append(FieldError("model", f"must be one of {', '.join(MODELS)}"))
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             errs.append(FieldError("prompt", "must not be empty"))
+        elif not is_utf8(self.prompt):
+            errs.append(
+                FieldError("prompt", "is not valid UTF-8 text (check the terminal's or file's encoding)")
+            )
         if self.aspect_ratio is not None and self.aspect_ratio not in ASPECT_RATIOS:
             errs.append(FieldError("aspectRatio", f"must be one of {', '.join(ASPECT_RATIOS)}"))
         if self.duration is not None:
@@ -161,6 +178,8 @@ class GenerationRequest:
             errs.append(FieldError("webhookUrl", "must be an http:// or https:// URL"))
         if self.metadata is not None and not isinstance(self.metadata, dict):
             errs.append(FieldError("metadata", "must be a JSON object"))
+        elif self.metadata is not None and depth_exceeds(self.metadata):
+            errs.append(FieldError("metadata", f"is nested more than {MAX_DEPTH} levels deep"))
         elif self.metadata is not None and (problem := _unstorable(self.metadata)):
             errs.append(FieldError("metadata", problem))
         if self.media_urls is not None:
@@ -213,11 +232,16 @@ def parse_metadata(text: str) -> dict[str, Any] | None:
     """Parse metadata typed by a user: empty means none; anything but a JSON object is an error."""
     if not text.strip():
         return None
+    too_deep = ValidationError([FieldError("metadata", f"is nested more than {MAX_DEPTH} levels deep")])
     try:
         value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # deeper than Python's parser goes: far past the limit
+        raise too_deep from None
     except (json.JSONDecodeError, ValueError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise ValidationError([FieldError("metadata", f"is not valid JSON ({reason})")]) from None
+    if depth_exceeds(value):
+        raise too_deep
     if not isinstance(value, dict):
         raise ValidationError([FieldError("metadata", "must be a JSON object")])
     problem = _unstorable(value)
@@ -235,7 +259,9 @@ _INT_RANGE = range(-(2**63), 2**64)
 
 def _unstorable(value: Any) -> str | None:
     """Why ``value`` cannot be sent as JSON and kept in the job store (None when it can)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        return None if is_utf8(value) else "has text that is not valid UTF-8"
+    if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
         return None if value in _INT_RANGE else "has a whole number too large to store (over 64 bits)"
@@ -244,6 +270,8 @@ def _unstorable(value: Any) -> str | None:
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             return "has an object key that is not a string"
+        if not all(map(is_utf8, value)):
+            return "has an object key that is not valid UTF-8"
         return next((p for p in map(_unstorable, value.values()) if p), None)
     if isinstance(value, list):
         return next((p for p in map(_unstorable, value) if p), None)

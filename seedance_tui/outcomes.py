@@ -42,6 +42,8 @@ class SubmitOutcome(StrEnum):
     #: A 429/503 without the API's error envelope (a proxy's page or an empty body): most likely
     #: not created, but a proxy may have forwarded it first. Never re-sent without a warning.
     PROBABLY_NOT_CREATED = "probably_not_created"
+    #: It could not be written to the store first, so it was never sent (the API saw nothing).
+    NOT_SENT = "not_sent"
 
 
 class SubmitError(Exception):
@@ -108,6 +110,12 @@ def probably_not_created_message(exc: ApiError) -> str:
         "proxy): the job was probably not created, but may have been forwarded. It was NOT sent again; "
         "resubmitting may pay twice."
     )
+
+
+def not_saved_message(problem: str) -> str:
+    """Why a job was never sent: the store could not save it first (say, the disk is full)."""
+    hint = " The disk is full: free some space, then submit again." if "No space left" in problem else ""
+    return f"Not sent: the job could not be saved first, so nothing left this machine. {problem}{hint}"
 
 
 def resubmit_warning(job: Job) -> str | None:

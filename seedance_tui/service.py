@@ -25,6 +25,7 @@ from seedance_tui.outcomes import (
     SubmitOutcome,
     apply_task_reply,
     classify_failed_submission,
+    not_saved_message,
     probably_not_created_message,
     resubmit_warning,
     unknown_message,
@@ -323,8 +324,9 @@ class JobService:
                 await asyncio.to_thread(self.store.add, job)
             except StoreError as exc:
                 # Not known to be on disk: it must not be sent. Kept (in memory) as not sent.
-                self._record_failure(job, JobStatus.REJECTED, f"Not sent: {exc}")
-                raise SubmitError(job, SubmitOutcome.REJECTED, f"Not sent: {exc}") from exc
+                message = not_saved_message(str(exc))
+                self._record_failure(job, JobStatus.REJECTED, message)
+                raise SubmitError(job, SubmitOutcome.NOT_SENT, message) from exc
             self._changed[job.local_id] = job
             self._schedule_emit()
             reply = await self._post(job, request)

@@ -107,3 +107,13 @@ def empty_store_file(path: Path) -> StoreNotice:
         "anything is saved (the next save writes a new file in its place).",
         jobs_may_be_missing=True,
     )
+
+
+def unstorable_value(path: Path, doc: Any) -> StoreNotice:
+    """A job held a value JSON cannot carry; it was saved with that value as unknown."""
+    name = doc.get("request_id") or doc.get("local_id") if isinstance(doc, dict) else None
+    return StoreNotice(
+        f"Job {name or '?'} held a value the store {path} cannot keep (a number out of range or "
+        "text that is not UTF-8); it was saved with that value as unknown. Nothing else changed.",
+        jobs_may_be_missing=False,
+    )

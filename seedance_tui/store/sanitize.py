@@ -30,14 +30,16 @@ def storable(value: Any, depth: int = 0) -> Any:
     """A copy of ``value`` with every unstorable part replaced by None (unknown), keys made strings."""
     if depth > _MAX_DOC_DEPTH:
         return None
-    if value is None or isinstance(value, bool | str):
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return value if value in INT_RANGE else None
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(key): storable(item, depth + 1) for key, item in value.items()}
+        return {storable(str(key)): storable(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [storable(item, depth + 1) for item in value]
     return None

@@ -24,7 +24,14 @@ from seedance_tui.store.atomic import (
 )
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.journal_file import JournalFile, Records, Replaced
-from seedance_tui.store.notices import StoreNotice, empty_store_file, not_replayed, set_aside, unreplayed_jobs
+from seedance_tui.store.notices import (
+    StoreNotice,
+    empty_store_file,
+    not_replayed,
+    set_aside,
+    unreplayed_jobs,
+    unstorable_value,
+)
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.sanitize import encodable, storable
 
@@ -216,7 +223,7 @@ class BufferedOrjsonStorage(Storage):
         if key not in self._reported:
             self._reported.add(key)
             self.notices.append(notice)
-            log.warning("%s", notice)
+            log.info("%s", notice)  # never to the terminal: the dashboard and the CLI show notices
 
     def _apply(self, records: Records) -> Changes:
         """Put the documents of journal commits in place; their ids per table."""
@@ -367,8 +374,8 @@ class BufferedOrjsonStorage(Storage):
         for table, key in places:
             doc = self._data[table][key]
             if not encodable(doc):
-                log.warning("A job held a value the store cannot keep (document %s); kept as unknown", key)
                 self._data[table][key] = storable(doc)
+                self._notice(("unstorable", (table, key)), unstorable_value(self.path, doc))
 
     def _unencodable(self, exc: Exception) -> StoreError:
         return StoreError(

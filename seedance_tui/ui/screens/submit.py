@@ -323,6 +323,8 @@ def _submit_error_text(exc: SubmitError) -> str:
         )
     if exc.outcome == SubmitOutcome.PROBABLY_NOT_CREATED:
         return f"Probably not created: {exc.message}"
+    if exc.outcome == SubmitOutcome.NOT_SENT:
+        return exc.message
     return f"Not accepted by the API: {exc.message}"
 
 
