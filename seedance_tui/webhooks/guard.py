@@ -18,6 +18,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 MAX_CONNECTIONS = 64
 #: A connection is closed this long after it was accepted, finished or not (a callback takes ms).
 CONNECTION_SECONDS = 5.0
+#: Pending connections the kernel queues; asyncio accepts up to this many at once, so a burst can
+#: hold that many sockets more for one loop turn before the excess ones are closed.
+BACKLOG = 64
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,12 @@ from seedance_tui.api.client import parse_task_reply
 from seedance_tui.api.errors import MalformedReply
 from seedance_tui.jsonlimits import load_json
 from seedance_tui.serving import base_url, read_capped_body
-from seedance_tui.webhooks.guard import MAX_CONNECTIONS, GuardedH11Protocol, quiet_exception_handler
+from seedance_tui.webhooks.guard import (
+    BACKLOG,
+    MAX_CONNECTIONS,
+    GuardedH11Protocol,
+    quiet_exception_handler,
+)
 
 #: Path of the endpoint; the secret token is its last segment.
 WEBHOOK_PATH = "/webhooks/seedance"
@@ -126,7 +131,7 @@ class WebhookReceiver:
             timeout_keep_alive=2,
             limit_concurrency=MAX_CONNECTIONS,
             h11_max_incomplete_event_size=16 * 1024,
-            backlog=128,
+            backlog=BACKLOG,
         )
         server = self._server = _QuietServer(config)
         self._thread = threading.Thread(

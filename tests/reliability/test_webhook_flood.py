@@ -19,7 +19,7 @@ import pytest
 
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.webhooks import receiver_for
-from seedance_tui.webhooks.guard import CONNECTION_SECONDS, MAX_CONNECTIONS
+from seedance_tui.webhooks.guard import BACKLOG, CONNECTION_SECONDS, MAX_CONNECTIONS
 from tests.reliability.helpers import ROOT, build_service, request, running
 
 pytestmark = pytest.mark.slow
@@ -92,7 +92,8 @@ async def test_a_slow_loris_flood_cannot_freeze_the_app(sim: SimulatorServer, tm
     assert attack["opened"] + attack["failed"] == 2000
     assert attack["still_open"] == 0  # every half-sent request was closed by the server
     assert attack["longest_open"] <= CONNECTION_SECONDS + 2
-    assert result.max_fds <= result.baseline_fds + MAX_CONNECTIONS + 50  # sockets bounded
+    # Sockets bounded: the cap, plus one accept burst not yet closed, plus the app's own few.
+    assert result.max_fds <= result.baseline_fds + MAX_CONNECTIONS + BACKLOG + 20
     assert result.submitted and result.submit_seconds < 5
     assert result.max_loop_lag < 0.5
     assert result.stop_seconds < 1.0
