@@ -182,37 +182,46 @@ def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
 
 
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
-    from seedance_tui.service import JobService
-
     if args.command in ("export", "track", "batch"):
         return _run_many(args, settings)
     request = _request_from_args(args) if args.command == "submit" else None
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
-        if store.skipped_documents:
-            sys.stderr.write(
-                f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
-                "by this version; they are kept untouched.\n"
-            )
-        if args.command == "jobs":
-            return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
-        if not settings.api_key:
-            raise ConfigError(NO_KEY_MESSAGE)
-
-        async def run() -> int:
-            service = JobService.from_settings(settings, store)
-            try:
-                if request is not None:
-                    return await commands.submit(service, request, as_json=args.json, out=sys.stdout)
-                if args.command == "status":
-                    return await commands.status(service, args.id, as_json=args.json, out=sys.stdout)
-                return await commands.cancel(service, args.id, as_json=args.json, out=sys.stdout)
-            finally:
-                await service.close()
-
-        return asyncio.run(run())
+        code = _run_on_store(args, settings, store, request)
     finally:
-        store.close()
+        _close_store(store)
+    if args.command in commands.READ_COMMANDS and store.jobs_may_be_missing and code == commands.EXIT_OK:
+        return commands.EXIT_REMOTE  # the answer may be incomplete: a script must not trust it
+    return code
+
+
+def _run_on_store(
+    args: argparse.Namespace, settings: Settings, store: JobStore, request: GenerationRequest | None
+) -> int:
+    from seedance_tui.service import JobService
+
+    if store.skipped_documents:
+        sys.stderr.write(
+            f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
+            "by this version; they are kept untouched.\n"
+        )
+    if args.command == "jobs":
+        return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
+    if not settings.api_key:
+        raise ConfigError(NO_KEY_MESSAGE)
+
+    async def run() -> int:
+        service = JobService.from_settings(settings, store)
+        try:
+            if request is not None:
+                return await commands.submit(service, request, as_json=args.json, out=sys.stdout)
+            if args.command == "status":
+                return await commands.status(service, args.id, as_json=args.json, out=sys.stdout)
+            return await commands.cancel(service, args.id, as_json=args.json, out=sys.stdout)
+        finally:
+            await service.close()
+
+    return asyncio.run(run())
 
 
 def _run_many(args: argparse.Namespace, settings: Settings) -> int:
@@ -266,7 +275,15 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(run())
     finally:
+        _close_store(store)
+
+
+def _close_store(store: JobStore) -> None:
+    """Close the store, then say on stderr whatever it set aside or could not replay."""
+    try:
         store.close()
+    finally:
+        commands.report_store_notices(store.notices, sys.stderr)
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,11 +10,14 @@ from typing import Any, TextIO
 from seedance_tui.api.errors import ApiError
 from seedance_tui.models import GenerationRequest, Job, ValidationError
 from seedance_tui.service import CancelResult, JobService, SubmitError
+from seedance_tui.store import StoreNotice
 from seedance_tui.text import local_time, one_line, printable
 
 EXIT_OK = 0
 EXIT_REMOTE = 1
 EXIT_USAGE = 2
+#: Commands that only report what the store holds: they exit 1 when jobs may be missing from it.
+READ_COMMANDS = frozenset({"jobs", "status"})
 
 
 def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:
@@ -139,3 +142,10 @@ def _error(as_json: bool, message: str, job: Job | None = None, **extra: str) ->
         sys.stdout.write(json.dumps(payload) + "\n")
     else:
         sys.stderr.write(f"error: {printable(message)}\n")
+
+
+def report_store_notices(notices: Sequence[StoreNotice], err: TextIO) -> None:
+    """Say on stderr what the store read around (never silent: jobs may be missing)."""
+    for notice in notices:
+        level = "error" if notice.jobs_may_be_missing else "warning"
+        err.write(f"{level}: {printable(notice.message)}\n")

@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from seedance_tui.jsonlimits import MAX_DEPTH, depth_exceeds
+
 #: The path of the contract's endpoints, shared by the client and the simulator.
 API_PREFIX = "/api/open/v1/video/generations"
 
@@ -64,8 +66,15 @@ class JobStatus(StrEnum):
     OUTCOME_UNKNOWN = "outcome_unknown"
     # Local only: the API answered 404 for this request id.
     NOT_FOUND = "not_found"
+    # Local only: a 429/503 without the API's error envelope (a proxy's page): most likely not
+    # created, but a proxy may have forwarded it; never re-sent without a warning.
+    PROBABLY_NOT_CREATED = "probably_not_created"
 
 
+#: The statuses the API's contract names: the only ones believed from a reply.
+REMOTE_STATUSES: frozenset[str] = frozenset(
+    {JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+)
 #: Statuses after which a job never changes again (no polling).
 FINAL_STATUSES: frozenset[str] = frozenset(
     {
@@ -94,6 +103,7 @@ def needs_polling(status: str) -> bool:
     return status not in FINAL_STATUSES and status not in (
         JobStatus.SUBMITTING,
         JobStatus.OUTCOME_UNKNOWN,
+        JobStatus.PROBABLY_NOT_CREATED,
     )
 
 
@@ -116,7 +126,18 @@ class ValidationError(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
+def is_utf8(text: str) -> bool:
+    """False for text holding lone surrogates (bytes that were not UTF-8, as Python decodes argv)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_http_url(value: str) -> bool:
+    if not is_utf8(value):
+        return False
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -146,6 +167,10 @@ class GenerationRequest:
             errs.append(FieldError("prompt", "must not be empty"))
         elif len(self.prompt) > MAX_PROMPT_CHARS:
             errs.append(FieldError("prompt", f"must be at most {MAX_PROMPT_CHARS:,} characters"))
+        elif not is_utf8(self.prompt):
+            errs.append(
+                FieldError("prompt", "is not valid UTF-8 text (check the terminal's or file's encoding)")
+            )
         if self.aspect_ratio is not None and self.aspect_ratio not in ASPECT_RATIOS:
             errs.append(FieldError("aspectRatio", f"must be one of {', '.join(ASPECT_RATIOS)}"))
         if self.duration is not None:
@@ -160,6 +185,8 @@ class GenerationRequest:
             errs.append(FieldError("webhookUrl", "must be an http:// or https:// URL"))
         if self.metadata is not None and not isinstance(self.metadata, dict):
             errs.append(FieldError("metadata", "must be a JSON object"))
+        elif self.metadata is not None and depth_exceeds(self.metadata):
+            errs.append(FieldError("metadata", f"is nested more than {MAX_DEPTH} levels deep"))
         elif self.metadata is not None and (problem := _unstorable(self.metadata)):
             errs.append(FieldError("metadata", problem))
         if self.media_urls is not None:
@@ -212,11 +239,16 @@ def parse_metadata(text: str) -> dict[str, Any] | None:
     """Parse metadata typed by a user: empty means none; anything but a JSON object is an error."""
     if not text.strip():
         return None
+    too_deep = ValidationError([FieldError("metadata", f"is nested more than {MAX_DEPTH} levels deep")])
     try:
         value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # deeper than Python's parser goes: far past the limit
+        raise too_deep from None
     except (json.JSONDecodeError, ValueError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise ValidationError([FieldError("metadata", f"is not valid JSON ({reason})")]) from None
+    if depth_exceeds(value):
+        raise too_deep
     if not isinstance(value, dict):
         raise ValidationError([FieldError("metadata", "must be a JSON object")])
     problem = _unstorable(value)
@@ -234,7 +266,9 @@ _INT_RANGE = range(-(2**63), 2**64)
 
 def _unstorable(value: Any) -> str | None:
     """Why ``value`` cannot be sent as JSON and kept in the job store (None when it can)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        return None if is_utf8(value) else "has text that is not valid UTF-8"
+    if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
         return None if value in _INT_RANGE else "has a whole number too large to store (over 64 bits)"
@@ -243,6 +277,8 @@ def _unstorable(value: Any) -> str | None:
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             return "has an object key that is not a string"
+        if not all(map(is_utf8, value)):
+            return "has an object key that is not valid UTF-8"
         return next((p for p in map(_unstorable, value.values()) if p), None)
     if isinstance(value, list):
         return next((p for p in map(_unstorable, value) if p), None)

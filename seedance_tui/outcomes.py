@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from seedance_tui.api.errors import ApiError, MalformedReply, OutcomeUnknown, ServerError
 from seedance_tui.api.types import TaskReply
-from seedance_tui.models import Job, is_final
+from seedance_tui.models import Job, JobStatus, is_final
 
 
 def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bool:
@@ -35,8 +35,15 @@ def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bo
 class SubmitOutcome(StrEnum):
     """What became of a submission that did not simply succeed."""
 
+    #: Refused by the API itself (or never sent): not created, resubmitting is safe.
     REJECTED = "rejected"
+    #: Sent, no usable answer: the task may exist and be paid for.
     UNKNOWN = "outcome_unknown"
+    #: A 429/503 without the API's error envelope (a proxy's page or an empty body): most likely
+    #: not created, but a proxy may have forwarded it first. Never re-sent without a warning.
+    PROBABLY_NOT_CREATED = "probably_not_created"
+    #: It could not be written to the store first, so it was never sent (the API saw nothing).
+    NOT_SENT = "not_sent"
 
 
 class SubmitError(Exception):
@@ -64,18 +71,58 @@ class CancelOutcome:
     message: str
 
 
-def may_have_been_accepted(exc: ApiError) -> bool:
-    """Sent, then a fault, a garbled reply or a server failure: the task may exist and be paid for.
+#: Statuses whose task may exist although no request id came back: resubmitting may pay twice.
+MAYBE_CREATED_STATUSES: frozenset[str] = frozenset(
+    {JobStatus.OUTCOME_UNKNOWN, JobStatus.PROBABLY_NOT_CREATED}
+)
 
-    503 is the exception among 5xx: the server says it did not take the request on.
+
+def classify_failed_submission(exc: ApiError) -> SubmitOutcome:
+    """What a failed POST means for its task (the rule the README's Reliability section states).
+
+    - 429 or 503 carrying the API's own error envelope: the API refused it: REJECTED.
+    - 429 or 503 without it (a proxy's HTML page, an empty body): PROBABLY_NOT_CREATED.
+    - a fault after sending, a garbled reply or any other 5xx: UNKNOWN (may exist, may be paid).
+    - anything else (4xx, never sent): REJECTED.
     """
-    if isinstance(exc, ServerError):
-        return exc.status_code != 503
-    return isinstance(exc, OutcomeUnknown | MalformedReply)
+    if exc.status_code in (429, 503):
+        return SubmitOutcome.REJECTED if exc.enveloped else SubmitOutcome.PROBABLY_NOT_CREATED
+    if isinstance(exc, ServerError | OutcomeUnknown | MalformedReply):
+        return SubmitOutcome.UNKNOWN
+    return SubmitOutcome.REJECTED
+
+
+def may_have_been_accepted(exc: ApiError) -> bool:
+    """Sent, then a fault, a garbled reply or a server failure: the task may exist and be paid for."""
+    return classify_failed_submission(exc) is not SubmitOutcome.REJECTED
 
 
 def unknown_message(exc: ApiError) -> str:
     return (
         f"{exc.message}. The API may or may not have accepted this job (and charged for it); "
         "it was NOT sent again. Check before resubmitting."
+    )
+
+
+def probably_not_created_message(exc: ApiError) -> str:
+    return (
+        f"{exc.message}. HTTP {exc.status_code} came without the API's own error reply (likely from a "
+        "proxy): the job was probably not created, but may have been forwarded. It was NOT sent again; "
+        "resubmitting may pay twice."
+    )
+
+
+def not_saved_message(problem: str) -> str:
+    """Why a job was never sent: the store could not save it first (say, the disk is full)."""
+    hint = " The disk is full: free some space, then submit again." if "No space left" in problem else ""
+    return f"Not sent: the job could not be saved first, so nothing left this machine. {problem}{hint}"
+
+
+def resubmit_warning(job: Job) -> str | None:
+    """What to say before a user sends ``job``'s request again, when that may pay twice."""
+    if job.status not in MAYBE_CREATED_STATUSES:
+        return None
+    return (
+        "Warning: the first submission of this job may have been created and charged "
+        f"({job.status}). Submitting again may pay twice; check with the API first."
     )

@@ -24,7 +24,10 @@ from seedance_tui.outcomes import (
     SubmitError,
     SubmitOutcome,
     apply_task_reply,
-    may_have_been_accepted,
+    classify_failed_submission,
+    not_saved_message,
+    probably_not_created_message,
+    resubmit_warning,
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
@@ -49,6 +52,8 @@ JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
+#: Called with what the store read around (a journal not replayed or set aside, an empty file).
+DamageListener = Callable[[str], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -86,6 +91,8 @@ class JobService:
         self._listeners: list[JobsListener] = []
         self._health_listeners: list[HealthListener] = []
         self._store_listeners: list[StoreProblemListener] = []
+        self._damage_listeners: list[DamageListener] = []
+        self._damage_reported = 0
         self._store_problem: str | None = None
         self._changed: dict[str, Job] = {}
         self._emit_handle: asyncio.Handle | None = None
@@ -119,6 +126,20 @@ class JobService:
     def add_store_listener(self, listener: StoreProblemListener) -> None:
         """Hear when the job store cannot be written, and when it can again."""
         self._store_listeners.append(listener)
+
+    def add_damage_listener(self, listener: DamageListener) -> None:
+        """Hear every damage notice of the store, those from before this call included (never silent)."""
+        self._damage_listeners.append(listener)
+        for notice in self.store.notices[: self._damage_reported]:
+            listener(notice.message)
+        self._report_damage()
+
+    def _report_damage(self) -> None:
+        notices = self.store.notices
+        for notice in notices[self._damage_reported :]:
+            for listener in self._damage_listeners:
+                listener(notice.message)
+        self._damage_reported = len(notices)
 
     @property
     def health(self) -> HealthState:
@@ -199,6 +220,7 @@ class JobService:
             else:
                 if touched_disk:
                     self._set_store_problem(None)
+            self._report_damage()
 
     def _set_store_problem(self, problem: str | None) -> None:
         if problem != self._store_problem:
@@ -327,8 +349,9 @@ class JobService:
                 await asyncio.to_thread(self.store.add, job)
             except StoreError as exc:
                 # Not known to be on disk: it must not be sent. Kept (in memory) as not sent.
-                self._record_failure(job, JobStatus.REJECTED, f"Not sent: {exc}")
-                raise SubmitError(job, SubmitOutcome.REJECTED, f"Not sent: {exc}") from exc
+                message = not_saved_message(str(exc))
+                self._record_failure(job, JobStatus.REJECTED, message)
+                raise SubmitError(job, SubmitOutcome.NOT_SENT, message) from exc
             self._changed[job.local_id] = job
             self._schedule_emit()
             reply = await self._post(job, request)
@@ -362,12 +385,16 @@ class JobService:
         try:
             return await self.client.submit(self._as_sent(request))
         except ApiError as exc:
-            unknown = may_have_been_accepted(exc)
-            status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
-            self._record_failure(job, status, exc.message)
-            if unknown:
-                raise SubmitError(job, SubmitOutcome.UNKNOWN, unknown_message(exc)) from exc
-            raise SubmitError(job, SubmitOutcome.REJECTED, exc.message) from exc
+            outcome = classify_failed_submission(exc)
+            if outcome is SubmitOutcome.UNKNOWN:
+                self._record_failure(job, JobStatus.OUTCOME_UNKNOWN, exc.message)
+                raise SubmitError(job, outcome, unknown_message(exc)) from exc
+            if outcome is SubmitOutcome.PROBABLY_NOT_CREATED:
+                message = probably_not_created_message(exc)
+                self._record_failure(job, JobStatus.PROBABLY_NOT_CREATED, message)
+                raise SubmitError(job, outcome, message) from exc
+            self._record_failure(job, JobStatus.REJECTED, exc.message)
+            raise SubmitError(job, outcome, exc.message) from exc
         except Exception as exc:  # raised while building the request: nothing was sent
             message = f"Not sent: {type(exc).__name__}: {exc}"
             self._record_failure(job, JobStatus.REJECTED, message)
@@ -390,6 +417,11 @@ class JobService:
         job.last_error = message
         job.set_status(status)
         self._mark_changed(job)
+
+    @staticmethod
+    def resubmit_warning(job: Job) -> str | None:
+        """What to tell a user about to send ``job``'s request again, when that may pay twice."""
+        return resubmit_warning(job)
 
     def refresh_soon(self, local_id: str) -> None:
         """Poll this job ahead of its turn (after a rejected key: try the key once more)."""

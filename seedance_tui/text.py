@@ -6,8 +6,13 @@ import re
 import time
 import unicodedata
 
-# C0/C1 controls, DEL, and bidi embedding/override/isolate marks that could reorder the screen.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls, DEL, bidi marks that could reorder the screen, and invisible characters
+# (zero-width, joiners, word joiner, BOM, soft hyphen, line/paragraph separators) that could make
+# two prompts or ids look alike.
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -46,3 +51,16 @@ def local_time(at: float | None, missing: str = "—") -> str:
     if at is None:
         return missing
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+#: Whitespace a shell or terminal would act on when pasted (newlines run commands).
+_PASTE_UNSAFE = re.compile(r"[\t\n\r\u0085]")
+
+
+def safe_to_copy(text: str) -> bool:
+    """True when ``text`` holds no control, bidi or invisible character: pasting it runs nothing.
+
+    A newline or a bracketed-paste terminator in a copied URL could run commands when pasted
+    into a shell, so such text is refused rather than copied.
+    """
+    return not (_UNSAFE.search(text) or _PASTE_UNSAFE.search(text))

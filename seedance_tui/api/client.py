@@ -23,10 +23,20 @@ from seedance_tui.api.errors import (
     ServerError,
 )
 from seedance_tui.api.types import CancelReply, SubmitReply, TaskReply
-from seedance_tui.models import API_PREFIX, GenerationRequest
+from seedance_tui.jsonlimits import (
+    MAX_ID_CHARS,
+    MAX_REPLY_BYTES,
+    TooDeep,
+    bounded_fields,
+    bounded_int,
+    load_json,
+)
+from seedance_tui.models import API_PREFIX, REMOTE_STATUSES, GenerationRequest
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)
 _MAX_MESSAGE = 500
+#: Statuses a reply to a new submission may have.
+_SUBMITTED_STATUSES = ("queued", "processing")
 
 #: httpx errors raised before any byte of the request can have reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -84,17 +94,24 @@ class SeedanceClient:
         """Validate and POST a generation; raises ValidationError before sending if invalid."""
         request.validate()
         body = await self._call("POST", API_PREFIX, request.to_payload())
-        # Only the id is essential: with it a paid task can be followed, whatever else is missing.
+        # Only the id is essential: with it a paid task can be followed, whatever else is wrong.
+        # A new task can only be queued or processing; any other claim is left to the first poll.
+        status = _optional_str(body, "status")
         return SubmitReply(
-            request_id=_require_str(body, "requestId"),
-            status=_optional_str(body, "status") or "queued",
-            credits_charged=_optional_int(body, "creditsCharged"),
+            request_id=_require_id(body),
+            status=status if status in _SUBMITTED_STATUSES else "queued",
+            credits_charged=bounded_int(body.get("creditsCharged")),
         )
 
     async def get(self, request_id: str) -> TaskReply:
         """Fetch the current state of a task."""
         body = await self._call("GET", f"{API_PREFIX}/{_path_id(request_id)}")
-        return parse_task_reply(body)
+        reply = parse_task_reply(body)
+        if reply.request_id != request_id:
+            raise MalformedReply(
+                f"The API answered about another task ({_snippet(reply.request_id)}) than the one asked"
+            )
+        return reply
 
     async def cancel(self, request_id: str) -> CancelReply:
         """Ask the API to cancel a queued or processing task."""
@@ -143,7 +160,7 @@ class SeedanceClient:
         try:
             response = await self._api.handle_async_request(request)
             try:
-                await response.aread()
+                response._content = await _read_capped(response)
             finally:
                 await response.aclose()
         except _NOT_SENT as exc:
@@ -170,8 +187,27 @@ def environment_proxy(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The decoded body, refused as malformed once it passes MAX_REPLY_BYTES (a real reply is < 2 KB)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise MalformedReply(
+                f"The API reply is larger than {MAX_REPLY_BYTES // (1024 * 1024)} MB; it was not read",
+                status_code=response.status_code,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def parse_task_reply(body: dict[str, Any]) -> TaskReply:
-    """Build a TaskReply from a GET reply (or a webhook payload), keeping unknown fields."""
+    """Build a TaskReply from a GET reply (or a webhook payload), keeping bounded unknown fields.
+
+    Only the contract's statuses are believed: any other (including the states only this program
+    assigns, such as ``rejected``) makes the reply malformed, so the job keeps its state.
+    """
     output = body.get("output")
     error = body.get("error")
     output_url = output.get("url") if isinstance(output, dict) else None
@@ -179,24 +215,33 @@ def parse_task_reply(body: dict[str, Any]) -> TaskReply:
         "success", "requestId", "status", "model", "prompt", "duration",
         "aspectRatio", "resolution", "output", "error",
     }  # fmt: skip
+    status = _require_str(body, "status")
+    if status not in REMOTE_STATUSES:
+        raise MalformedReply(f"The API reply has a status the contract does not have: {_snippet(status)}")
     return TaskReply(
-        request_id=_require_str(body, "requestId"),
-        status=_require_str(body, "status"),
+        request_id=_require_id(body),
+        status=status,
         model=_optional_str(body, "model"),
         prompt=_optional_str(body, "prompt"),
-        duration=_optional_int(body, "duration"),
+        duration=bounded_int(body.get("duration")),
         aspect_ratio=_optional_str(body, "aspectRatio"),
         resolution=_optional_str(body, "resolution"),
         output_url=output_url if isinstance(output_url, str) else None,
         error_code=_text(error.get("code")) if isinstance(error, dict) else None,
         error_message=_error_text(error),
-        extra={k: v for k, v in body.items() if k not in known},
+        extra=bounded_fields({k: v for k, v in body.items() if k not in known}),
     )
 
 
 def _path_id(request_id: str) -> str:
-    if not request_id or "/" in request_id or request_id in (".", ".."):
-        raise NotFound(f"Not a valid request id: {request_id!r}", status_code=None)
+    if (
+        not request_id
+        or len(request_id) > MAX_ID_CHARS
+        or not request_id.isprintable()
+        or any(c in request_id for c in "/?# ")
+        or request_id in (".", "..")
+    ):
+        raise NotFound(f"Not a valid request id: {_snippet(repr(request_id))}", status_code=None)
     return request_id
 
 
@@ -208,6 +253,10 @@ def _describe(exc: Exception) -> str:
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
         body = load_json(response.content)
+    except TooDeep as exc:
+        raise MalformedReply(
+            f"The API replied with JSON {exc} (HTTP {response.status_code})", status_code=response.status_code
+        ) from None
     except ValueError:
         kind = "HTML" if "html" in response.headers.get("content-type", "") else "not JSON"
         raise MalformedReply(
@@ -220,17 +269,6 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
             status_code=response.status_code,
         )
     return body
-
-
-def load_json(raw: bytes | str) -> Any:
-    """Parse JSON as the job store can keep it: no NaN/Infinity, integers within 64 bits.
-
-    Raises ValueError otherwise, so that nothing from the network can make the store unwritable.
-    """
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(str(exc)) from None
 
 
 def _snippet(text: str) -> str:
@@ -252,14 +290,21 @@ def _error_text(error: Any) -> str | None:
     return None
 
 
+def _error_body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        parsed = load_json(response.content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _is_envelope(body: dict[str, Any] | None) -> bool:
+    """The API's own error shape: ``{"success": false, "error": {...}}`` (a proxy's page is not)."""
+    return body is not None and body.get("success") is False and isinstance(body.get("error"), dict)
+
+
 def _best_message(response: httpx.Response, body: dict[str, Any] | None) -> tuple[str, str | None]:
     """The most useful text in an error reply, whatever its shape, and its code if any."""
-    if body is None:
-        try:
-            parsed = load_json(response.content)
-            body = parsed if isinstance(parsed, dict) else None
-        except ValueError:
-            body = None
     if body is not None:
         error = body.get("error")
         code = _text(error.get("code")) if isinstance(error, dict) else None
@@ -280,9 +325,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> ApiError:
+    if body is None:
+        body = _error_body(response)
     message, code = _best_message(response, body)
     status = response.status_code
-    kwargs: dict[str, Any] = {"status_code": status, "code": code}
+    kwargs: dict[str, Any] = {"status_code": status, "code": code, "enveloped": _is_envelope(body)}
     if status in (401, 403):
         return AuthError(f"The API key was rejected: {message}", **kwargs)
     if status == 404:
@@ -290,10 +337,17 @@ def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> 
     if status == 409 or code in ("invalid_state", "invalid_status", "task_not_cancellable"):
         return InvalidState(message, **kwargs)
     if status == 429:
-        return RateLimited(message, retry_after=_retry_after(response), status_code=status, code=code)
+        return RateLimited(message, retry_after=_retry_after(response), **kwargs)
     if status >= 500:
         return ServerError(f"The API failed (HTTP {status}): {message}", **kwargs)
     return RequestRejected(message, **kwargs)
+
+
+def _require_id(body: dict[str, Any]) -> str:
+    request_id = _require_str(body, "requestId")
+    if len(request_id) > MAX_ID_CHARS or not request_id.isprintable():
+        raise MalformedReply(f"The API reply has an implausible requestId: {_snippet(repr(request_id))}")
+    return request_id
 
 
 def _require_str(body: dict[str, Any], key: str) -> str:
@@ -306,14 +360,3 @@ def _require_str(body: dict[str, Any], key: str) -> str:
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     return value if isinstance(value, str) else None
-
-
-def _optional_int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None

@@ -6,11 +6,21 @@ from __future__ import annotations
 class ApiError(Exception):
     """Any failure talking to the API. ``message`` is the best human text available."""
 
-    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        enveloped: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.code = code
+        #: The error reply carried the API's own envelope (``{"success": false, "error": {...}}``),
+        #: so it came from the API itself, not from a proxy or load balancer in front of it.
+        self.enveloped = enveloped
 
 
 class AuthError(ApiError):
@@ -39,8 +49,9 @@ class RateLimited(ApiError):
         retry_after: float | None = None,
         status_code: int | None = 429,
         code: str | None = None,
+        enveloped: bool = False,
     ) -> None:
-        super().__init__(message, status_code=status_code, code=code)
+        super().__init__(message, status_code=status_code, code=code, enveloped=enveloped)
         self.retry_after = retry_after
 
 

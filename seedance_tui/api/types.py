@@ -1,4 +1,4 @@
-"""Typed replies of the API, parsed leniently: unknown fields kept, unknown statuses kept."""
+"""Typed replies of the API: bounded unknown fields kept, only the contract's statuses."""
 
 from __future__ import annotations
 

@@ -177,12 +177,12 @@ class PollScheduler:
             entry = self._pop(now, ignore_due=probe)
             if entry is None:
                 return self._next_due(now)
-            self._launch(entry, probe)
+            self._launch(entry, probe, now)
         return None
 
-    def _launch(self, entry: _Tracked, probe: bool) -> None:
+    def _launch(self, entry: _Tracked, probe: bool, now: float) -> None:
         entry.in_flight = True
-        self._limiter.reserve()
+        self._limiter.reserve(now)
         self._gate.launched(probe)
         task = asyncio.create_task(self._poll(entry, probe), name=f"poll-{entry.local_id}")
         self._tasks[task] = entry

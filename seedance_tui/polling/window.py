@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections import deque
 
-#: Extra span the limiter keeps, so an observer timing the same starts a moment later
-#: (for instance inside the fetch function) never sees one start too many in a window.
-_GUARD = 0.001
+#: Extra share of its window the limiter keeps: a request reaches the server some time after it
+#: starts here, and that delay varies (connection reuse, a loaded machine). With starts paced
+#: evenly and counted over 1.1 s, the server sees at most the budget in any sliding second as
+#: long as the delays of two requests differ by less than a tenth of a second.
+_GUARD_SHARE = 0.1
 _MIN_WAIT = 1e-6
 
 
@@ -35,8 +37,11 @@ class SlidingWindow:
 
 
 class RateLimiter:
-    """Lets at most ``requests_per_second`` requests start in any rolling second.
+    """Lets at most ``requests_per_second`` requests start in any rolling second, paced evenly.
 
+    Starts are spaced at least ``1 / requests_per_second`` apart (a burst released at once
+    would reach the server bunched up, and network delays would push more than the budget into
+    one of its seconds), and counted over a window a tenth longer than a second.
     A slot is reserved when a request is scheduled and committed with the real start time
     once the request actually begins, so the limit holds for the true start times.
     """
@@ -46,11 +51,15 @@ class RateLimiter:
             self.capacity, span = math.floor(requests_per_second), 1.0
         else:
             self.capacity, span = 1, 1.0 / requests_per_second
-        self._window = SlidingWindow(span + _GUARD)
+        self.spacing = span / self.capacity
+        self._window = SlidingWindow(span * (1 + _GUARD_SHARE))
         self._pending = 0
+        self._next_slot: float | None = None
 
     def wait_time(self, now: float) -> float | None:
         """0 if a request may be reserved now, else seconds to wait (None: until a reservation starts)."""
+        if self._next_slot is not None and now < self._next_slot:
+            return max(self._next_slot - now, _MIN_WAIT)
         used = self._window.count(now)
         blocking = used + self._pending - self.capacity
         if blocking < 0:
@@ -60,9 +69,15 @@ class RateLimiter:
             return max(self._window[blocking] + self._window.span - now, _MIN_WAIT)
         return None
 
-    def reserve(self) -> None:
-        """Hold a slot for a request about to start."""
+    def reserve(self, now: float) -> None:
+        """Hold a slot for a request about to start; the next slot is one spacing after this one's.
+
+        A dispatch that woke late catches up, but never with two starts less than half a
+        spacing apart.
+        """
         self._pending += 1
+        nominal = now if self._next_slot is None else self._next_slot
+        self._next_slot = max(nominal + self.spacing, now + self.spacing / 2)
 
     def commit(self, now: float) -> None:
         """The reserved request starts now."""

@@ -19,5 +19,6 @@ callers want ``Job`` models, never raw documents.
 
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.job_store import JobStore
+from seedance_tui.store.notices import StoreNotice
 
-__all__ = ["JobStore", "StoreCorruptError", "StoreError"]
+__all__ = ["JobStore", "StoreCorruptError", "StoreError", "StoreNotice"]

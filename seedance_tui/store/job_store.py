@@ -17,6 +17,7 @@ from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.merge import Document, merge_docs
+from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.storage import BufferedOrjsonStorage
 
@@ -66,6 +67,13 @@ def _parse(doc: Any) -> Job | None:
     return job
 
 
+def store_path(path: Path) -> Path:
+    """The file a store path names, resolved once: saves replace the file, so a symlink must be
+    followed here, or the first save would replace the link itself and the real file go stale."""
+    path = Path(path).expanduser()
+    return path.resolve() if path.is_symlink() else path
+
+
 class JobStore:
     """Every job, newest first, shared safely between threads and between processes.
 
@@ -102,7 +110,7 @@ class JobStore:
     @classmethod
     def open(cls, path: Path) -> JobStore:
         """Load the store at ``path``, creating its folder and an empty store when missing."""
-        path = Path(path).expanduser()
+        path = store_path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
@@ -126,12 +134,22 @@ class JobStore:
     def quarantine(path: Path, damaged: Path | None = None) -> Path:
         """Rename the damaged file of the store at ``path`` (the store itself unless ``damaged`` names
         its journal) to ``<name>.corrupt-<YYYYmmdd-HHMMSS>``, never overwriting; return the new name."""
-        path = Path(path).expanduser()
+        path = store_path(path)
         with _locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
             return quarantine_file(damaged or path)
 
     def __len__(self) -> int:
         return len(self._jobs)
+
+    @property
+    def notices(self) -> list[StoreNotice]:
+        """Damage read around since open (journals not replayed or set aside, an empty file)."""
+        return list(self._storage.notices)
+
+    @property
+    def jobs_may_be_missing(self) -> bool:
+        """True when some notice says jobs may not be shown (read commands then exit 1)."""
+        return any(n.jobs_may_be_missing for n in self._storage.notices)
 
     def __enter__(self) -> JobStore:
         return self

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,18 @@ from seedance_tui.store.atomic import (
 )
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.journal_file import JournalFile, Records, Replaced
+from seedance_tui.store.notices import (
+    StoreNotice,
+    empty_store_file,
+    not_replayed,
+    set_aside,
+    unreplayed_jobs,
+    unstorable_value,
+)
 from seedance_tui.store.quarantine import quarantine_file
+from seedance_tui.store.sanitize import encodable, storable
+
+log = logging.getLogger(__name__)
 
 #: Changed document ids per table, as ``reload`` reports them.
 Changes = dict[str, set[str]]
@@ -83,6 +96,12 @@ class BufferedOrjsonStorage(Storage):
         self._journal: JournalFile | None = None
         #: True once this process appended to the journal (since the last compaction).
         self.appended = False
+        #: Damage read around (journals not replayed or set aside, an empty file), oldest first.
+        self.notices: list[StoreNotice] = []
+        #: Identities of the files already reported, so a reload does not report them again.
+        self._reported: set[tuple[str, Any]] = set()
+        #: What the stale journal held beyond the file, when it was read (None: unreadable).
+        self._stale_missing: int | None = 0
         self.load()
 
     def read(self) -> dict[str, Any]:
@@ -184,7 +203,27 @@ class BufferedOrjsonStorage(Storage):
         self._repin(main_fd)
         self._set_journal(opened)
         self._apply(records)
+        self._note_damage(raw, main_print)
         return True
+
+    def _note_damage(self, raw: bytes, main_print: Fingerprint | None) -> None:
+        """Report an empty store file and a journal that is not replayed (each once)."""
+        if main_print is not None and not raw:
+            self._notice(("empty", main_print[:2]), empty_store_file(self.path))
+        opened = self._journal
+        if opened is not None and opened.stale and opened.end:
+            try:
+                self._stale_missing = unreplayed_jobs(opened.fd, self._data)
+            except OSError:
+                self._stale_missing = None
+            notice = not_replayed(self.journal_path, self.path, main_print is not None, self._stale_missing)
+            self._notice(("journal", opened.ident), notice)
+
+    def _notice(self, key: tuple[str, Any], notice: StoreNotice) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            self.notices.append(notice)
+            log.info("%s", notice)  # never to the terminal: the dashboard and the CLI show notices
 
     def _apply(self, records: Records) -> Changes:
         """Put the documents of journal commits in place; their ids per table."""
@@ -236,14 +275,13 @@ class BufferedOrjsonStorage(Storage):
             return
         try:
             # One encoding pass, not cached per document: that cache only serves the rare fold-in.
-            payload = orjson.dumps(
-                {
-                    table: {key: self._data[table][key] for key in keys}
-                    for table, keys in self._pending.items()
-                }
-            )
-        except (TypeError, orjson.JSONEncodeError) as exc:  # input checks should make this unreachable
-            raise self._unencodable(exc) from None
+            payload = orjson.dumps(self._pending_documents())
+        except (TypeError, orjson.JSONEncodeError):  # input checks should make this unreachable
+            self._make_storable((table, key) for table, keys in self._pending.items() for key in keys)
+            try:
+                payload = orjson.dumps(self._pending_documents())
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                raise self._unencodable(exc) from None
         line = journal.record(payload)
         if self.journal_bytes + len(line) > max(MIN_JOURNAL_LIMIT, JOURNAL_GROWTH * self._base[0]):
             self.compact()
@@ -304,9 +342,10 @@ class BufferedOrjsonStorage(Storage):
         self.appended = True
 
     def _keep_stale_journal_aside(self) -> None:
-        """Move a journal that extends another version of the file aside (never delete it)."""
-        quarantine_file(self.journal_path, "stale")
+        """Move a journal that extends another version of the file aside (never delete it), and say so."""
+        moved = quarantine_file(self.journal_path, "stale")
         self._set_journal(None)
+        self._notice(("aside", str(moved)), set_aside(self.journal_path, moved, self._stale_missing))
 
     def _forget_disk_state(self) -> None:
         """After a failed write, make the next save reload everything first (ids may be taken meanwhile)."""
@@ -319,10 +358,24 @@ class BufferedOrjsonStorage(Storage):
             encoded = self._encoded.setdefault(name, {})
             for key, doc in rows.items():
                 if key not in encoded:
+                    if not encodable(doc):
+                        self._make_storable([(name, key)])
+                        doc = rows[key]
                     # The copy matters: orjson's own result keeps an ~8 KB buffer, 80 MB for 10k jobs.
                     encoded[key] = orjson.Fragment(bytes(memoryview(orjson.dumps(doc))))
             tables[name] = encoded
         return tables
+
+    def _pending_documents(self) -> dict[str, dict[str, Any]]:
+        return {table: {key: self._data[table][key] for key in keys} for table, keys in self._pending.items()}
+
+    def _make_storable(self, places: Iterable[tuple[str, str]]) -> None:
+        """Replace the documents JSON cannot carry by storable copies (bad values become unknown)."""
+        for table, key in places:
+            doc = self._data[table][key]
+            if not encodable(doc):
+                self._data[table][key] = storable(doc)
+                self._notice(("unstorable", (table, key)), unstorable_value(self.path, doc))
 
     def _unencodable(self, exc: Exception) -> StoreError:
         return StoreError(

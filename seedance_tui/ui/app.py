@@ -66,6 +66,7 @@ class SeedanceApp(App[int]):
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
         self.service.add_store_listener(self._on_store_problem)
+        self.service.add_damage_listener(self._on_store_damage)
         if self.service.unreadable_jobs:
             self.notify(
                 f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "
@@ -94,6 +95,10 @@ class SeedanceApp(App[int]):
             self._last_status[job.local_id] = job.status
             if before is not None and before != job.status and job.is_final and not is_final(before):
                 self._announce(job)
+
+    def _on_store_damage(self, message: str) -> None:
+        """A banner that stays until dismissed: jobs may be missing from view."""
+        self.notify(message, title="Job store damaged", severity="error", timeout=24 * 3600, markup=False)
 
     def _on_store_problem(self, problem: str | None) -> None:
         if problem is None:

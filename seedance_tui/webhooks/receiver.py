@@ -1,7 +1,12 @@
-"""The opt-in webhook receiver: an HTTP endpoint in the running loop that turns callbacks into claims.
+"""The opt-in webhook receiver: an HTTP endpoint that turns callbacks into claims.
 
 A callback never changes a job by itself: it only names a task that may have ended, and the
 ``confirm`` callable (see ``confirm.py``) asks the API about that task with the real client.
+
+Anyone who can reach the port can talk to it, so the listener is isolated: it serves from its own
+thread and event loop, holds at most MAX_CONNECTIONS sockets (more are closed at once), and closes
+any connection after CONNECTION_SECONDS whatever it is doing (a slow-loris sender included). Only
+a request with the right token and a well-formed body reaches the app's loop, for one lookup.
 """
 
 from __future__ import annotations
@@ -9,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import socket
+import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
@@ -24,10 +29,19 @@ from starlette.routing import Route
 
 from seedance_tui.api.client import parse_task_reply
 from seedance_tui.api.errors import MalformedReply
+from seedance_tui.jsonlimits import load_json
 from seedance_tui.serving import base_url, read_capped_body, startup_pauses
+from seedance_tui.webhooks.guard import (
+    BACKLOG,
+    MAX_CONNECTIONS,
+    GuardedH11Protocol,
+    quiet_exception_handler,
+)
 
 #: Path of the endpoint; the secret token is its last segment.
 WEBHOOK_PATH = "/webhooks/seedance"
+#: How long a valid callback waits for the app's loop to look its job up before getting 503.
+_LOOKUP_TIMEOUT = 5.0
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 log = logging.getLogger(__name__)
@@ -77,9 +91,12 @@ class WebhookReceiver:
         self._port = port
         #: How many callbacks ended in each outcome (``bad_token``, ``bad_body``, verdicts…).
         self.counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        #: Confirmations running on the app's loop (only ever touched there).
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._server: _QuietServer | None = None
-        self._serving: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+        self._app_loop: asyncio.AbstractEventLoop | None = None
         self._url: str | None = None
         self.app = Starlette(routes=[Route(WEBHOOK_PATH + "/{token}", self._handle, methods=_ALL_METHODS)])
 
@@ -98,24 +115,31 @@ class WebhookReceiver:
         return f"{public_base.rstrip('/')}{WEBHOOK_PATH}/{self._token.decode('utf-8')}"
 
     async def start(self, timeout: float = 5.0) -> None:
-        """Listen in the running loop; OSError if the address is taken, RuntimeError if not up in time."""
-        if self._serving is not None:
+        """Listen from a thread of its own; OSError if the address is taken, RuntimeError if not up."""
+        if self._thread is not None:
             raise RuntimeError("WebhookReceiver already started")
+        self._app_loop = asyncio.get_running_loop()
         sock = _listen(self._host, self._port)
         config = uvicorn.Config(
             self.app,
-            http="h11",
+            http=GuardedH11Protocol,
             lifespan="off",
             log_config=None,
             log_level="critical",
             access_log=False,  # the access log would print the secret path
             timeout_graceful_shutdown=1,
+            timeout_keep_alive=2,
+            limit_concurrency=MAX_CONNECTIONS,
+            h11_max_incomplete_event_size=16 * 1024,
+            backlog=BACKLOG,
         )
-        self._server = _QuietServer(config)
-        self._serving = asyncio.create_task(self._server.serve(sockets=[sock]), name="webhook-receiver")
-        serving = self._serving
+        server = self._server = _QuietServer(config)
+        self._thread = threading.Thread(
+            target=_serve_in_own_loop, args=(server, sock), name="webhook-receiver", daemon=True
+        )
+        self._thread.start()
         try:
-            for pause in startup_pauses(self._server, lambda: not serving.done(), timeout):
+            for pause in startup_pauses(server, self._thread.is_alive, timeout):
                 await asyncio.sleep(pause)
         except TimeoutError:
             await self.stop()
@@ -123,24 +147,24 @@ class WebhookReceiver:
             raise RuntimeError("the webhook receiver did not start") from None
         self._url = base_url(sock)
 
-    async def stop(self, timeout: float = 3.0) -> None:
-        """Stop listening and drop confirmations in flight (polling still covers those jobs)."""
-        server, serving = self._server, self._serving
+    async def stop(self, timeout: float = 1.0) -> None:
+        """Stop listening and drop confirmations in flight (polling still covers those jobs).
+
+        Returns within about ``2 * timeout`` seconds whatever the listener's clients do.
+        """
+        server, thread = self._server, self._thread
         pending = list(self._in_flight.values())
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if server is None or serving is None:
+        if server is None or thread is None:
             return
         server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(serving), timeout)
-        except TimeoutError:
+        await asyncio.to_thread(thread.join, timeout)
+        if thread.is_alive():
             server.force_exit = True
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-        self._server = self._serving = None
+            await asyncio.to_thread(thread.join, timeout)
+        self._server = self._thread = None
 
     async def idle(self) -> None:
         """Wait until no confirmation is in flight."""
@@ -155,22 +179,38 @@ class WebhookReceiver:
         if body is None:
             return self._outcome("too_large", PlainTextResponse("Payload Too Large", status_code=413))
         try:
-            payload = json.loads(body)
+            payload = load_json(body)  # bounded nesting: a deep body is a 400, never a RecursionError
             if not isinstance(payload, dict):
                 raise MalformedReply("not a JSON object")
             claim = parse_task_reply(payload)
-        except (ValueError, MalformedReply):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        except (ValueError, MalformedReply):
             return self._outcome("bad_body", PlainTextResponse("Bad Request", status_code=400))
-        request_id = claim.request_id
-        known = self._lookup(request_id)
+        try:
+            known = await self._on_app_loop(claim.request_id)
+        except (TimeoutError, RuntimeError):  # the app is busy or stopping: the sender may retry
+            return self._outcome("busy", PlainTextResponse("Service Unavailable", status_code=503))
         if known is JobLookup.UNKNOWN:
             return self._outcome(WebhookVerdict.UNKNOWN_JOB, _not_found())
         if known is JobLookup.FINAL:
             return self._outcome(WebhookVerdict.ALREADY_FINAL, JSONResponse({"received": True}))
-        if request_id not in self._in_flight:
+        return self._outcome("queued", JSONResponse({"received": True}, status_code=202))
+
+    async def _on_app_loop(self, request_id: str) -> JobLookup:
+        """Look the claim up, and start its confirmation, on the app's loop (called from the listener's)."""
+        if self._app_loop is None:
+            raise RuntimeError("not started")
+        future = asyncio.run_coroutine_threadsafe(self._claim(request_id), self._app_loop)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), _LOOKUP_TIMEOUT)
+        finally:
+            future.cancel()
+
+    async def _claim(self, request_id: str) -> JobLookup:
+        known = self._lookup(request_id)
+        if known is JobLookup.OPEN and request_id not in self._in_flight:
             task = asyncio.create_task(self._confirm_claim(request_id), name="webhook-confirm")
             self._in_flight[request_id] = task
-        return self._outcome("queued", JSONResponse({"received": True}, status_code=202))
+        return known
 
     async def _confirm_claim(self, request_id: str) -> None:
         try:
@@ -180,12 +220,27 @@ class WebhookReceiver:
             verdict = WebhookVerdict.FAILED
         finally:
             self._in_flight.pop(request_id, None)
-        self.counts[verdict] += 1
+        self._count(verdict)
         log.debug("Webhook for %s: %s", request_id, verdict)
 
     def _outcome(self, name: str, response: Response) -> Response:
-        self.counts[name] += 1
+        self._count(name)
         return response
+
+    def _count(self, name: str) -> None:
+        with self._counts_lock:  # the listener's thread and the app's loop both count
+            self.counts[name] += 1
+
+
+def _serve_in_own_loop(server: uvicorn.Server, sock: socket.socket) -> None:
+    """The listener thread: a loop of its own, whose socket errors are logged, never printed."""
+
+    async def serve() -> None:
+        asyncio.get_running_loop().set_exception_handler(quiet_exception_handler)
+        await server.serve(sockets=[sock])
+
+    with contextlib.suppress(Exception):
+        asyncio.run(serve())
 
 
 def _not_found() -> Response:

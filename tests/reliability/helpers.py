@@ -93,6 +93,8 @@ class Ledger:
     unsent: int
     mismatched: list[str]
     outcome_unknown: int
+    #: 429/503 replies without the API's error envelope (a proxy's page): never re-sent.
+    probably_not_created: int
     #: Tasks the simulator created whose request id no stored job carries (the client never learned it).
     orphan_tasks: int
     faults: dict[str, int]
@@ -104,6 +106,7 @@ class Ledger:
         return (
             f"[{name}] jobs={self.jobs} faults_injected={faults} {self.faults} lost={self.lost} "
             f"duplicates={self.duplicates} unsent={self.unsent} outcome_unknown={self.outcome_unknown} "
+            f"probably_not_created={self.probably_not_created} "
             f"orphan_tasks={self.orphan_tasks} mismatched={len(self.mismatched)} statuses={self.statuses}"
         )
 
@@ -129,6 +132,7 @@ def reconcile(url: str, path: Path, created: set[str], submit_calls: int) -> Led
         unsent=max(0, submit_calls - stats["submits_received"]),
         mismatched=mismatched,
         outcome_unknown=statuses.get(JobStatus.OUTCOME_UNKNOWN, 0),
+        probably_not_created=statuses.get(JobStatus.PROBABLY_NOT_CREATED, 0),
         orphan_tasks=len(tasks.keys() - known),
         faults=dict(stats["faults_injected"]),
         statuses=statuses,

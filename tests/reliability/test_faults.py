@@ -105,9 +105,8 @@ class Run:
         assert ledger.duplicates == 0 and ledger.unsent == 0
         assert ledger.mismatched == []
         assert ledger.orphan_tasks <= ledger.outcome_unknown
-        assert ledger.outcome_unknown + ledger.statuses.get(JobStatus.REJECTED, 0) == self.calls - len(
-            self.accepted
-        )
+        refused = ledger.statuses.get(JobStatus.REJECTED, 0) + ledger.probably_not_created
+        assert ledger.outcome_unknown + refused == self.calls - len(self.accepted)
         return ledger
 
 

@@ -199,25 +199,27 @@ def test_budget_rejects_nonsense() -> None:
 
 
 def test_rate_limiter_counts_reservations_and_true_start_times() -> None:
-    limiter = RateLimiter(3)
-    for t in (0.0, 0.1):
+    limiter = RateLimiter(3)  # starts at least 1/3 s apart, at most three in any 1.1 s
+    assert limiter.wait_time(0.0) == 0.0
+    limiter.reserve(0.0)
+    limiter.commit(0.0)
+    assert limiter.wait_time(0.1) == pytest.approx(1 / 3 - 0.1)  # paced, not a burst
+    for t in (1 / 3, 2 / 3):
         assert limiter.wait_time(t) == 0.0
-        limiter.reserve()
-        limiter.commit(t)
-    limiter.reserve()
-    assert limiter.wait_time(0.2) == pytest.approx(0.801)  # the oldest start must leave the window
-    limiter.commit(0.3)
-    assert limiter.wait_time(0.5) == pytest.approx(0.501)
-    assert limiter.wait_time(0.99) == pytest.approx(0.011)
-    assert limiter.wait_time(1.001) == 0.0
+        limiter.reserve(t)
+        limiter.commit(t + 0.01)
+    assert limiter.wait_time(1.0) == pytest.approx(0.1)  # the oldest start must leave the 1.1 s window
+    assert limiter.wait_time(1.1001) == 0.0
     reserved = RateLimiter(2)
-    reserved.reserve()
-    reserved.reserve()
-    assert reserved.wait_time(0.0) is None  # full, and no start time is known yet
+    reserved.reserve(0.0)
+    assert reserved.wait_time(0.6) == 0.0
+    reserved.reserve(0.6)
+    assert reserved.wait_time(1.2) is None  # full, and no start time is known yet
     slow = RateLimiter(0.5)  # one request per two seconds
-    slow.reserve()
+    slow.reserve(0.0)
     slow.commit(0.0)
-    assert slow.wait_time(1.0) == pytest.approx(1.001)
+    assert slow.wait_time(1.0) == pytest.approx(1.0)
+    assert slow.wait_time(2.1) == pytest.approx(0.1)
 
 
 def test_gate_pauses_for_retry_after_with_a_default() -> None:
@@ -271,7 +273,8 @@ async def test_young_and_processing_jobs_are_polled_more_often() -> None:
         await asyncio.sleep(0.7)
     young, old, processing = api.count("req-1"), api.count("req-2"), api.count("req-3")
     assert old == 3  # at 0, 0.3 and 0.6 s
-    assert young == processing == 24  # every 0.03 s, less jitter
+    # Every 0.03 s less jitter; the budget paces starts 5 ms apart, so the processing job's run one behind.
+    assert (young, processing) == (24, 23)
 
 
 @pytest.mark.looptime
@@ -326,7 +329,8 @@ async def test_the_budget_is_never_exceeded() -> None:
     assert api.max_in_flight <= 4 and scheduler.stats.max_in_flight <= 4
     assert max_in_any_second(api.starts, span=1.0) <= 50
     assert scheduler.stats.max_per_second <= 50
-    assert len(api.starts) == 100  # the budget was used, not merely respected: 50 at 0 s, 50 at 1 s
+    # The budget was used, not merely respected: paced starts, at most 50 in any 1.1 s (65 in 1.4 s).
+    assert len(api.starts) >= 55
 
 
 @pytest.mark.looptime
@@ -341,8 +345,8 @@ async def test_a_high_budget_is_used_at_full_rate() -> None:
         await until(lambda: len(api.calls) >= 1000, 5.0)
         elapsed = loop_time() - started
     assert len(set(api.calls)) == 1000
-    assert 1000 / elapsed >= 300
-    assert max_in_any_second(api.starts, span=1.0) <= 300 and api.max_in_flight <= 32
+    assert 1000 / elapsed >= 0.8 * 300 / 1.1  # paced, and counted over 1.1 s (see window.py)
+    assert max_in_any_second(api.starts) <= 300 and api.max_in_flight <= 32
     assert scheduler.stats.max_per_second <= 300 and scheduler.stats.max_in_flight <= 32
 
 
@@ -418,9 +422,10 @@ async def test_rate_limit_pauses_every_request_until_retry_after() -> None:
         assert scheduler.health.health is ApiHealth.RATE_LIMITED
         assert scheduler.health.retry_at == pytest.approx(time.time() + 0.3, abs=0.05)
         await until(lambda: len({lid for lid, _ in rec.replies}) == 10)
-    later = [t for t in api.starts if t > limited_at]
-    assert later and min(later) - limited_at == pytest.approx(0.3, abs=1e-6)  # resumed when told
-    assert len(api.starts) - len(later) == 2  # only what was already in flight
+    later = [t for t in api.starts if t > limited_at + 0.3 - 0.02]
+    assert later
+    # Only what was already launched (at most the concurrency) starts before Retry-After has passed.
+    assert len(api.starts) - len(later) <= 2
     assert [s.health for s in rec.health] == [ApiHealth.RATE_LIMITED, ApiHealth.OK]
 
 

@@ -243,7 +243,7 @@ async def test_a_job_that_cannot_be_written_ahead_is_never_sent(
     db_path.mkdir()  # the store cannot be written (root ignores permissions, so a directory stands in)
     with pytest.raises(SubmitError) as info:
         await service.submit(REQ)
-    assert info.value.outcome == SubmitOutcome.REJECTED and "Not sent" in info.value.message
+    assert info.value.outcome == SubmitOutcome.NOT_SENT and "nothing left this machine" in info.value.message
     assert submits(sim) == 0
     db_path.rmdir()
     await service.flush()

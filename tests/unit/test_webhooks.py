@@ -202,6 +202,9 @@ async def test_wrong_or_missing_token_and_unknown_jobs_get_404(
         b'{"status": "succeeded"}',
         b'{"requestId": 5, "status": "succeeded"}',
         b'{"requestId": "req_1", "status": null}',
+        b'{"requestId": "req_1", "status": "succeeded", "x": ' + b"[" * 20000 + b"]" * 20000 + b"}",
+        b'{"requestId": "req_1", "status": "succeeded", "x": ' + b"[" * 100 + b"]" * 100 + b"}",
+        b'{"requestId": "req_1", "status": "rejected"}',
     ],
 )
 async def test_malformed_bodies_get_400(content: bytes, start_receiver: Start) -> None:

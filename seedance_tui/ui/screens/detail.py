@@ -17,7 +17,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import CancelOutcome, JobService
-from seedance_tui.text import local_time, printable
+from seedance_tui.text import local_time, printable, safe_to_copy
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.submit import SubmitScreen
@@ -217,14 +217,25 @@ class DetailScreen(Screen[None]):
         self.dismiss(None)
 
     def action_copy_id(self) -> None:
-        if self.job and self.job.request_id:
-            self.app.copy_to_clipboard(self.job.request_id)
+        if self.job and self.job.request_id and self._copy(self.job.request_id, "request id"):
             self.notify(f"Copied request id {printable(self.job.request_id)}", markup=False)
 
     def action_copy_url(self) -> None:
-        if self.job and self.job.output_url:
-            self.app.copy_to_clipboard(self.job.output_url)
+        if self.job and self.job.output_url and self._copy(self.job.output_url, "output URL"):
             self.notify("Copied the output URL to the clipboard", markup=False)
+
+    def _copy(self, text: str, what: str) -> bool:
+        """Copy ``text`` unless it holds control or invisible characters (pasting it could run commands)."""
+        if not safe_to_copy(text):
+            self.notify(
+                f"Not copied: the {what} contains control or invisible characters "
+                "(shown escaped above); pasting it could run commands.",
+                severity="warning",
+                markup=False,
+            )
+            return False
+        self.app.copy_to_clipboard(text)
+        return True
 
     def action_refresh(self) -> None:
         self.service.refresh_soon(self.local_id)
@@ -232,9 +243,13 @@ class DetailScreen(Screen[None]):
 
     def action_edit(self) -> None:
         if self.job is not None:
-            self.app.push_screen(
-                SubmitScreen(self.service, self.settings, prefill=self.job.request), self._resubmitted
+            form = SubmitScreen(
+                self.service,
+                self.settings,
+                prefill=self.job.request,
+                warning=self.service.resubmit_warning(self.job),
             )
+            self.app.push_screen(form, self._resubmitted)
 
     def _resubmitted(self, job: Job | None) -> None:
         """Follow the new job once an edited copy was submitted."""

@@ -79,6 +79,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         prefill: GenerationRequest | None = None,
         *,
         rerun_of: str | None = None,
+        warning: str | None = None,
     ):
         super().__init__()
         self.service = service
@@ -86,6 +87,8 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.prefill = prefill
         #: The job this form re-runs (recorded on the new job).
         self.rerun_of = rerun_of
+        #: Shown at once: resubmitting this request may pay twice.
+        self.warning = warning
         self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
@@ -177,6 +180,8 @@ class SubmitScreen(ModalScreen[Job | None]):
 
     def on_mount(self) -> None:
         self.query_one("#prompt", TextArea).focus()
+        if self.warning:
+            self._show_banner(self.warning, "warning")
 
     # -- reading the form ----------------------------------------------------------------
 
@@ -320,6 +325,10 @@ def _submit_error_text(exc: SubmitError) -> str:
             "Outcome unknown: the API may have accepted this job and charged for it. It was NOT sent "
             f"again; check the job list before resubmitting.\n{exc.message}"
         )
+    if exc.outcome == SubmitOutcome.PROBABLY_NOT_CREATED:
+        return f"Probably not created: {exc.message}"
+    if exc.outcome == SubmitOutcome.NOT_SENT:
+        return exc.message
     return f"Not accepted by the API: {exc.message}"
 
 

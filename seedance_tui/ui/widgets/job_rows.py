@@ -22,6 +22,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     JobStatus.FAILED: ("✘", "failed"),
     JobStatus.CANCELLED: ("⊘", "cancelled"),
     JobStatus.OUTCOME_UNKNOWN: ("?", "unknown"),
+    JobStatus.PROBABLY_NOT_CREATED: ("?", "no task?"),
     JobStatus.REJECTED: ("!", "rejected"),
     JobStatus.NOT_FOUND: ("?", "not found"),
 }
@@ -34,7 +35,9 @@ FILTERS: dict[str, frozenset[str] | None] = {
     "succeeded": frozenset({JobStatus.SUCCEEDED}),
     "failed": frozenset({JobStatus.FAILED}),
     "cancelled": frozenset({JobStatus.CANCELLED}),
-    "problems": frozenset({JobStatus.REJECTED, JobStatus.OUTCOME_UNKNOWN, JobStatus.NOT_FOUND}),
+    "problems": frozenset(
+        {JobStatus.REJECTED, JobStatus.OUTCOME_UNKNOWN, JobStatus.PROBABLY_NOT_CREATED, JobStatus.NOT_FOUND}
+    ),
 }
 
 _STATUS_ORDER = {status: rank for rank, status in enumerate(STATUS_LABELS)}

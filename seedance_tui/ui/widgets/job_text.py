@@ -21,6 +21,7 @@ _STATUS_STYLE: dict[str, str] = {
     JobStatus.CANCELLED: "$text-muted",
     JobStatus.REJECTED: "$error",
     JobStatus.OUTCOME_UNKNOWN: "$warning",
+    JobStatus.PROBABLY_NOT_CREATED: "$warning",
     JobStatus.NOT_FOUND: "$error",
 }
 
