@@ -114,7 +114,7 @@ def probably_not_created_message(exc: ApiError) -> str:
 
 def not_saved_message(problem: str) -> str:
     """Why a job was never sent: the store could not save it first (say, the disk is full)."""
-    hint = " The disk is full: free some space, then submit again." if "No space left" in problem else ""
+    hint = " Free some space, then submit again." if "the disk is full" in problem else ""
     return f"Not sent: the job could not be saved first, so nothing left this machine. {problem}{hint}"
 
 

@@ -52,8 +52,9 @@ JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
-#: Called with what the store read around (a journal not replayed or set aside, an empty file).
-DamageListener = Callable[[str], None]
+#: Called with what the store read around (a journal not replayed or set aside, an empty file),
+#: and whether jobs may be missing from view because of it.
+DamageListener = Callable[[str, bool], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -131,14 +132,14 @@ class JobService:
         """Hear every damage notice of the store, those from before this call included (never silent)."""
         self._damage_listeners.append(listener)
         for notice in self.store.notices[: self._damage_reported]:
-            listener(notice.message)
+            listener(notice.message, notice.jobs_may_be_missing)
         self._report_damage()
 
     def _report_damage(self) -> None:
         notices = self.store.notices
         for notice in notices[self._damage_reported :]:
             for listener in self._damage_listeners:
-                listener(notice.message)
+                listener(notice.message, notice.jobs_may_be_missing)
         self._damage_reported = len(notices)
 
     @property

@@ -116,7 +116,14 @@ class SeedanceClient:
     async def cancel(self, request_id: str) -> CancelReply:
         """Ask the API to cancel a queued or processing task."""
         body = await self._call("POST", f"{API_PREFIX}/{_path_id(request_id)}/cancel")
-        return CancelReply(request_id=request_id, status=_optional_str(body, "status") or "cancelled")
+        status = _optional_str(body, "status") or "cancelled"
+        named = body.get("requestId", request_id)
+        if status not in REMOTE_STATUSES or named != request_id:
+            # The cancel may or may not have happened: the next poll tells, this reply is not believed.
+            raise MalformedReply(
+                f"The API's answer to the cancel makes no sense: {_snippet(json.dumps(body))}"
+            )
+        return CancelReply(request_id=request_id, status=status)
 
     async def download(
         self,

@@ -49,6 +49,18 @@ MIN_JOURNAL_LIMIT = 1 << 20
 _LOAD_ATTEMPTS = 20
 
 
+def why_not_written(exc: OSError) -> str:
+    """The reason a write failed, in words: a read-only or immutable file shows up as EINVAL or EPERM."""
+    if exc.errno in (errno.EINVAL, errno.EBADF, errno.EPERM, errno.EACCES, errno.EROFS):
+        return (
+            f"{exc.strerror} (the file or its folder is read-only or immutable: check its permissions, "
+            "`lsattr` and whether the filesystem is mounted read-only)"
+        )
+    if exc.errno == errno.ENOSPC:
+        return f"{exc.strerror} (the disk is full)"
+    return exc.strerror or str(exc)
+
+
 def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
     """Decode tinydb's layout ``{table: {doc_id: document}}``; raise StoreCorruptError naming the fault."""
     if not raw:
@@ -304,7 +316,7 @@ class BufferedOrjsonStorage(Storage):
         except OSError as exc:
             self._forget_disk_state()
             raise StoreError(
-                f"Could not save the job store {self.path}: {exc.strerror}. "
+                f"Could not save the job store {self.path}: {why_not_written(exc)}. "
                 "Unsaved changes are kept in memory and retried on the next save."
             ) from None
         self._repin(fd)
@@ -336,7 +348,7 @@ class BufferedOrjsonStorage(Storage):
         except OSError as exc:
             self._forget_disk_state()
             raise StoreError(
-                f"Could not save the job store's journal {self.journal_path}: {exc.strerror}. "
+                f"Could not save the job store's journal {self.journal_path}: {why_not_written(exc)}. "
                 "Unsaved changes are kept in memory and retried on the next save."
             ) from None
         self.appended = True

@@ -96,9 +96,12 @@ class SeedanceApp(App[int]):
             if before is not None and before != job.status and job.is_final and not is_final(before):
                 self._announce(job)
 
-    def _on_store_damage(self, message: str) -> None:
-        """A banner that stays until dismissed: jobs may be missing from view."""
-        self.notify(message, title="Job store damaged", severity="error", timeout=24 * 3600, markup=False)
+    def _on_store_damage(self, message: str, jobs_may_be_missing: bool) -> None:
+        """A banner that stays until dismissed when jobs may be missing from view."""
+        if jobs_may_be_missing:
+            self.notify(message, title="Job store damaged", severity="error", timeout=24 * 3600, markup=False)
+        else:
+            self.notify(message, title="Job store", severity="warning", timeout=30, markup=False)
 
     def _on_store_problem(self, problem: str | None) -> None:
         if problem is None:

@@ -167,3 +167,17 @@ async def test_429_and_503_are_told_apart_by_the_apis_envelope(
     assert sum(a.method == "POST" for a in hostile.arrivals) == 1  # never re-sent
     warning = service.resubmit_warning(job)
     assert (warning is None) == (status == JobStatus.REJECTED)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"status": "submitting"}, {"status": "rejected"}, {"requestId": "req_other", "status": "cancelled"}],
+)
+async def test_a_nonsense_cancel_reply_is_not_believed(
+    hostile: HostileServer, service: JobService, body: dict[str, str]
+) -> None:
+    job = await service.submit(request("cancel"))
+    hostile.script("POST", Reply.json(body))
+    outcome = await service.cancel(job.local_id)
+    assert outcome.result == "error" and "makes no sense" in outcome.message
+    assert job.status in (JobStatus.QUEUED, JobStatus.PROCESSING)  # whatever the polls said, not the reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 from seedance_tui.cli import main
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.sim.server import SimulatorServer
-from seedance_tui.store import JobStore
+from seedance_tui.store import JobStore, StoreError
 from tests.reliability.helpers import sim_stats
+from tests.reliability.test_damage import store_with_journal
 
 SUBMIT = ["submit", "--model", "seedance-2.0"]
 
@@ -57,3 +59,18 @@ def test_a_huge_stored_request_id_gets_a_clear_message(
     err = capsys.readouterr().err
     assert code == 1 and "Not a valid request id" in err and "unexpected" not in err
     assert len(err) < 2000
+
+
+def test_an_immutable_journal_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    store_with_journal(path, in_file=1, in_journal=1)
+    journal = Path(f"{path}.journal")
+    if subprocess.run(["chattr", "+i", str(journal)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i needs root and a filesystem with attributes")
+    try:
+        store = JobStore.open(path)
+        with pytest.raises(StoreError) as caught:
+            store.add(Job.new(GenerationRequest(model="seedance-2.0", prompt="blocked")))
+        assert "read-only or immutable" in str(caught.value)
+    finally:
+        subprocess.run(["chattr", "-i", str(journal)], check=False)
