@@ -23,7 +23,9 @@ from seedance_tui.service import JobService
 NOT_CREATED: frozenset[str] = frozenset({JobStatus.REJECTED})
 #: Statuses after which the task may or may not exist: re-sent only with ``resend_uncertain``.
 #: ("submitting" here is a job whose sender died mid-POST, or one still being sent elsewhere.)
-UNCERTAIN: frozenset[str] = frozenset({JobStatus.OUTCOME_UNKNOWN, JobStatus.SUBMITTING})
+UNCERTAIN: frozenset[str] = frozenset(
+    {JobStatus.OUTCOME_UNKNOWN, JobStatus.PROBABLY_NOT_CREATED, JobStatus.SUBMITTING}
+)
 
 DEFAULT_CONCURRENCY = 4
 #: How often one job's POST may be refused with 429 (and waited out) within a run.
@@ -123,7 +125,7 @@ def rate_limit_wait(exc: SubmitError) -> float | None:
     a bare 429 (a proxy's, say) is left to the single-submission rules and never re-sent.
     """
     cause = exc.__cause__
-    if isinstance(cause, RateLimited) and cause.code is not None:
+    if isinstance(cause, RateLimited) and cause.enveloped:
         return DEFAULT_RETRY_AFTER if cause.retry_after is None else cause.retry_after
     return None
 
