@@ -20,9 +20,10 @@ from seedance_tui.config import (
     default_config_path,
     load_settings,
     mask_key,
-    write_api_key,
 )
+from seedance_tui.config_file import write_api_key
 from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
+from seedance_tui.read_only import ReadOnlyError, check_writable
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
 
 NO_KEY_MESSAGE = (
@@ -40,6 +41,12 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
     parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=default if suppress else False,
+        help="refuse everything that sends a POST: submit, cancel, re-run, batch",
+    )
     parser.add_argument(
         "--recover-db",
         action="store_true",
@@ -62,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-speed", type=float, default=1.0, metavar="X", help="demo jobs run X times faster"
     )
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
+    parser.add_argument("--theme", help="a Textual theme, e.g. nord, gruvbox, textual-ansi")
     parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
     parser.add_argument("--rps", type=float, help="poll budget: requests per second")
     parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
@@ -98,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("id", help="request id, local id, or a unique prefix")
         cmd.add_argument("--json", action="store_true")
 
+    keys = sub.add_parser("keys", help="list every action id, its screen, keys in force and description")
+    keys.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    keys.add_argument("--json", action="store_true")
+
     sim = sub.add_parser("sim", help="run the API simulator standalone")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8787)
@@ -118,6 +130,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "requests_per_second": getattr(args, "rps", None),
         "concurrency": getattr(args, "concurrency", None),
         "mouse": False if getattr(args, "no_mouse", False) else None,
+        "theme": getattr(args, "theme", None),
+        "read_only": True if getattr(args, "read_only", False) else None,
     }
     return load_settings(config_path=getattr(args, "config", None), overrides=overrides)
 
@@ -152,6 +166,8 @@ def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     from seedance_tui.service import JobService
 
+    if args.command in ("submit", "cancel"):
+        check_writable(settings, f"`seedance-tui {args.command}`")
     request = _request_from_args(args) if args.command == "submit" else None
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
@@ -244,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "set-key":
             return _set_key(args)
         settings = _settings(args)
+        if args.command == "keys":
+            from seedance_tui.ui.keys_command import print_keys
+
+            return print_keys(settings, as_json=args.json)
         if args.command is None:
             return _run_dashboard(args, settings)
         return _run_command(args, settings)
@@ -251,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for err in exc.errors:
             sys.stderr.write(f"error: {err}\n")
         return commands.EXIT_USAGE
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, ReadOnlyError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return commands.EXIT_USAGE
     except StoreCorruptError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import re
@@ -60,6 +59,12 @@ class Settings:
     requests_per_second: float = 20.0
     concurrency: int = 8
     demo: bool = False
+    #: Action id -> keys (``"ctrl+s,f5"``) from the config file's ``[keys]`` table.
+    keys: dict[str, str] = field(default_factory=dict)
+    #: A Textual theme name; None keeps Textual's default.
+    theme: str | None = None
+    #: Nothing that sends a POST (submit, cancel, re-run, batch) may run.
+    read_only: bool = False
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
@@ -86,15 +91,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 f"(mode {mode:o}). Run: chmod 600 {path}"
             )
     return values
-
-
-def write_api_key(path: Path, api_key: str) -> None:
-    """Store the key in the config file, created with mode 0600, keeping other settings."""
-    values = read_config_file(path) if path.exists() else {}
-    if any(isinstance(v, dict | list) for v in values.values()):
-        raise ConfigError(f"The config file {path} has tables or lists; add api_key to it by hand.")
-    values["api_key"] = api_key
-    _write_private(path, "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in values.items()))
 
 
 WEBHOOK_TOKEN_FILE = "webhook-token"
@@ -143,16 +139,18 @@ def _write_private(path: Path, text: str, *, keep_existing: bool = False) -> Non
             tmp.unlink()
 
 
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))
+def where(path: Path, text: str, key: str, table: str | None = None) -> str:
+    """``file:line`` of ``key`` (inside ``[table]`` when given), or the file alone if not found."""
+    current: str | None = None
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            current = header.group(1).strip()
+            continue
+        if current == table and pattern.match(line):
+            return f"{path}:{number}"
+    return str(path)
 
 
 def load_settings(
@@ -185,8 +183,20 @@ def load_settings(
                 raise ConfigError(
                     f"Unknown setting {key!r} in {path}: known ones are {', '.join(USER_SETTINGS)}"
                 )
-            setattr(settings, key, _coerce(key, value))
+            try:
+                setattr(settings, key, _coerce(key, value))
+            except ConfigError as exc:
+                if source is not file_values:
+                    raise
+                raise ConfigError(f"{_place(path, key)}: {exc}") from None
     return settings
+
+
+def _place(path: Path, key: str) -> str:
+    try:
+        return where(path, path.read_text(encoding="utf-8"), key)
+    except (OSError, UnicodeDecodeError):
+        return str(path)
 
 
 #: What the config file, the environment and flags may set (not, say, ``demo``).
@@ -198,6 +208,9 @@ USER_SETTINGS = (
     "mouse",
     "requests_per_second",
     "concurrency",
+    "keys",
+    "theme",
+    "read_only",
 )
 
 
@@ -205,8 +218,14 @@ def _coerce(key: str, value: Any) -> Any:
     try:
         if key in ("db_path", "download_dir"):
             return Path(str(value)).expanduser()
-        if key == "mouse":
+        if key in ("mouse", "read_only"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if key == "keys":
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            return dict(value)
+        if key == "theme":
+            return str(value)
         if key == "concurrency":
             return max(1, int(value))
         if key == "requests_per_second":
@@ -217,5 +236,6 @@ def _coerce(key: str, value: Any) -> Any:
         if key == "base_url":
             return str(value).rstrip("/")
     except (TypeError, ValueError):
-        raise ConfigError(f"Setting {key} has an invalid value: {value!r}") from None
+        expected = 'a table of action id = "keys"' if key == "keys" else "a value of the right type"
+        raise ConfigError(f"Setting {key} has an invalid value: {value!r} (expected {expected})") from None
     return value

@@ -20,6 +20,8 @@ from seedance_tui.store import StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.preferences import apply_preferences
+from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
@@ -33,8 +35,9 @@ class SeedanceApp(App[int]):
     CSS_PATH = style_path("global.tcss")
     COMMANDS = App.COMMANDS | {SeedanceCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_interrupt"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
     ]
 
     def __init__(
@@ -61,6 +64,8 @@ class SeedanceApp(App[int]):
         self._last_status: dict[str, str] = {}
 
     def on_mount(self) -> None:
+        for problem in apply_preferences(self, self.settings):
+            self.notify(problem, title="Config file", severity="warning", timeout=20, markup=False)
         self._last_status = {job.local_id: job.status for job in self.service.jobs()}
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
@@ -81,6 +86,12 @@ class SeedanceApp(App[int]):
         )
         self._service_worker = self.run_worker(running, name="service", group="service", exit_on_error=False)
         self.push_screen(MainScreen(self.service, self.settings, clock=self.clock))
+
+    def action_help(self) -> None:
+        """Show every key of the current screen (as remapped) and the status legend."""
+        if not isinstance(self.screen, HelpScreen):
+            title = self.screen.name or type(self.screen).__name__.removesuffix("Screen").lower()
+            self.push_screen(HelpScreen(title, help_rows(self.screen)))
 
     def _webhooks_failed(self, message: str) -> None:
         self.notify(message, title="Webhooks", severity="warning", markup=False)

@@ -24,6 +24,9 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         ("Clear search", screen.action_clear_search, "Show every job again (escape)"),
         ("Reverse sort order", screen.action_reverse_sort, "Flip ascending and descending (S)"),
     ]
+    if screen.settings.read_only:
+        hidden = {screen.action_new_job, screen.action_cancel_job}
+        commands = [command for command in commands if command[1] not in hidden]
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))

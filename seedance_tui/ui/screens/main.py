@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import JobService
+from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
@@ -42,15 +43,15 @@ class MainScreen(Screen[None]):
 
     CSS_PATH = style_path("main.tcss")
     BINDINGS = [
-        Binding("n", "new_job", "New"),
-        Binding("c", "cancel_job", "Cancel"),
-        Binding("r", "refresh_job", "Refresh"),
-        Binding("slash", "search", "Search"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False),
-        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("n", "new_job", "New", id="new_job"),
+        Binding("c", "cancel_job", "Cancel", id="cancel_job"),
+        Binding("r", "refresh_job", "Refresh", id="refresh"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="reverse_sort"),
+        Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
         *(
-            Binding(key, f"filter('{name}')", f"Show {name}", show=False)
+            Binding(key, f"filter('{name}')", f"Show {name}", show=False, id=f"filter_{name}")
             for name, (key, _) in FILTER_KEYS.items()
         ),
     ]
@@ -65,7 +66,11 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
-            self.settings.base_url, demo=self.settings.demo, health=self.service.health, clock=self._clock
+            self.settings.base_url,
+            demo=self.settings.demo,
+            read_only=self.settings.read_only,
+            health=self.service.health,
+            clock=self._clock,
         )
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
@@ -113,6 +118,10 @@ class MainScreen(Screen[None]):
         self._update_filter_bar()
 
     # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In read-only mode, actions that would send a POST are gone from keys, footer and help."""
+        return not (self.settings.read_only and sends_post(self, action))
 
     def action_filter(self, name: str) -> None:
         """Show only jobs of one status group."""

@@ -9,21 +9,14 @@ from typing import Any
 
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.text import one_line
+from seedance_tui.ui.status_look import STATUS_LOOKS
 
 #: Statuses a job is still moving through (its age ticks, its marker spins).
 LIVE_STATUSES: frozenset[str] = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.PROCESSING})
 
-#: Symbol and short label per status: colour alone must never carry the meaning.
+#: Symbol and short label per status (owned by status_look): colour alone must never carry the meaning.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    JobStatus.SUBMITTING: ("↑", "submitting"),
-    JobStatus.QUEUED: ("◌", "queued"),
-    JobStatus.PROCESSING: ("◐", "processing"),
-    JobStatus.SUCCEEDED: ("✔", "succeeded"),
-    JobStatus.FAILED: ("✘", "failed"),
-    JobStatus.CANCELLED: ("⊘", "cancelled"),
-    JobStatus.OUTCOME_UNKNOWN: ("?", "unknown"),
-    JobStatus.REJECTED: ("!", "rejected"),
-    JobStatus.NOT_FOUND: ("?", "not found"),
+    status: (look.symbol, look.label) for status, look in STATUS_LOOKS.items()
 }
 
 #: The status filters offered by the number keys, in order.

@@ -16,6 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from seedance_tui.models import Job
+from seedance_tui.ui.status_look import css_rules, look_of
 from seedance_tui.ui.widgets.job_rows import (
     FILTERS,
     LIVE_STATUSES,
@@ -41,21 +42,22 @@ def _fit(text: str, width: int, right: bool) -> str:
 
 
 def _status_class(status: str) -> str:
-    return f"job-table--{status.replace('_', '-')}" if status in STATUS_LABELS else "job-table--other"
+    return look_of(status).css_class("job-table", status if status in STATUS_LABELS else "other")
 
 
 class JobTable(ScrollView, can_focus=True):
     """One row per job, newest first; cells of a changed job are redrawn in place."""
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "Top", show=False),
-        Binding("end,G", "last", "Bottom", show=False),
-        Binding("enter", "activate", "Detail"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+        Binding("home,g", "first", "Top", show=False, id="first"),
+        Binding("end,G", "last", "Bottom", show=False, id="last"),
+        Binding("enter", "activate", "Detail", id="detail"),
     ]
+    DEFAULT_CSS = css_rules("JobTable", "job-table")
     COMPONENT_CLASSES = {
         "job-table--header",
         "job-table--cursor",

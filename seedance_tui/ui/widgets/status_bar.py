@@ -78,6 +78,7 @@ class StatusBar(Widget):
         base_url: str,
         *,
         demo: bool = False,
+        read_only: bool = False,
         health: HealthState | None = None,
         clock: Callable[[], float] = time.time,
         id: str | None = None,
@@ -85,6 +86,7 @@ class StatusBar(Widget):
         super().__init__(id=id)
         self.host = urlsplit(base_url).netloc or base_url
         self.demo = demo
+        self.read_only = read_only
         self.health = health or HealthState(ApiHealth.OK)
         self.job_counts = JobCounts()
         self._clock = clock
@@ -115,6 +117,9 @@ class StatusBar(Widget):
         if self.demo:
             text.append(" ")
             text.append(" DEMO ", self.get_component_rich_style("status-bar--demo", partial=True))
+        if self.read_only:
+            text.append(" ")
+            text.append(" READ-ONLY ", self.get_component_rich_style("status-bar--demo", partial=True))
         health, style = health_text(self.health, self._clock())
         text.append("  ")
         text.append(health, self.get_component_rich_style(style, partial=True))
