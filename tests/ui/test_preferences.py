@@ -175,3 +175,24 @@ async def test_read_only_hides_and_refuses_every_post_action(
         assert app.screen.query_one(Footer) is not None
     stats = sim.app.state.sim.stats()
     assert stats["submits_received"] == submits_before and stats["cancels"] == 0
+
+
+async def test_in_sixteen_colours_processing_does_not_look_like_failed(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    from rich.color import ColorSystem
+
+    from seedance_tui.ui.widgets.job_table import JobTable
+
+    for theme in ("textual-dark", "textual-light", "textual-ansi", "nord", "gruvbox"):
+        app = SeedanceApp(service, make_settings(sim.url, tmp_path, theme=theme))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one(JobTable)
+            colours = {}
+            for status in ("processing", "failed"):
+                style = table.get_component_rich_style(f"job-table--{status}")
+                assert style.color is not None
+                colours[status] = style.color.downgrade(ColorSystem.STANDARD).number
+            # Pastel themes may fold other pairs together in 16 colours; the symbols tell those apart.
+            assert colours["processing"] != colours["failed"], theme

@@ -30,8 +30,15 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
         display = screen.app.get_key_display(binding.with_key(key))
         if display not in keys:
             keys.append(display)
-    # The app's own actions first; Textual's built-ins (focus, scrolling, copy) after them.
-    ordered = sorted(grouped.values(), key=lambda entry: entry[1].id is None)
+    nodes = {id(active.node): active.node for active in screen.active_bindings.values()}
+
+    def rank(group: tuple[int, str]) -> tuple[bool, int]:
+        # The screen's own actions first, then the focused widget's, then the app's;
+        # Textual's built-ins (focus, scrolling, copy) last.
+        node = nodes[group[0]]
+        return grouped[group][1].id is None, 0 if node is screen else 2 if node is screen.app else 1
+
+    ordered = [grouped[group] for group in sorted(grouped, key=rank)]
     return [(" ".join(keys), binding.description or binding.action) for keys, binding in ordered]
 
 
