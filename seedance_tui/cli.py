@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -23,6 +24,7 @@ from seedance_tui.config import (
 )
 from seedance_tui.config_file import write_api_key
 from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
+from seedance_tui.query import QueryError, parse_query
 from seedance_tui.read_only import ReadOnlyError, check_writable
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
 
@@ -97,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs = sub.add_parser("jobs", help="list stored jobs")
     _common_options(jobs, suppress=True)
+    jobs.add_argument(
+        "query", nargs="?", default="", help='a search query, e.g. "status:failed model:2.0 age:<1d"'
+    )
     jobs.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
     jobs.add_argument("--json", action="store_true")
 
@@ -177,7 +182,9 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
                 "by this version; they are kept untouched.\n"
             )
         if args.command == "jobs":
-            return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
+            query = parse_query(args.query, time.time())
+            listed = [job for job in store.all() if query.matches(job)]
+            return commands.list_jobs(listed, statuses=args.status, as_json=args.json, out=sys.stdout)
         if not settings.api_key:
             raise ConfigError(NO_KEY_MESSAGE)
 
@@ -271,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for err in exc.errors:
             sys.stderr.write(f"error: {err}\n")
         return commands.EXIT_USAGE
-    except (ConfigError, UsageError, ReadOnlyError) as exc:
+    except (ConfigError, UsageError, ReadOnlyError, QueryError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return commands.EXIT_USAGE
     except StoreCorruptError as exc:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
+from seedance_tui.query import QueryError
 from seedance_tui.service import JobService
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
@@ -74,7 +75,10 @@ class MainScreen(Screen[None]):
         )
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
-        yield Input(placeholder="search prompt or id…", id="search")
+        yield Static(id="query-error", markup=False)
+        yield Input(
+            placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
+        )
         yield Footer()
 
     @property
@@ -86,6 +90,7 @@ class MainScreen(Screen[None]):
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
+        self.query_one("#query-error").display = False
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -147,12 +152,25 @@ class MainScreen(Screen[None]):
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False
+        self.query_one("#query-error").display = False
         self.table.set_search("")
         self.table.focus()
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.table.set_search(event.value)
+        self.set_query(event.value)
+
+    def set_query(self, text: str) -> bool:
+        """Filter by the query ``text``; a query that cannot be understood is explained inline."""
+        error = self.query_one("#query-error", Static)
+        try:
+            self.table.set_search(text)
+        except QueryError as exc:
+            error.update(f"✘ {exc}")
+            error.display = True
+            return False
+        error.display = False
+        return True
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:

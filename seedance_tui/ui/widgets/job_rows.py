@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from seedance_tui.models import Job, JobStatus
+from seedance_tui.query import Query, job_haystack, parse_query
 from seedance_tui.text import one_line
 from seedance_tui.ui.status_look import STATUS_LOOKS
 
@@ -155,11 +157,6 @@ def sort_key(job: Job, key: str) -> Any:
     return (value, job.created_at, job.local_id)
 
 
-def _haystack(job: Job) -> str:
-    prompt = job.request.prompt if isinstance(job.request.prompt, str) else ""
-    return f"{prompt}\0{job.request_id or ''}\0{job.local_id}".casefold()
-
-
 class JobRows:
     """All jobs, and the filtered, searched, sorted list of those shown; row identity is ``local_id``.
 
@@ -172,6 +169,7 @@ class JobRows:
         self.rows: list[Job] = []
         self.filter_name = "all"
         self.search = ""
+        self.query = Query()
         self.sort_column = "age"
         self.sort_reverse = True
         #: How many times the shown list was recomputed (filters, sorts, structural batches).
@@ -193,12 +191,12 @@ class JobRows:
         statuses = FILTERS[self.filter_name]
         if statuses is not None and job.status not in statuses:
             return False
-        return not self.search or self.search in self._hay[job.local_id]
+        return self.query.empty or self.query.matches(job, self._hay[job.local_id])
 
     def load(self, jobs: Iterable[Job]) -> None:
         """Replace every job."""
         self.jobs = {job.local_id: job for job in jobs}
-        self._hay = {local_id: _haystack(job) for local_id, job in self.jobs.items()}
+        self._hay = {local_id: job_haystack(job) for local_id, job in self.jobs.items()}
         self._resort()
 
     def apply(self, jobs: Iterable[Job]) -> tuple[bool, list[int]]:
@@ -208,7 +206,7 @@ class JobRows:
         for job in jobs:
             local_id = job.local_id
             self.jobs[local_id] = job
-            self._hay[local_id] = _haystack(job)
+            self._hay[local_id] = job_haystack(job)
             key = sort_key(job, self.sort_column)
             old_key = self._keys.get(local_id)
             if key != old_key:
@@ -235,9 +233,10 @@ class JobRows:
         self.filter_name = name
         self._refilter()
 
-    def set_search(self, text: str) -> None:
-        """Show only jobs whose prompt or id contains ``text`` (case-insensitive)."""
-        self.search = text.casefold()
+    def set_search(self, text: str, now: float | None = None) -> None:
+        """Show only jobs matching the query ``text`` (seedance_tui.query); on QueryError nothing changes."""
+        self.query = parse_query(text, time.time() if now is None else now)
+        self.search = text
         self._refilter()
 
     def set_sort(self, column: str, reverse: bool) -> None:
@@ -262,8 +261,8 @@ class JobRows:
         statuses = FILTERS[self.filter_name]
         if statuses is not None:
             rows = [job for job in rows if job.status in statuses]
-        if self.search:
-            hay, needle = self._hay, self.search
-            rows = [job for job in rows if needle in hay[job.local_id]]
+        if not self.query.empty:
+            hay, query = self._hay, self.query
+            rows = [job for job in rows if query.matches(job, hay[job.local_id])]
         self.rows = rows
         self._index = None

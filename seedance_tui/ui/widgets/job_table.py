@@ -128,8 +128,8 @@ class JobTable(ScrollView, can_focus=True):
         self._rows_replaced()
 
     def set_search(self, text: str) -> None:
-        """Show only jobs whose prompt or id contains ``text``."""
-        self.model.set_search(text)
+        """Show only jobs matching the query ``text``; QueryError (shown rows unchanged) if it is not one."""
+        self.model.set_search(text, self._clock())
         self._rows_replaced()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
