@@ -65,6 +65,12 @@ class Settings:
     theme: str | None = None
     #: Nothing that sends a POST (submit, cancel, re-run, batch) may run.
     read_only: bool = False
+    #: Saved views by name (``[views.NAME]`` tables: query, sort, reverse, columns); see seedance_tui.views.
+    views: dict[str, Any] = field(default_factory=dict)
+    #: The view shown at start-up.
+    default_view: str | None = None
+    #: Table columns in order (keys as in the column chooser); None keeps the default set.
+    columns: list[str] | None = None
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
@@ -211,6 +217,9 @@ USER_SETTINGS = (
     "keys",
     "theme",
     "read_only",
+    "views",
+    "default_view",
+    "columns",
 )
 
 
@@ -220,11 +229,15 @@ def _coerce(key: str, value: Any) -> Any:
             return Path(str(value)).expanduser()
         if key in ("mouse", "read_only"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-        if key == "keys":
+        if key in ("keys", "views"):
             if not isinstance(value, dict):
                 raise ValueError(value)
             return dict(value)
-        if key == "theme":
+        if key == "columns":
+            if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+                raise ValueError(value)
+            return list(value)
+        if key in ("theme", "default_view"):
             return str(value)
         if key == "concurrency":
             return max(1, int(value))
@@ -236,6 +249,10 @@ def _coerce(key: str, value: Any) -> Any:
         if key == "base_url":
             return str(value).rstrip("/")
     except (TypeError, ValueError):
-        expected = 'a table of action id = "keys"' if key == "keys" else "a value of the right type"
+        expected = {
+            "keys": 'a table of action id = "keys"',
+            "views": "[views.NAME] tables",
+            "columns": 'a list such as ["id", "status", "prompt"]',
+        }.get(key, "a value of the right type")
         raise ConfigError(f"Setting {key} has an invalid value: {value!r} (expected {expected})") from None
     return value

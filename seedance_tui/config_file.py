@@ -37,7 +37,8 @@ def update_config(path: Path, changes: dict[str, Any]) -> None:
         container: Any = document
         for name in tables:
             if name not in container:
-                container[name] = tomlkit.table()
+                # A table holding only tables (views) gets no empty header of its own.
+                container[name] = tomlkit.table(is_super_table=isinstance(value, dict))
             container = container[name]
             if not isinstance(container, dict):
                 raise ConfigError(f"In {path}, {name} should be a table; it was left unchanged.")

@@ -40,10 +40,12 @@ def scopes() -> list[tuple[str, list[type[DOMNode]]]]:
     # Imported here: the app imports this module to apply the keymap.
     from seedance_tui.ui.app import SeedanceApp
     from seedance_tui.ui.screens.cancel import CancelDialog
+    from seedance_tui.ui.screens.columns import ColumnChooser
     from seedance_tui.ui.screens.detail import DetailScreen
     from seedance_tui.ui.screens.help import HelpScreen
     from seedance_tui.ui.screens.main import MainScreen
     from seedance_tui.ui.screens.submit import SubmitScreen
+    from seedance_tui.ui.views_ui import ViewNameDialog
     from seedance_tui.ui.widgets.job_table import JobTable
 
     return [
@@ -53,6 +55,8 @@ def scopes() -> list[tuple[str, list[type[DOMNode]]]]:
         ("submit", [SubmitScreen]),
         ("cancel", [CancelDialog]),
         ("help", [HelpScreen]),
+        ("columns", [ColumnChooser]),
+        ("view", [ViewNameDialog]),
     ]
 
 

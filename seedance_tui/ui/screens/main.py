@@ -20,9 +20,11 @@ from seedance_tui.service import JobService
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
+from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
@@ -51,6 +53,9 @@ class MainScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="reverse_sort"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
+        Binding("o", "choose_columns", "Columns", show=False, id="columns"),
+        Binding("right_square_bracket", "step_view(1)", "Next view", show=False, id="next_view"),
+        Binding("left_square_bracket", "step_view(-1)", "Previous view", show=False, id="previous_view"),
         *(
             Binding(key, f"filter('{name}')", f"Show {name}", show=False, id=f"filter_{name}")
             for name, (key, _) in FILTER_KEYS.items()
@@ -91,6 +96,8 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
         self.query_one("#query-error").display = False
+        self.views = ViewController(self)
+        self.views.start()
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -159,6 +166,31 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.set_query(event.value)
+
+    def show_query(self, text: str) -> None:
+        """Put ``text`` in the search box (shown when not empty) and filter by it."""
+        search = self.query_one("#search", Input)
+        search.value = text
+        search.display = bool(text)
+        self.set_query(text)
+
+    def action_step_view(self, delta: int) -> None:
+        """Switch to the next or previous saved view."""
+        self.views.step(delta)
+
+    def action_view(self, name: str) -> None:
+        """Switch to a saved view (from the command palette)."""
+        self.views.show(name)
+
+    def action_save_view(self) -> None:
+        """Save the query, sort and columns on screen as a named view."""
+        self.app.push_screen(ViewNameDialog(), self.views.save)
+
+    def action_choose_columns(self) -> None:
+        chooser = ColumnChooser(
+            [column.key for column in self.table.chosen], self.views.meta_keys(), self.views.columns_changed
+        )
+        self.app.push_screen(chooser, self.views.columns_chosen)
 
     def set_query(self, text: str) -> bool:
         """Filter by the query ``text``; a query that cannot be understood is explained inline."""

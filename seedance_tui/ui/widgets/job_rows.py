@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from seedance_tui.models import Job, JobStatus
 from seedance_tui.query import Query, job_haystack, parse_query
 from seedance_tui.text import one_line
 from seedance_tui.ui.status_look import STATUS_LOOKS
+from seedance_tui.ui.widgets.more_columns import EXTRA_COLUMNS, META_PREFIX, extra_cell, extra_sort_value
 
 #: Statuses a job is still moving through (its age ticks, its marker spins).
 LIVE_STATUSES: frozenset[str] = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.PROCESSING})
@@ -64,13 +65,32 @@ PROMPT_MIN = 12
 SORT_KEYS: tuple[str, ...] = ("age", "status", "model", "credits", "duration", "resolution", "prompt", "id")
 
 
-def layout_columns(total: int) -> list[tuple[Column, int]]:
+def column_for(key: str) -> Column | None:
+    """The column with this key: a default one, an extra one, or ``meta.KEY``; None if there is none."""
+    for column in COLUMNS:
+        if column.key == key:
+            return column
+    if key in EXTRA_COLUMNS:
+        title, label, width, right = EXTRA_COLUMNS[key]
+        return Column(key, title, label, width, optional=True, right=right)
+    name = key.removeprefix(META_PREFIX)
+    if key.startswith(META_PREFIX) and name:
+        return Column(key, name.upper()[:12], f"metadata {name}", 12, optional=True)
+    return None
+
+
+#: Every column the chooser offers (``meta.KEY`` columns are added by name).
+CHOOSABLE: tuple[str, ...] = (*(c.key for c in COLUMNS), *EXTRA_COLUMNS)
+
+
+def layout_columns(total: int, columns: Sequence[Column] = COLUMNS) -> list[tuple[Column, int]]:
     """Columns shown at ``total`` cells wide and the width of each (one-cell gaps between)."""
-    shown = list(COLUMNS)
+    shown = list(columns)
+    room = PROMPT_MIN if any(c.key == "prompt" for c in shown) else 0
     while True:
         fixed = sum(c.width for c in shown if c.key != "prompt") + len(shown) - 1
         optional = [c for c in shown if c.optional]
-        if total - fixed >= PROMPT_MIN or not optional:
+        if total - fixed >= room or not optional:
             break
         shown.remove(optional[-1])
     return [(c, c.width if c.key != "prompt" else max(0, total - fixed)) for c in shown]
@@ -128,7 +148,9 @@ def cell_text(job: Job, key: str, now: float) -> str:
         return "-" if job.credits_charged is None else str(job.credits_charged)
     if key == "age":
         return job_age(job, now)
-    return one_line(req.prompt if isinstance(req.prompt, str) else "", 400)
+    if key == "prompt":
+        return one_line(req.prompt if isinstance(req.prompt, str) else "", 400)
+    return extra_cell(job, key, now, format_duration)
 
 
 def sort_key(job: Job, key: str) -> Any:
@@ -151,6 +173,8 @@ def sort_key(job: Job, key: str) -> Any:
         value = req.prompt.casefold() if isinstance(req.prompt, str) else ""
     elif key == "id":
         value = job.request_id or job.local_id
+    elif key in EXTRA_COLUMNS or key.startswith(META_PREFIX):
+        value = extra_sort_value(job, key)
     else:
         return (job.created_at, job.local_id)
     # The local id comes last: keys are unique and name their job.

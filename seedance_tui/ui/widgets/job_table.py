@@ -18,6 +18,7 @@ from textual.strip import Strip
 from seedance_tui.models import Job
 from seedance_tui.ui.status_look import css_rules, look_of
 from seedance_tui.ui.widgets.job_rows import (
+    COLUMNS,
     FILTERS,
     LIVE_STATUSES,
     SORT_KEYS,
@@ -25,6 +26,7 @@ from seedance_tui.ui.widgets.job_rows import (
     Column,
     JobRows,
     cell_text,
+    column_for,
     job_age,
     layout_columns,
 )
@@ -92,6 +94,8 @@ class JobTable(ScrollView, can_focus=True):
         self._clock = clock
         #: The age text last drawn per job, so a tick redraws only ages that really changed.
         self._drawn_ages: dict[str, str] = {}
+        #: The columns the user chose, in order (the default set until set_columns).
+        self.chosen: list[Column] = list(COLUMNS)
         self._columns: list[tuple[Column, int]] = layout_columns(80)
 
     # -- data ----------------------------------------------------------------------------
@@ -249,8 +253,14 @@ class JobTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick_live_rows)
 
+    def set_columns(self, keys: Iterable[str]) -> None:
+        """Show these columns in this order (unknown keys are skipped; narrow screens still drop some)."""
+        self.chosen = [column for key in keys if (column := column_for(key)) is not None] or list(COLUMNS)
+        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
-        self._columns = layout_columns(self.scrollable_content_region.width)
+        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
         self.virtual_size = Size(self.size.width, self.row_count + 1)
 
     def on_focus(self) -> None:
