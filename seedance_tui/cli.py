@@ -44,6 +44,12 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
     parser.add_argument(
+        "--profile",
+        default=default,
+        metavar="NAME",
+        help="use [profiles.NAME] of the config file (its store, API and key; SEEDANCE_* ignored)",
+    )
+    parser.add_argument(
         "--read-only",
         action="store_true",
         default=default if suppress else False,
@@ -138,7 +144,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         "theme": getattr(args, "theme", None),
         "read_only": True if getattr(args, "read_only", False) else None,
     }
-    return load_settings(config_path=getattr(args, "config", None), overrides=overrides)
+    settings = load_settings(
+        config_path=getattr(args, "config", None), overrides=overrides, profile=getattr(args, "profile", None)
+    )
+    for warning in settings.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return settings
 
 
 def open_store(path: Path, *, recover: bool) -> JobStore:

@@ -69,6 +69,10 @@ class Settings:
     views: dict[str, Any] = field(default_factory=dict)
     #: The view shown at start-up.
     default_view: str | None = None
+    #: The ``[profiles.NAME]`` in use, if any.
+    profile: str | None = None
+    #: Things to tell the user once at start (e.g. environment variables a profile made ignored).
+    warnings: list[str] = field(default_factory=list)
     #: Table columns in order (keys as in the column chooser); None keeps the default set.
     columns: list[str] | None = None
 
@@ -164,23 +168,27 @@ def load_settings(
     *,
     config_path: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    profile: str | None = None,
 ) -> Settings:
-    """Merge defaults < config file < environment < command-line overrides (None means unset)."""
+    """Merge defaults < config file < environment (or ``profile``) < command-line overrides (None: unset)."""
     env = dict(os.environ if env is None else env)
     path = config_path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
     path = path or default_config_path()
     file_values = read_config_file(path)
     settings = Settings(config_path=path)
-    sources: list[dict[str, Any]] = [
-        file_values,
-        {
-            "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
-            "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
-            "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
-            "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
-        },
-        overrides or {},
-    ]
+    environment: dict[str, Any] = {
+        "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
+        "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
+        "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
+        "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
+    }
+    if profile is not None:
+        from seedance_tui.profiles import profile_values  # profiles builds on this module
+
+        environment, settings.warnings = profile_values(profile, file_values, env, path)
+        settings.profile = profile
+    file_values = {k: v for k, v in file_values.items() if k != "profiles"}
+    sources: list[dict[str, Any]] = [file_values, environment, overrides or {}]
     for source in sources:
         for key, value in source.items():
             if value is None or value == "":

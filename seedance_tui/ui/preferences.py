@@ -15,6 +15,7 @@ from seedance_tui.ui.keymap import build_keymap
 def apply_preferences(app: App[int], settings: Settings) -> list[str]:
     """Apply keys and theme; return one message per setting left at its default."""
     keymap, problems = build_keymap(settings.keys, settings.config_path)
+    problems = [*settings.warnings, *problems]
     app.set_keymap(keymap)
     if settings.theme is not None:
         if settings.theme in app.available_themes:

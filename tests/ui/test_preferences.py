@@ -196,3 +196,16 @@ async def test_in_sixteen_colours_processing_does_not_look_like_failed(
                 colours[status] = style.color.downgrade(ColorSystem.STANDARD).number
             # Pastel themes may fold other pairs together in 16 colours; the symbols tell those apart.
             assert colours["processing"] != colours["failed"], theme
+
+
+async def test_header_names_the_profile_and_profile_warnings_are_shown(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        sim.url, tmp_path, profile="work", warnings=["Profile work is in use: ignoring X."]
+    )
+    app = SeedanceApp(service, settings)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert "[work]" in str(app.screen.query_one(StatusBar).render())
+        assert "Profile work is in use: ignoring X." in [n.message for n in app._notifications]

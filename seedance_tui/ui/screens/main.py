@@ -75,6 +75,7 @@ class MainScreen(Screen[None]):
             self.settings.base_url,
             demo=self.settings.demo,
             read_only=self.settings.read_only,
+            profile=self.settings.profile,
             health=self.service.health,
             clock=self._clock,
         )

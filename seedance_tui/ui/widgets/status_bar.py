@@ -79,6 +79,7 @@ class StatusBar(Widget):
         *,
         demo: bool = False,
         read_only: bool = False,
+        profile: str | None = None,
         health: HealthState | None = None,
         clock: Callable[[], float] = time.time,
         id: str | None = None,
@@ -87,6 +88,7 @@ class StatusBar(Widget):
         self.host = urlsplit(base_url).netloc or base_url
         self.demo = demo
         self.read_only = read_only
+        self.profile = profile
         self.health = health or HealthState(ApiHealth.OK)
         self.job_counts = JobCounts()
         self._clock = clock
@@ -113,6 +115,11 @@ class StatusBar(Widget):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("seedance-tui ", self.get_component_rich_style("status-bar--title", partial=True))
+        if self.profile:
+            text.append(
+                f"[{one_line(self.profile, 20)}] ",
+                self.get_component_rich_style("status-bar--title", partial=True),
+            )
         text.append(one_line(self.host, 40))
         if self.demo:
             text.append(" ")
