@@ -195,7 +195,8 @@ def load_settings(
                 continue
             if key not in USER_SETTINGS:
                 raise ConfigError(
-                    f"Unknown setting {key!r} in {path}: known ones are {', '.join(USER_SETTINGS)}"
+                    f"Unknown setting {key!r} in {_place(path, key)}: "
+                    f"known ones are {', '.join(USER_SETTINGS)}"
                 )
             try:
                 setattr(settings, key, _coerce(key, value))

@@ -30,10 +30,12 @@ def apply_preferences(app: App[int], settings: Settings) -> list[str]:
 
 
 def _theme_place(settings: Settings) -> str:
+    path = settings.config_path
     try:
-        return where(settings.config_path, settings.config_path.read_text(encoding="utf-8"), "theme")
+        place = where(path, path.read_text(encoding="utf-8"), "theme")
     except (OSError, UnicodeDecodeError):
-        return "--theme"
+        place = str(path)
+    return place if place != str(path) else "--theme"
 
 
 class ThemeMemory:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,18 @@ def test_config_maps_new_job_to_f2_and_f5_submits(tmux: Tmux, tmp_path: Path) ->
     screen = tmux.wait_for("Keys: main", timeout=10)
     assert "f2" in screen
     tmux.send("Escape")
+    # F2 straight after Escape could read as one escape sequence: wait for the help to close.
+    deadline = time.monotonic() + 10
+    while "Keys: main" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.1)
     tmux.send("F2")
     screen = tmux.wait_for("Prompt", timeout=10)
     assert "f5 submit" in screen
     tmux.type("A kite over the dunes")
     tmux.send("F5")
     tmux.wait_for("kite over", timeout=15)
+    # As in test_tmux_demo: quitting while a job is live can take over 20 s on a loaded machine.
+    tmux.wait_for("succeeded", timeout=90)
     tmux.send("q")
     tmux.wait_for("EXITED:0", timeout=20)
     docs = [doc for table in json.loads(db.read_text()).values() for doc in table.values()]
