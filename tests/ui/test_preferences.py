@@ -49,6 +49,7 @@ async def test_remapped_new_job_opens_the_form_on_its_new_key_and_not_the_old(
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert "f2" in footer_keys(app) and "n" not in footer_keys(app)
+        assert app.screen.table.empty_hint == "No jobs yet — press f2 to submit one"
         await pilot.press("f2")
         assert await wait_for(pilot, lambda: isinstance(app.screen, SubmitScreen))
 
@@ -102,6 +103,11 @@ async def test_f5_submits_the_form_and_its_title_says_so(
         await pilot.pause()
         assert "^s/f5 submit" in str(app.screen.query_one("#submit-hint").render())
         await pilot.press(*"a fox")
+        await pilot.press("f1")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert isinstance(app.screen, HelpScreen) and ("^s f5", "Submit") in app.screen.rows
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, SubmitScreen))
         await pilot.press("f5")
         assert await wait_for(pilot, lambda: len(service.jobs()) == 1)
 
@@ -149,6 +155,7 @@ async def test_read_only_hides_and_refuses_every_post_action(
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert "READ-ONLY" in str(app.screen.query_one(StatusBar).render())
+        assert isinstance(app.screen, MainScreen) and "read-only" in app.screen.table.empty_hint
         shown = set(footer_keys(app).values())
         assert "New" not in shown and "Cancel" not in shown and "Search" in shown
         main_screen = app.screen

@@ -22,6 +22,7 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.detail import DetailScreen
+from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
@@ -97,6 +98,7 @@ class MainScreen(Screen[None]):
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
         self.query_one("#query-error").display = False
+        self.table.empty_hint = self._empty_hint()
         self.views = ViewController(self)
         self.views.start()
         self.table.focus()
@@ -167,6 +169,12 @@ class MainScreen(Screen[None]):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.set_query(event.value)
+
+    def _empty_hint(self) -> str:
+        """The empty table's hint, naming the new-job key in force (none in read-only mode)."""
+        if self.settings.read_only:
+            return "No jobs yet (read-only: submitting is switched off)"
+        return f"No jobs yet — press {keys_for(self, 'new_job') or 'n'} to submit one"
 
     def show_query(self, text: str) -> None:
         """Put ``text`` in the search box (shown when not empty) and filter by it."""

@@ -72,6 +72,8 @@ class SubmitScreen(ModalScreen[Job | None]):
         # f5 too: ctrl+s is a common tmux prefix and ctrl+enter does not pass through tmux.
         Binding("ctrl+s,f5", "submit", "Submit", id="submit"),
         Binding("escape", "close", "Close", id="close_form"),
+        # The app's ? and f1 do not reach a modal form (and ? is text here): f1 opens help from it.
+        Binding("f1", "app.help", "Help", show=False, id="help_form"),
     ]
 
     def __init__(self, service: JobService, settings: Settings, prefill: GenerationRequest | None = None):

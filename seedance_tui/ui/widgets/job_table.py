@@ -96,6 +96,8 @@ class JobTable(ScrollView, can_focus=True):
         self._drawn_ages: dict[str, str] = {}
         #: The columns the user chose, in order (the default set until set_columns).
         self.chosen: list[Column] = list(COLUMNS)
+        #: Shown in an empty table; the screen says which key (if any) submits a job.
+        self.empty_hint = EMPTY_HINT
         self._columns: list[tuple[Column, int]] = layout_columns(80)
 
     # -- data ----------------------------------------------------------------------------
@@ -301,7 +303,7 @@ class JobTable(ScrollView, can_focus=True):
         if position < self.row_count:
             return self._row(self.model.rows[position], position == self.cursor, width, base)
         if not self.row_count and y == 2:
-            hint = EMPTY_HINT if not self.model.jobs else NO_MATCH_HINT
+            hint = self.empty_hint if not self.model.jobs else NO_MATCH_HINT
             style = base + self.get_component_rich_style("job-table--hint", default=Style())
             return Strip([Segment(_fit(" " + hint, width, False), style)], width)
         return Strip.blank(width, base)
