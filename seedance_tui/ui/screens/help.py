@@ -32,11 +32,15 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
             keys.append(display)
     nodes = {id(active.node): active.node for active in screen.active_bindings.values()}
 
-    def rank(group: tuple[int, str]) -> tuple[bool, int]:
-        # The screen's own actions first, then the focused widget's, then the app's;
-        # Textual's built-ins (focus, scrolling, copy) last.
+    def rank(group: tuple[int, str]) -> tuple[bool, int, int]:
+        # The screen's own actions first, then the focused widget's, then the app's, each in the
+        # order they are declared (a remapped binding would otherwise come last); Textual's
+        # built-ins (focus, scrolling, copy) at the end.
         node = nodes[group[0]]
-        return grouped[group][1].id is None, 0 if node is screen else 2 if node is screen.app else 1
+        declared = [getattr(b, "id", None) for b in type(node).__dict__.get("BINDINGS", [])]
+        binding_id = grouped[group][1].id
+        position = declared.index(binding_id) if binding_id in declared else len(declared)
+        return binding_id is None, 0 if node is screen else 2 if node is screen.app else 1, position
 
     ordered = [grouped[group] for group in sorted(grouped, key=rank)]
     return [(" ".join(keys), binding.description or binding.action) for keys, binding in ordered]
