@@ -108,3 +108,15 @@ def test_read_only_cli_refuses_submit_and_cancel_with_exit_2_and_sends_nothing(
     assert "read-only mode" in capsys.readouterr().err
     stats = sim.app.state.sim.stats()
     assert stats["submits_received"] == 0 and stats["cancels"] == 0
+
+
+def test_a_config_syntax_error_names_file_and_line_and_nothing_is_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    broken = '# mine\ntheme = "nord"\n[keys\nnew_job = "f2"\n'
+    cfg.write_text(broken)
+    assert main(["keys", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert str(cfg) in err and "line 3" in err
+    assert cfg.read_text() == broken
