@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from pathlib import Path
 
 import pytest
@@ -33,14 +32,13 @@ def test_config_maps_new_job_to_f2_and_f5_submits(tmux: Tmux, tmp_path: Path) ->
     assert "f2" in screen
     tmux.send("Escape")
     # F2 straight after Escape could read as one escape sequence: wait for the help to close.
-    deadline = time.monotonic() + 10
-    while "Keys: main" in tmux.screen() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    tmux.wait_gone("Keys: main", timeout=10)
     tmux.send("F2")
     screen = tmux.wait_for("Prompt", timeout=10)
     assert "f5 submit" in screen
     tmux.type("A kite over the dunes")
     tmux.send("F5")
+    tmux.wait_gone("New video", timeout=15)
     tmux.wait_for("kite over", timeout=15)
     # As in test_tmux_demo: quitting while a job is live can take over 20 s on a loaded machine.
     tmux.wait_for("succeeded", timeout=90)
