@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 
 from seedance_tui.config import ConfigError
 from seedance_tui.config_file import update_config
-from seedance_tui.ui.widgets.job_rows import CHOOSABLE, SORT_KEYS
+from seedance_tui.ui.widgets.job_rows import CHOOSABLE, COLUMNS, SORT_KEYS
 from seedance_tui.views import VIEW_NAME, View, load_views
 
 if TYPE_CHECKING:
@@ -81,10 +81,8 @@ class ViewController:
             return
         self.current = name
         screen, table = self.screen, self.screen.table
-        if view.columns:
-            table.set_columns(view.columns)
-        elif self.settings.columns:
-            table.set_columns(self.settings.columns)
+        # A view without columns shows the user's default set, not the previous view's.
+        table.set_columns(view.columns or self.settings.columns or [column.key for column in COLUMNS])
         if view.sort is not None:
             table.sort_by(view.sort, view.reverse if view.reverse is not None else view.sort == "age")
         screen.show_query(view.query)
