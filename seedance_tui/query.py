@@ -73,6 +73,8 @@ class Query:
     #: (casefolded word, negated) pairs, matched as substrings of the prompt or id.
     words: list[tuple[str, bool]] = field(default_factory=list)
     predicates: list[Predicate] = field(default_factory=list)
+    #: True when an ``age:`` term makes the result depend on the time it was compiled at.
+    uses_clock: bool = False
 
     @property
     def empty(self) -> bool:
@@ -106,6 +108,7 @@ def parse_query(text: str, now: float) -> Query:
         key = name.casefold()
         if colon and (key in FIELDS or key.startswith("meta.")):
             predicate = _field_predicate(key, _unquote(raw), now, token)
+            query.uses_clock = query.uses_clock or FIELDS.get(key) == "age"
             query.predicates.append(_negate(predicate) if negated else predicate)
         else:
             word = _unquote(body).casefold()

@@ -53,3 +53,21 @@ def test_cli_jobs_accepts_the_same_query(tmp_path: Path, capsys: pytest.CaptureF
     assert [job["request"]["prompt"] for job in listed] == ["prompt number 0 failed"]
     assert main(["jobs", "model:3.0", "--db", str(db), "--config", str(cfg)]) == 2
     assert "'3.0' is not a known model" in capsys.readouterr().err
+
+
+async def test_an_age_query_is_reapplied_as_jobs_age(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    jobs = seed_store(tmp_path / "jobs.json", ["failed"])
+    now = [jobs[0].created_at + 60]
+    service = service_factory(sim.url, path=tmp_path / "jobs.json")
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=lambda: now[0])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.show_query("age:<1h")
+        assert screen.table.row_count == 1
+        now[0] += 7200
+        screen._refresh_age_query()  # what the screen's 30 s timer calls
+        assert await wait_for(pilot, lambda: screen.table.row_count == 0)

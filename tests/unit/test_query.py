@@ -118,3 +118,13 @@ def test_words_with_colons_that_are_not_fields_are_free_words() -> None:
     job = Job(local_id="x", request=GenerationRequest(model="seedance-2.0", prompt="ratio 16:9 shot"))
     assert parse_query("16:9", NOW).matches(job)
     assert parse_query("note:x", NOW).matches(job) is False
+
+
+def test_only_age_terms_make_a_query_depend_on_the_clock() -> None:
+    assert parse_query("status:failed age:<1h", NOW).uses_clock
+    assert not parse_query("status:failed fox -credits:>4", NOW).uses_clock
+    job = Job(
+        local_id="x", request=GenerationRequest(model="seedance-2.0", prompt="p"), created_at=NOW - 3000
+    )
+    assert parse_query("age:<1h", NOW).matches(job)
+    assert not parse_query("age:<1h", NOW + 700).matches(job)

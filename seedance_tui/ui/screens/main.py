@@ -42,6 +42,10 @@ FILTER_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Seconds between re-evaluations of a query with an ``age:`` term.
+AGE_QUERY_REFRESH = 30.0
+
+
 class MainScreen(Screen[None]):
     """Every job at a glance; keys act on the job under the cursor."""
 
@@ -101,6 +105,7 @@ class MainScreen(Screen[None]):
         self.table.empty_hint = self._empty_hint()
         self.views = ViewController(self)
         self.views.start()
+        self.set_interval(AGE_QUERY_REFRESH, self._refresh_age_query)
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -175,6 +180,12 @@ class MainScreen(Screen[None]):
         if self.settings.read_only:
             return "No jobs yet (read-only: submitting is switched off)"
         return f"No jobs yet — press {keys_for(self, 'new_job') or 'n'} to submit one"
+
+    def _refresh_age_query(self) -> None:
+        """Re-apply an ``age:`` query so rows leave (or join) it as they age."""
+        model = self.table.model
+        if model.query.uses_clock:
+            self.table.set_search(model.search)
 
     def show_query(self, text: str) -> None:
         """Put ``text`` in the search box (shown when not empty) and filter by it."""
