@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -20,9 +21,11 @@ from seedance_tui.config import (
     default_config_path,
     load_settings,
     mask_key,
-    write_api_key,
 )
+from seedance_tui.config_file import write_api_key
 from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
+from seedance_tui.query import Query, QueryError, parse_query
+from seedance_tui.read_only import ReadOnlyError, check_writable
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
 
 NO_KEY_MESSAGE = (
@@ -40,6 +43,18 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
     parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
+    parser.add_argument(
+        "--profile",
+        default=default,
+        metavar="NAME",
+        help="use [profiles.NAME] of the config file (its store, API and key; SEEDANCE_* ignored)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=default if suppress else False,
+        help="refuse everything that sends a POST: submit, cancel, re-run, batch",
+    )
     parser.add_argument(
         "--recover-db",
         action="store_true",
@@ -62,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-speed", type=float, default=1.0, metavar="X", help="demo jobs run X times faster"
     )
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
+    parser.add_argument("--theme", help="a Textual theme, e.g. nord, gruvbox, textual-ansi")
     parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
     parser.add_argument("--rps", type=float, help="poll budget: requests per second")
     parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
@@ -89,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs = sub.add_parser("jobs", help="list stored jobs")
     _common_options(jobs, suppress=True)
+    jobs.add_argument(
+        "query", nargs="?", default="", help='a search query, e.g. "status:failed model:2.0 age:<1d"'
+    )
     jobs.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
     jobs.add_argument("--json", action="store_true")
 
@@ -99,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true")
 
     _many_job_parsers(sub)
+    keys = sub.add_parser("keys", help="list every action id, its screen, keys in force and description")
+    keys.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    keys.add_argument("--json", action="store_true")
 
     sim = sub.add_parser("sim", help="run the API simulator standalone")
     sim.add_argument("--host", default="127.0.0.1")
@@ -150,8 +172,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         "requests_per_second": getattr(args, "rps", None),
         "concurrency": getattr(args, "concurrency", None),
         "mouse": False if getattr(args, "no_mouse", False) else None,
+        "theme": getattr(args, "theme", None),
+        "read_only": True if getattr(args, "read_only", False) else None,
     }
-    return load_settings(config_path=getattr(args, "config", None), overrides=overrides)
+    settings = load_settings(
+        config_path=getattr(args, "config", None), overrides=overrides, profile=getattr(args, "profile", None)
+    )
+    for warning in settings.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return settings
 
 
 def open_store(path: Path, *, recover: bool) -> JobStore:
@@ -184,10 +213,13 @@ def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("export", "track", "batch"):
         return _run_many(args, settings)
+    if args.command in ("submit", "cancel"):
+        check_writable(settings, f"`seedance-tui {args.command}`")
     request = _request_from_args(args) if args.command == "submit" else None
+    query = parse_query(args.query, time.time()) if args.command == "jobs" else None
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
-        code = _run_on_store(args, settings, store, request)
+        code = _run_on_store(args, settings, store, request, query)
     finally:
         _close_store(store)
     if args.command in commands.READ_COMMANDS and store.jobs_may_be_missing and code == commands.EXIT_OK:
@@ -196,7 +228,11 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_on_store(
-    args: argparse.Namespace, settings: Settings, store: JobStore, request: GenerationRequest | None
+    args: argparse.Namespace,
+    settings: Settings,
+    store: JobStore,
+    request: GenerationRequest | None,
+    query: Query | None,
 ) -> int:
     from seedance_tui.service import JobService
 
@@ -205,8 +241,9 @@ def _run_on_store(
             f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
             "by this version; they are kept untouched.\n"
         )
-    if args.command == "jobs":
-        return commands.list_jobs(store.all(), statuses=args.status, as_json=args.json, out=sys.stdout)
+    if query is not None:
+        listed = [job for job in store.all() if query.matches(job)]
+        return commands.list_jobs(listed, statuses=args.status, as_json=args.json, out=sys.stdout)
     if not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
 
@@ -245,6 +282,8 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
             return commands.EXIT_USAGE
         if not (args.dry_run or args.yes or sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to send, or --dry-run to see the plan")
+        if not args.dry_run:
+            check_writable(settings, "`seedance-tui batch` (except --dry-run)")
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
         if args.command == "export":
@@ -349,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "set-key":
             return _set_key(args)
         settings = _settings(args)
+        if args.command == "keys":
+            from seedance_tui.ui.keys_command import print_keys
+
+            return print_keys(settings, as_json=args.json)
         if args.command is None:
             return _run_dashboard(args, settings)
         return _run_command(args, settings)
@@ -356,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for err in exc.errors:
             sys.stderr.write(f"error: {err}\n")
         return commands.EXIT_USAGE
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, ReadOnlyError, QueryError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return commands.EXIT_USAGE
     except StoreCorruptError as exc:

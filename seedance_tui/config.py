@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import re
@@ -60,6 +59,22 @@ class Settings:
     requests_per_second: float = 20.0
     concurrency: int = 8
     demo: bool = False
+    #: Action id -> keys (``"ctrl+s,f5"``) from the config file's ``[keys]`` table.
+    keys: dict[str, str] = field(default_factory=dict)
+    #: A Textual theme name; None keeps Textual's default.
+    theme: str | None = None
+    #: Nothing that sends a POST (submit, cancel, re-run, batch) may run.
+    read_only: bool = False
+    #: Saved views by name (``[views.NAME]`` tables: query, sort, reverse, columns); see seedance_tui.views.
+    views: dict[str, Any] = field(default_factory=dict)
+    #: The view shown at start-up.
+    default_view: str | None = None
+    #: The ``[profiles.NAME]`` in use, if any.
+    profile: str | None = None
+    #: Things to tell the user once at start (e.g. environment variables a profile made ignored).
+    warnings: list[str] = field(default_factory=list)
+    #: Table columns in order (keys as in the column chooser); None keeps the default set.
+    columns: list[str] | None = None
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
@@ -86,15 +101,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 f"(mode {mode:o}). Run: chmod 600 {path}"
             )
     return values
-
-
-def write_api_key(path: Path, api_key: str) -> None:
-    """Store the key in the config file, created with mode 0600, keeping other settings."""
-    values = read_config_file(path) if path.exists() else {}
-    if any(isinstance(v, dict | list) for v in values.values()):
-        raise ConfigError(f"The config file {path} has tables or lists; add api_key to it by hand.")
-    values["api_key"] = api_key
-    _write_private(path, "".join(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in values.items()))
 
 
 WEBHOOK_TOKEN_FILE = "webhook-token"
@@ -143,16 +149,18 @@ def _write_private(path: Path, text: str, *, keep_existing: bool = False) -> Non
             tmp.unlink()
 
 
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))
+def where(path: Path, text: str, key: str, table: str | None = None) -> str:
+    """``file:line`` of ``key`` (inside ``[table]`` when given), or the file alone if not found."""
+    current: str | None = None
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            current = header.group(1).strip()
+            continue
+        if current == table and pattern.match(line):
+            return f"{path}:{number}"
+    return str(path)
 
 
 def load_settings(
@@ -160,33 +168,50 @@ def load_settings(
     *,
     config_path: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    profile: str | None = None,
 ) -> Settings:
-    """Merge defaults < config file < environment < command-line overrides (None means unset)."""
+    """Merge defaults < config file < environment (or ``profile``) < command-line overrides (None: unset)."""
     env = dict(os.environ if env is None else env)
     path = config_path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
     path = path or default_config_path()
     file_values = read_config_file(path)
     settings = Settings(config_path=path)
-    sources: list[dict[str, Any]] = [
-        file_values,
-        {
-            "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
-            "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
-            "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
-            "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
-        },
-        overrides or {},
-    ]
+    environment: dict[str, Any] = {
+        "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
+        "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
+        "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
+        "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
+    }
+    if profile is not None:
+        from seedance_tui.profiles import profile_values  # profiles builds on this module
+
+        environment, settings.warnings = profile_values(profile, file_values, env, path)
+        settings.profile = profile
+    file_values = {k: v for k, v in file_values.items() if k != "profiles"}
+    sources: list[dict[str, Any]] = [file_values, environment, overrides or {}]
     for source in sources:
         for key, value in source.items():
             if value is None or value == "":
                 continue
             if key not in USER_SETTINGS:
                 raise ConfigError(
-                    f"Unknown setting {key!r} in {path}: known ones are {', '.join(USER_SETTINGS)}"
+                    f"Unknown setting {key!r} in {_place(path, key)}: "
+                    f"known ones are {', '.join(USER_SETTINGS)}"
                 )
-            setattr(settings, key, _coerce(key, value))
+            try:
+                setattr(settings, key, _coerce(key, value))
+            except ConfigError as exc:
+                if source is not file_values:
+                    raise
+                raise ConfigError(f"{_place(path, key)}: {exc}") from None
     return settings
+
+
+def _place(path: Path, key: str) -> str:
+    try:
+        return where(path, path.read_text(encoding="utf-8"), key)
+    except (OSError, UnicodeDecodeError):
+        return str(path)
 
 
 #: What the config file, the environment and flags may set (not, say, ``demo``).
@@ -198,6 +223,12 @@ USER_SETTINGS = (
     "mouse",
     "requests_per_second",
     "concurrency",
+    "keys",
+    "theme",
+    "read_only",
+    "views",
+    "default_view",
+    "columns",
 )
 
 
@@ -205,8 +236,18 @@ def _coerce(key: str, value: Any) -> Any:
     try:
         if key in ("db_path", "download_dir"):
             return Path(str(value)).expanduser()
-        if key == "mouse":
+        if key in ("mouse", "read_only"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if key in ("keys", "views"):
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            return dict(value)
+        if key == "columns":
+            if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+                raise ValueError(value)
+            return list(value)
+        if key in ("theme", "default_view"):
+            return str(value)
         if key == "concurrency":
             return max(1, int(value))
         if key == "requests_per_second":
@@ -217,5 +258,10 @@ def _coerce(key: str, value: Any) -> Any:
         if key == "base_url":
             return str(value).rstrip("/")
     except (TypeError, ValueError):
-        raise ConfigError(f"Setting {key} has an invalid value: {value!r}") from None
+        expected = {
+            "keys": 'a table of action id = "keys"',
+            "views": "[views.NAME] tables",
+            "columns": 'a list such as ["id", "status", "prompt"]',
+        }.get(key, "a value of the right type")
+        raise ConfigError(f"Setting {key} has an invalid value: {value!r} (expected {expected})") from None
     return value

@@ -18,6 +18,8 @@ from seedance_tui.service import ApiHealth, HealthState, JobService, StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.preferences import apply_preferences
+from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
@@ -34,8 +36,9 @@ class SeedanceApp(App[int]):
     CSS_PATH = style_path("global.tcss")
     COMMANDS = App.COMMANDS | {SeedanceCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_interrupt"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
     ]
 
     def __init__(
@@ -62,6 +65,8 @@ class SeedanceApp(App[int]):
         self._last_status: dict[str, str] = {}
 
     def on_mount(self) -> None:
+        for problem in apply_preferences(self, self.settings):
+            self.notify(problem, title="Config file", severity="warning", timeout=20, markup=False)
         self._last_status = {job.local_id: job.status for job in self.service.jobs()}
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
@@ -83,6 +88,12 @@ class SeedanceApp(App[int]):
 
     def _service_warning(self, message: str) -> None:
         self.notify(message, title="Background service", severity="warning", markup=False)
+
+    def action_help(self) -> None:
+        """Show every key of the current screen (as remapped) and the status legend."""
+        if not isinstance(self.screen, HelpScreen):
+            title = self.screen.name or type(self.screen).__name__.removesuffix("Screen").lower()
+            self.push_screen(HelpScreen(title, help_rows(self.screen)))
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
         for screen in self.screen_stack:

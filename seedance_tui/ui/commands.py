@@ -40,9 +40,23 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
             "Shown or marked rows, to the download folder (x)",
         ),
     ]
+    if screen.settings.read_only:
+        hidden = {
+            screen.action_new_job,
+            screen.action_cancel_job,
+            screen.action_batch_file,
+            screen.action_rerun_jobs,
+        }
+        commands = [command for command in commands if command[1] not in hidden]
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))
+    commands.append(("Choose columns", screen.action_choose_columns, "Show, hide and reorder columns (o)"))
+    commands.append(("Save current view", screen.action_save_view, "Query, sort and columns under a name"))
+    for view in screen.views.views:
+        commands.append(
+            (f"View: {view.name}", partial(screen.action_view, view.name), view.query or "all jobs")
+        )
     for column in COLUMNS:
         commands.append(
             (f"Sort by {column.label}", partial(screen.action_sort, column.key), "Again to reverse")

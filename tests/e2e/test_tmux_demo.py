@@ -51,6 +51,16 @@ class Tmux:
             time.sleep(0.25)
         raise AssertionError(f"{text!r} did not appear within {timeout}s. Screen:\n{screen}")
 
+    def wait_gone(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = self.screen()
+        while text in screen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} still shown after {timeout}s. Screen:\n{screen}")
+            time.sleep(0.25)
+            screen = self.screen()
+        return screen
+
 
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
@@ -77,6 +87,8 @@ def test_demo_submit_by_typing_until_succeeded(tmux: Tmux, tmp_path: Path) -> No
     tmux.wait_for("Prompt", timeout=10)
     tmux.type("A paper boat drifting down a rainy street")
     tmux.send("C-s")
+    # The typed prompt is on screen in the form too: wait for the form to close first.
+    tmux.wait_gone("New video", timeout=15)
     screen = tmux.wait_for("paper boat", timeout=15)
     assert "queued" in screen or "processing" in screen or "succeeded" in screen
     tmux.wait_for("succeeded", timeout=90)

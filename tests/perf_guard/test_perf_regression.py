@@ -57,6 +57,7 @@ def test_filter_search_sort_and_batch_over_10000_rows() -> None:
     assert elapsed_ms(lambda: rows.set_filter("failed")) < 500
     assert 0 < len(rows.rows) < 10_000
     assert elapsed_ms(lambda: rows.set_search("neon")) < 500
+    assert elapsed_ms(lambda: rows.set_search("status:failed model:2.0 neon")) < 500  # tests/perf/bench_query
     assert elapsed_ms(lambda: rows.set_sort("prompt", False)) < 500
     for job in jobs[:1000]:
         job.error_message = "boom"

@@ -15,6 +15,7 @@ def make_settings(url: str, tmp_path: Path, **fields: Any) -> Settings:
         "api_key": "sd2_demo_key",
         "db_path": tmp_path / "jobs.json",
         "download_dir": tmp_path / "dl",
+        "config_path": tmp_path / "config.toml",
         **fields,
     }
     return Settings(base_url=url, **values)

@@ -119,7 +119,8 @@ async def test_filters_search_and_sort(sim: SimulatorServer, service: JobService
         filter_bar = str(app.screen.query_one("#filter-bar").render())
         assert "5/5" in filter_bar
 
-        await pilot.press("slash", *"number 3")
+        # Several words must all match; a quoted phrase matches as one (see seedance_tui.query).
+        await pilot.press("slash", *'"number 3"')
         assert [j.request.prompt for j in table.model.rows] == ["prompt number 3 rejected"]
         await pilot.press("escape")
         assert table.row_count == 5 and not app.screen.query_one("#search").display

@@ -26,7 +26,7 @@ ROWS: list[tuple[str, str, str, int | None]] = [
 
 
 def seeded_app(
-    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path, **fields: Any
 ) -> SeedanceApp:
     path = tmp_path / "jobs.json"
     with JobStore.open(path) as store:
@@ -47,7 +47,12 @@ def seeded_app(
             store.add(job)
         store.flush()
     settings = Settings(
-        base_url="https://www.seedance2.ink", api_key="sd2_demo_key", db_path=path, download_dir=tmp_path
+        base_url="https://www.seedance2.ink",
+        api_key="sd2_demo_key",
+        db_path=path,
+        download_dir=tmp_path,
+        config_path=tmp_path / "config.toml",
+        **fields,
     )
     return SeedanceApp(service_factory(sim.url, path=path), settings, clock=lambda: NOW)
 

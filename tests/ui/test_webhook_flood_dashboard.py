@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from seedance_tui.launch import service_runner
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
@@ -64,7 +65,7 @@ async def test_the_dashboard_survives_a_slow_loris_flood(
 ) -> None:
     port = _free_port()
     plan = WebhookPlan("127.0.0.1", port, f"http://127.0.0.1:{port}", TOKEN)
-    app = SeedanceApp(service, make_settings(sim.url, tmp_path), webhooks=plan)
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), run=service_runner(service, plan))
     async with app.run_test(size=(100, 30)) as pilot:
         deadline = time.monotonic() + 10
         while not await _listening(port):

@@ -15,8 +15,8 @@ from seedance_tui.config import (
     load_settings,
     mask_key,
     read_config_file,
-    write_api_key,
 )
+from seedance_tui.config_file import write_api_key
 
 KEY = "sd2_live_abcdefghijklmnop1234"
 
@@ -96,9 +96,19 @@ def test_config_file_cannot_set_internal_or_absurd_values(tmp_path: Path, text: 
         load_settings({}, config_path=cfg)
 
 
-def test_write_api_key_refuses_to_rewrite_tables(tmp_path: Path) -> None:
+def test_write_api_key_keeps_tables_comments_and_layout(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text("[section]\nx = 1\n")
-    with pytest.raises(ConfigError, match="by hand"):
+    original = '# my settings\nbase_url = "http://keep.test"  # staging\n\n[keys]\n# tmux eats ctrl+s\nsubmit = "f5"\n'
+    cfg.write_text(original)
+    write_api_key(cfg, KEY)
+    text = cfg.read_text()
+    assert text.replace(f'api_key = "{KEY}"\n', "") == original
+    assert read_config_file(cfg)["keys"] == {"submit": "f5"}
+
+
+def test_write_api_key_never_rewrites_a_file_it_cannot_parse(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("base_url = = broken\n")
+    with pytest.raises(ConfigError, match="left unchanged"):
         write_api_key(cfg, KEY)
-    assert cfg.read_text() == "[section]\nx = 1\n"
+    assert cfg.read_text() == "base_url = = broken\n"

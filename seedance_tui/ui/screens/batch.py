@@ -60,8 +60,8 @@ class BatchScreen(ModalScreen[SendPlan | None]):
 
     CSS_PATH = style_path("dialogs.tcss")
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("ctrl+s", "send", "Send"),
+        Binding("escape", "close", "Close", id="close_dialog"),
+        Binding("ctrl+s,f5", "send", "Send", id="send_batch"),
     ]
 
     def __init__(self, service: JobService, path: str = "") -> None:

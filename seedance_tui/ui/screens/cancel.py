@@ -49,9 +49,9 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
 
     CSS_PATH = style_path("cancel.tcss")
     BINDINGS = [
-        Binding("y", "confirm", "Cancel job"),
-        Binding("n", "close", "Keep it"),
-        Binding("escape", "close", "Close"),
+        Binding("y", "confirm", "Cancel job", id="confirm_cancel"),
+        Binding("n", "close", "Keep it", id="keep_job"),
+        Binding("escape", "close", "Close", id="close_dialog"),
     ]
 
     def __init__(self, service: JobService, local_id: str) -> None:

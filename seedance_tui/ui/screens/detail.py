@@ -18,6 +18,7 @@ from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import CancelOutcome, JobService
 from seedance_tui.text import local_time, printable, safe_to_copy
+from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.submit import SubmitScreen
@@ -100,14 +101,14 @@ class DetailScreen(Screen[None]):
 
     CSS_PATH = style_path("detail.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("q", "back", "Back", show=False),
-        Binding("y", "copy_id", "Copy id"),
-        Binding("u", "copy_url", "Copy URL"),
-        Binding("d", "download", "Download"),
-        Binding("c", "cancel_job", "Cancel job"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("e", "edit", "Edit & resubmit"),
+        Binding("escape", "back", "Back", id="back"),
+        Binding("q", "back", "Back", show=False, id="back_alt"),
+        Binding("y", "copy_id", "Copy id", id="copy_id"),
+        Binding("u", "copy_url", "Copy URL", id="copy_url"),
+        Binding("d", "download", "Download", id="download"),
+        Binding("c", "cancel_job", "Cancel job", id="cancel_job"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("e", "edit", "Edit & resubmit", id="edit_resubmit"),
     ]
 
     def __init__(
@@ -199,7 +200,9 @@ class DetailScreen(Screen[None]):
                 self.show_job()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out actions that do not apply to this job right now."""
+        """Grey out actions that do not apply to this job right now; hide POSTs in read-only mode."""
+        if self.settings.read_only and sends_post(self, action):
+            return False
         job = self.job
         if action in ("copy_url", "download"):
             return bool(job and job.output_url and not self.downloading) or None

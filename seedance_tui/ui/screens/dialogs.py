@@ -17,9 +17,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     CSS_PATH = style_path("dialogs.tcss")
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Close"),
+        Binding("y", "answer(True)", "Yes", id="confirm_yes"),
+        Binding("n", "answer(False)", "No", id="confirm_no"),
+        Binding("escape", "answer(False)", "Close", id="close_dialog"),
     ]
 
     def __init__(self, title: str, body: str, yes: str) -> None:
@@ -55,7 +55,7 @@ class AskDialog(ModalScreen[str | None]):
     """One line of text (a request id, a file path); dismisses with it, or None."""
 
     CSS_PATH = style_path("dialogs.tcss")
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close", id="close_dialog")]
 
     def __init__(self, title: str, placeholder: str, value: str = "") -> None:
         super().__init__()

@@ -14,13 +14,18 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
+from seedance_tui.query import QueryError
 from seedance_tui.service import JobService
+from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
+from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.detail import DetailScreen
+from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.main_many import ManyJobsScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
@@ -37,20 +42,27 @@ FILTER_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Seconds between re-evaluations of a query with an ``age:`` term.
+AGE_QUERY_REFRESH = 30.0
+
+
 class MainScreen(ManyJobsScreen):
     """Every job at a glance; keys act on the job under the cursor, or on the marked jobs."""
 
     CSS_PATH = style_path("main.tcss")
     BINDINGS = [
-        Binding("n", "new_job", "New"),
-        Binding("c", "cancel_job", "Cancel"),
-        Binding("r", "refresh_job", "Refresh"),
-        Binding("slash", "search", "Search"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False),
-        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("n", "new_job", "New", id="new_job"),
+        Binding("c", "cancel_job", "Cancel", id="cancel_job"),
+        Binding("r", "refresh_job", "Refresh", id="refresh"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="reverse_sort"),
+        Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
+        Binding("o", "choose_columns", "Columns", show=False, id="columns"),
+        Binding("right_square_bracket", "step_view(1)", "Next view", show=False, id="next_view"),
+        Binding("left_square_bracket", "step_view(-1)", "Previous view", show=False, id="previous_view"),
         *(
-            Binding(key, f"filter('{name}')", f"Show {name}", show=False)
+            Binding(key, f"filter('{name}')", f"Show {name}", show=False, id=f"filter_{name}")
             for name, (key, _) in FILTER_KEYS.items()
         ),
     ]
@@ -65,11 +77,19 @@ class MainScreen(ManyJobsScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
-            self.settings.base_url, demo=self.settings.demo, health=self.service.health, clock=self._clock
+            self.settings.base_url,
+            demo=self.settings.demo,
+            read_only=self.settings.read_only,
+            profile=self.settings.profile,
+            health=self.service.health,
+            clock=self._clock,
         )
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
-        yield Input(placeholder="search prompt or id…", id="search")
+        yield Static(id="query-error", markup=False)
+        yield Input(
+            placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
+        )
         yield Footer()
 
     @property
@@ -81,6 +101,11 @@ class MainScreen(ManyJobsScreen):
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
+        self.query_one("#query-error").display = False
+        self.table.empty_hint = self._empty_hint()
+        self.views = ViewController(self)
+        self.views.start()
+        self.set_interval(AGE_QUERY_REFRESH, self._refresh_age_query)
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -119,6 +144,10 @@ class MainScreen(ManyJobsScreen):
 
     # -- actions -------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In read-only mode, actions that would send a POST are gone from keys, footer and help."""
+        return not (self.settings.read_only and sends_post(self, action))
+
     def action_filter(self, name: str) -> None:
         """Show only jobs of one status group."""
         if name in FILTERS:
@@ -143,12 +172,62 @@ class MainScreen(ManyJobsScreen):
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False
+        self.query_one("#query-error").display = False
         self.table.set_search("")
         self.table.focus()
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.table.set_search(event.value)
+        self.set_query(event.value)
+
+    def _empty_hint(self) -> str:
+        """The empty table's hint, naming the new-job key in force (none in read-only mode)."""
+        if self.settings.read_only:
+            return "No jobs yet (read-only: submitting is switched off)"
+        return f"No jobs yet — press {keys_for(self, 'new_job') or 'n'} to submit one"
+
+    def _refresh_age_query(self) -> None:
+        """Re-apply an ``age:`` query so rows leave (or join) it as they age."""
+        model = self.table.model
+        if model.query.uses_clock:
+            self.table.set_search(model.search)
+
+    def show_query(self, text: str) -> None:
+        """Put ``text`` in the search box (shown when not empty) and filter by it."""
+        search = self.query_one("#search", Input)
+        search.value = text
+        search.display = bool(text)
+        self.set_query(text)
+
+    def action_step_view(self, delta: int) -> None:
+        """Switch to the next or previous saved view."""
+        self.views.step(delta)
+
+    def action_view(self, name: str) -> None:
+        """Switch to a saved view (from the command palette)."""
+        self.views.show(name)
+
+    def action_save_view(self) -> None:
+        """Save the query, sort and columns on screen as a named view."""
+        self.app.push_screen(ViewNameDialog(), self.views.save)
+
+    def action_choose_columns(self) -> None:
+        chooser = ColumnChooser(
+            [column.key for column in self.table.chosen], self.views.meta_keys(), self.views.columns_changed
+        )
+        self.app.push_screen(chooser, self.views.columns_chosen)
+
+    def set_query(self, text: str) -> bool:
+        """Filter by the query ``text``; a query that cannot be understood is explained inline."""
+        error = self.query_one("#query-error", Static)
+        try:
+            self.table.set_search(text)
+        except QueryError as exc:
+            error.update(f"✘ {exc}")
+            error.display = True
+            return False
+        error.display = False
+        return True
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:

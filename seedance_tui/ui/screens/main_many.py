@@ -44,10 +44,10 @@ class ManyJobsScreen(Screen[None]):
     """Base of the main screen: what acts on the marked rows (or the row under the cursor)."""
 
     BINDINGS = [
-        Binding("d", "download_jobs", "Download", show=False),
-        Binding("R", "rerun_jobs", "Re-run", show=False),
-        Binding("x", "export_view", "Export", show=False),
-        Binding("B", "batch_file", "Batch file", show=False),
+        Binding("d", "download_jobs", "Download", show=False, id="download"),
+        Binding("R", "rerun_jobs", "Re-run", show=False, id="rerun"),
+        Binding("x", "export_view", "Export", show=False, id="export"),
+        Binding("B", "batch_file", "Batch file", show=False, id="batch_file"),
     ]
 
     service: JobService

@@ -30,6 +30,7 @@ from seedance_tui.models import (
 )
 from seedance_tui.service import JobService, SubmitError, SubmitOutcome
 from seedance_tui.text import printable
+from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.styles import style_path
 
 #: API field name -> the id of the widget that edits it (its error label is ``<id>-error``).
@@ -68,8 +69,11 @@ class SubmitScreen(ModalScreen[Job | None]):
     CSS_PATH = style_path("submit.tcss")
     BINDINGS = [
         # Not a priority binding: the key then waits behind the characters typed before it.
-        Binding("ctrl+s", "submit", "Submit"),
-        Binding("escape", "close", "Close"),
+        # f5 too: ctrl+s is a common tmux prefix and ctrl+enter does not pass through tmux.
+        Binding("ctrl+s,f5", "submit", "Submit", id="submit"),
+        Binding("escape", "close", "Close", id="close_form"),
+        # The app's ? and f1 do not reach a modal form (and ? is text here): f1 opens help from it.
+        Binding("f1", "app.help", "Help", show=False, id="help_form"),
     ]
 
     def __init__(
@@ -103,7 +107,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         with Vertical(id="submit-form"):
             with Horizontal(id="submit-title-row"):
                 yield Label("New video", id="submit-title")
-                yield Label("ctrl+s submit · tab next field · esc close", id="submit-hint")
+                yield Label("ctrl+s/f5 submit · tab next field · esc close", id="submit-hint")
             yield Static("", id="submit-banner", markup=False)
             yield Label("Prompt", classes="field-label")
             yield TextArea(
@@ -182,6 +186,9 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.query_one("#prompt", TextArea).focus()
         if self.warning:
             self._show_banner(self.warning, "warning")
+        # The title names the submit keys in force: the user's [keys] may have changed them.
+        submit_keys = keys_for(self, "submit") or "ctrl+s/f5"
+        self.query_one("#submit-hint", Label).update(f"{submit_keys} submit · tab next field · esc close")
 
     # -- reading the form ----------------------------------------------------------------
 

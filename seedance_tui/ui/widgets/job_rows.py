@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from seedance_tui.models import Job, JobStatus
+from seedance_tui.query import Query, job_haystack, parse_query
 from seedance_tui.text import one_line
+from seedance_tui.ui.status_look import STATUS_LOOKS
+from seedance_tui.ui.widgets.more_columns import EXTRA_COLUMNS, META_PREFIX, extra_cell, extra_sort_value
 
 #: Statuses a job is still moving through (its age ticks, its marker spins).
 LIVE_STATUSES: frozenset[str] = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.PROCESSING})
 
-#: Symbol and short label per status: colour alone must never carry the meaning.
+#: Symbol and short label per status (owned by status_look): colour alone must never carry the meaning.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    JobStatus.SUBMITTING: ("↑", "submitting"),
-    JobStatus.QUEUED: ("◌", "queued"),
-    JobStatus.PROCESSING: ("◐", "processing"),
-    JobStatus.SUCCEEDED: ("✔", "succeeded"),
-    JobStatus.FAILED: ("✘", "failed"),
-    JobStatus.CANCELLED: ("⊘", "cancelled"),
-    JobStatus.OUTCOME_UNKNOWN: ("?", "unknown"),
-    JobStatus.PROBABLY_NOT_CREATED: ("?", "no task?"),
-    JobStatus.REJECTED: ("!", "rejected"),
-    JobStatus.NOT_FOUND: ("?", "not found"),
+    status: (look.symbol, look.label) for status, look in STATUS_LOOKS.items()
 }
 
 #: The status filters offered by the number keys, in order.
@@ -72,13 +67,32 @@ PROMPT_MIN = 12
 SORT_KEYS: tuple[str, ...] = ("age", "status", "model", "credits", "duration", "resolution", "prompt", "id")
 
 
-def layout_columns(total: int) -> list[tuple[Column, int]]:
+def column_for(key: str) -> Column | None:
+    """The column with this key: a default one, an extra one, or ``meta.KEY``; None if there is none."""
+    for column in COLUMNS:
+        if column.key == key:
+            return column
+    if key in EXTRA_COLUMNS:
+        title, label, width, right = EXTRA_COLUMNS[key]
+        return Column(key, title, label, width, optional=True, right=right)
+    name = key.removeprefix(META_PREFIX)
+    if key.startswith(META_PREFIX) and name:
+        return Column(key, name.upper()[:12], f"metadata {name}", 12, optional=True)
+    return None
+
+
+#: Every column the chooser offers (``meta.KEY`` columns are added by name).
+CHOOSABLE: tuple[str, ...] = (*(c.key for c in COLUMNS), *EXTRA_COLUMNS)
+
+
+def layout_columns(total: int, columns: Sequence[Column] = COLUMNS) -> list[tuple[Column, int]]:
     """Columns shown at ``total`` cells wide and the width of each (one-cell gaps between)."""
-    shown = list(COLUMNS)
+    shown = list(columns)
+    room = PROMPT_MIN if any(c.key == "prompt" for c in shown) else 0
     while True:
         fixed = sum(c.width for c in shown if c.key != "prompt") + len(shown) - 1
         optional = [c for c in shown if c.optional]
-        if total - fixed >= PROMPT_MIN or not optional:
+        if total - fixed >= room or not optional:
             break
         shown.remove(optional[-1])
     return [(c, c.width if c.key != "prompt" else max(0, total - fixed)) for c in shown]
@@ -136,7 +150,9 @@ def cell_text(job: Job, key: str, now: float) -> str:
         return "-" if job.credits_charged is None else str(job.credits_charged)
     if key == "age":
         return job_age(job, now)
-    return one_line(req.prompt if isinstance(req.prompt, str) else "", 400)
+    if key == "prompt":
+        return one_line(req.prompt if isinstance(req.prompt, str) else "", 400)
+    return extra_cell(job, key, now, format_duration)
 
 
 def sort_key(job: Job, key: str) -> Any:
@@ -159,15 +175,12 @@ def sort_key(job: Job, key: str) -> Any:
         value = req.prompt.casefold() if isinstance(req.prompt, str) else ""
     elif key == "id":
         value = job.request_id or job.local_id
+    elif key in EXTRA_COLUMNS or key.startswith(META_PREFIX):
+        value = extra_sort_value(job, key)
     else:
         return (job.created_at, job.local_id)
     # The local id comes last: keys are unique and name their job.
     return (value, job.created_at, job.local_id)
-
-
-def _haystack(job: Job) -> str:
-    prompt = job.request.prompt if isinstance(job.request.prompt, str) else ""
-    return f"{prompt}\0{job.request_id or ''}\0{job.local_id}".casefold()
 
 
 class JobRows:
@@ -182,6 +195,7 @@ class JobRows:
         self.rows: list[Job] = []
         self.filter_name = "all"
         self.search = ""
+        self.query = Query()
         self.sort_column = "age"
         self.sort_reverse = True
         #: How many times the shown list was recomputed (filters, sorts, structural batches).
@@ -203,12 +217,12 @@ class JobRows:
         statuses = FILTERS[self.filter_name]
         if statuses is not None and job.status not in statuses:
             return False
-        return not self.search or self.search in self._hay[job.local_id]
+        return self.query.empty or self.query.matches(job, self._hay[job.local_id])
 
     def load(self, jobs: Iterable[Job]) -> None:
         """Replace every job."""
         self.jobs = {job.local_id: job for job in jobs}
-        self._hay = {local_id: _haystack(job) for local_id, job in self.jobs.items()}
+        self._hay = {local_id: job_haystack(job) for local_id, job in self.jobs.items()}
         self._resort()
 
     def apply(self, jobs: Iterable[Job]) -> tuple[bool, list[int]]:
@@ -218,7 +232,7 @@ class JobRows:
         for job in jobs:
             local_id = job.local_id
             self.jobs[local_id] = job
-            self._hay[local_id] = _haystack(job)
+            self._hay[local_id] = job_haystack(job)
             key = sort_key(job, self.sort_column)
             old_key = self._keys.get(local_id)
             if key != old_key:
@@ -245,9 +259,10 @@ class JobRows:
         self.filter_name = name
         self._refilter()
 
-    def set_search(self, text: str) -> None:
-        """Show only jobs whose prompt or id contains ``text`` (case-insensitive)."""
-        self.search = text.casefold()
+    def set_search(self, text: str, now: float | None = None) -> None:
+        """Show only jobs matching the query ``text`` (seedance_tui.query); on QueryError nothing changes."""
+        self.query = parse_query(text, time.time() if now is None else now)
+        self.search = text
         self._refilter()
 
     def set_sort(self, column: str, reverse: bool) -> None:
@@ -272,8 +287,8 @@ class JobRows:
         statuses = FILTERS[self.filter_name]
         if statuses is not None:
             rows = [job for job in rows if job.status in statuses]
-        if self.search:
-            hay, needle = self._hay, self.search
-            rows = [job for job in rows if needle in hay[job.local_id]]
+        if not self.query.empty:
+            hay, query = self._hay, self.query
+            rows = [job for job in rows if query.matches(job, hay[job.local_id])]
         self.rows = rows
         self._index = None

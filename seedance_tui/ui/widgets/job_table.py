@@ -16,7 +16,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from seedance_tui.models import Job
+from seedance_tui.ui.status_look import css_rules, look_of
 from seedance_tui.ui.widgets.job_rows import (
+    COLUMNS,
     FILTERS,
     LIVE_STATUSES,
     SORT_KEYS,
@@ -24,6 +26,7 @@ from seedance_tui.ui.widgets.job_rows import (
     Column,
     JobRows,
     cell_text,
+    column_for,
     job_age,
     layout_columns,
 )
@@ -43,24 +46,25 @@ def _fit(text: str, width: int, right: bool) -> str:
 
 
 def _status_class(status: str) -> str:
-    return f"job-table--{status.replace('_', '-')}" if status in STATUS_LABELS else "job-table--other"
+    return look_of(status).css_class("job-table", status if status in STATUS_LABELS else "other")
 
 
 class JobTable(ScrollView, can_focus=True):
     """One row per job, newest first; cells of a changed job are redrawn in place."""
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "Top", show=False),
-        Binding("end,G", "last", "Bottom", show=False),
-        Binding("enter", "activate", "Detail"),
-        Binding("space", "toggle_mark", "Mark", show=False),
-        Binding("asterisk", "mark_shown", "Mark all shown", show=False),
-        Binding("minus", "clear_marks", "Clear marks", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+        Binding("home,g", "first", "Top", show=False, id="first"),
+        Binding("end,G", "last", "Bottom", show=False, id="last"),
+        Binding("enter", "activate", "Detail", id="detail"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="toggle_mark"),
+        Binding("asterisk", "mark_shown", "Mark all shown", show=False, id="mark_shown"),
+        Binding("minus", "clear_marks", "Clear marks", show=False, id="clear_marks"),
     ]
+    DEFAULT_CSS = css_rules("JobTable", "job-table")
     COMPONENT_CLASSES = {
         "job-table--header",
         "job-table--cursor",
@@ -99,6 +103,10 @@ class JobTable(ScrollView, can_focus=True):
         self._clock = clock
         #: The age text last drawn per job, so a tick redraws only ages that really changed.
         self._drawn_ages: dict[str, str] = {}
+        #: The columns the user chose, in order (the default set until set_columns).
+        self.chosen: list[Column] = list(COLUMNS)
+        #: Shown in an empty table; the screen says which key (if any) submits a job.
+        self.empty_hint = EMPTY_HINT
         self._columns: list[tuple[Column, int]] = layout_columns(80)
         #: Local ids of the marked jobs (bulk actions apply to these); kept across filters.
         self.marks: set[str] = set()
@@ -137,8 +145,8 @@ class JobTable(ScrollView, can_focus=True):
         self._rows_replaced()
 
     def set_search(self, text: str) -> None:
-        """Show only jobs whose prompt or id contains ``text``."""
-        self.model.set_search(text)
+        """Show only jobs matching the query ``text``; QueryError (shown rows unchanged) if it is not one."""
+        self.model.set_search(text, self._clock())
         self._rows_replaced()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
@@ -288,8 +296,14 @@ class JobTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick_live_rows)
 
+    def set_columns(self, keys: Iterable[str]) -> None:
+        """Show these columns in this order (unknown keys are skipped; narrow screens still drop some)."""
+        self.chosen = [column for key in keys if (column := column_for(key)) is not None] or list(COLUMNS)
+        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
-        self._columns = layout_columns(self.scrollable_content_region.width)
+        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
         self.virtual_size = Size(self.size.width, self.row_count + 1)
 
     def on_focus(self) -> None:
@@ -330,7 +344,7 @@ class JobTable(ScrollView, can_focus=True):
         if position < self.row_count:
             return self._row(self.model.rows[position], position == self.cursor, width, base)
         if not self.row_count and y == 2:
-            hint = EMPTY_HINT if not self.model.jobs else NO_MATCH_HINT
+            hint = self.empty_hint if not self.model.jobs else NO_MATCH_HINT
             style = base + self.get_component_rich_style("job-table--hint", default=Style())
             return Strip([Segment(_fit(" " + hint, width, False), style)], width)
         return Strip.blank(width, base)

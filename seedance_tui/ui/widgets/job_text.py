@@ -7,29 +7,15 @@ from typing import Any
 
 from textual.content import Content
 
-from seedance_tui.models import JobStatus
 from seedance_tui.text import printable
-from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
-
-#: Theme style per status (symbols and labels come from the job table's STATUS_LABELS).
-_STATUS_STYLE: dict[str, str] = {
-    JobStatus.SUBMITTING: "$text-muted",
-    JobStatus.QUEUED: "$warning",
-    JobStatus.PROCESSING: "$accent",
-    JobStatus.SUCCEEDED: "$success",
-    JobStatus.FAILED: "$error",
-    JobStatus.CANCELLED: "$text-muted",
-    JobStatus.REJECTED: "$error",
-    JobStatus.OUTCOME_UNKNOWN: "$warning",
-    JobStatus.PROBABLY_NOT_CREATED: "$warning",
-    JobStatus.NOT_FOUND: "$error",
-}
+from seedance_tui.ui.status_look import STATUS_LOOKS, look_of
 
 
 def status_content(status: str) -> Content:
     """A coloured symbol plus the status word, e.g. ``✔ succeeded``; unknown API statuses shown as sent."""
-    symbol, label = STATUS_LABELS.get(status, ("·", printable(status)))
-    return Content.styled(f"{symbol} {label}", f"{_STATUS_STYLE.get(status, '')} bold".strip())
+    look = look_of(status)
+    label = look.label if status in STATUS_LOOKS else printable(status)
+    return Content.styled(f"{look.symbol} {label}", f"{look.style.split()[0]} bold")
 
 
 def duration_text(seconds: float) -> str:

@@ -78,6 +78,8 @@ class StatusBar(Widget):
         base_url: str,
         *,
         demo: bool = False,
+        read_only: bool = False,
+        profile: str | None = None,
         health: HealthState | None = None,
         clock: Callable[[], float] = time.time,
         id: str | None = None,
@@ -85,6 +87,8 @@ class StatusBar(Widget):
         super().__init__(id=id)
         self.host = urlsplit(base_url).netloc or base_url
         self.demo = demo
+        self.read_only = read_only
+        self.profile = profile
         self.health = health or HealthState(ApiHealth.OK)
         self.job_counts = JobCounts()
         self._clock = clock
@@ -111,10 +115,18 @@ class StatusBar(Widget):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("seedance-tui ", self.get_component_rich_style("status-bar--title", partial=True))
+        if self.profile:
+            text.append(
+                f"[{one_line(self.profile, 20)}] ",
+                self.get_component_rich_style("status-bar--title", partial=True),
+            )
         text.append(one_line(self.host, 40))
         if self.demo:
             text.append(" ")
             text.append(" DEMO ", self.get_component_rich_style("status-bar--demo", partial=True))
+        if self.read_only:
+            text.append(" ")
+            text.append(" READ-ONLY ", self.get_component_rich_style("status-bar--demo", partial=True))
         health, style = health_text(self.health, self._clock())
         text.append("  ")
         text.append(health, self.get_component_rich_style(style, partial=True))
