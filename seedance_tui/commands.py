@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from seedance_tui.api.errors import ApiError
+from seedance_tui.job_refs import ambiguity_message
 from seedance_tui.models import GenerationRequest, Job, ValidationError
 from seedance_tui.service import CancelResult, JobService, SubmitError
 from seedance_tui.text import local_time, one_line, printable
@@ -88,9 +89,9 @@ def list_jobs(all_jobs: Sequence[Job], *, statuses: Sequence[str], as_json: bool
 
 
 async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
-    job = service.find(ref)
+    job = _find(service, ref, as_json)
     if job is None:
-        return _not_in_store(ref, as_json)
+        return EXIT_USAGE
     try:
         job = await service.refresh(job.local_id)
     except ApiError as exc:
@@ -101,9 +102,9 @@ async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
 
 
 async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
-    job = service.find(ref)
+    job = _find(service, ref, as_json)
     if job is None:
-        return _not_in_store(ref, as_json)
+        return EXIT_USAGE
     outcome = await service.cancel(job.local_id)
     payload = {"result": str(outcome.result), "message": outcome.message, "job": outcome.job.to_dict()}
     if outcome.result == CancelResult.CANCELLED:
@@ -113,9 +114,18 @@ async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
     return EXIT_REMOTE
 
 
-def _not_in_store(ref: str, as_json: bool) -> int:
-    _error(as_json, f"No job matching {ref!r} in the local store (give a request id, local id or prefix).")
-    return EXIT_USAGE
+def _find(service: JobService, ref: str, as_json: bool) -> Job | None:
+    """The one job ``ref`` names; otherwise say why (none, or several) and return None."""
+    matches = service.find_all(ref)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        _error(as_json, ambiguity_message(ref, matches), matches=len(matches))
+    else:
+        _error(
+            as_json, f"No job matching {ref!r} in the local store (give a request id, local id or prefix)."
+        )
+    return None
 
 
 def _usage_error(exc: ValidationError, as_json: bool) -> int:
@@ -131,7 +141,7 @@ def _usage_error(exc: ValidationError, as_json: bool) -> int:
     return EXIT_USAGE
 
 
-def _error(as_json: bool, message: str, job: Job | None = None, **extra: str) -> None:
+def _error(as_json: bool, message: str, job: Job | None = None, **extra: Any) -> None:
     if as_json:
         payload: dict[str, Any] = {"error": message, **extra}
         if job is not None:

@@ -17,6 +17,7 @@ from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
+from seedance_tui.job_refs import match_jobs
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
@@ -121,7 +122,13 @@ class JobService:
         return self.store.get(local_id)
 
     def find(self, ref: str) -> Job | None:
-        return self.store.find(ref)
+        """The one job ``ref`` names (any id form the UI shows, or a unique prefix), else None."""
+        matches = self.find_all(ref)
+        return matches[0] if len(matches) == 1 else None
+
+    def find_all(self, ref: str) -> list[Job]:
+        """The job ``ref`` names exactly, else every job with an id starting with it."""
+        return match_jobs(self.store.all(), ref)
 
     # -- running -------------------------------------------------------------------------
 
