@@ -75,7 +75,9 @@ def test_submit_json_reports_every_error_as_json(run: Run, sim: SimulatorServer)
     payload = json.loads(invalid.stdout)
     assert {f["field"] for f in payload["fields"]} == {"prompt", "duration"}
     bad_metadata = run("submit", "--model", "seedance-2.0", "--prompt", "p", "--metadata", "[", "--json")
-    assert bad_metadata.returncode == 2 and json.loads(bad_metadata.stdout)["fields"][0]["field"] == "metadata"
+    assert (
+        bad_metadata.returncode == 2 and json.loads(bad_metadata.stdout)["fields"][0]["field"] == "metadata"
+    )
     bad_option = run("submit", "--model", "seedance-2.0", "--prompt", "p", "--duration", "x", "--json")
     assert bad_option.returncode == 2 and "--duration" in json.loads(bad_option.stdout)["error"]
     no_key = run("submit", "--model", "seedance-2.0", "--prompt", "p", "--json", key=None)
@@ -94,7 +96,13 @@ def test_read_commands_do_not_create_a_missing_store(run: Run, tmp_path: Path) -
 
 def test_submit_help_lists_choices_and_an_unknown_option_shows_submit_usage(run: Run) -> None:  # noqa: F811
     shown = run("submit", "--help").stdout
-    for text in ("16:9,9:16,1:1", "480p,720p,1080p", "seedance-1.5-pro: 5 or 10", "what the video shows", "JSON"):
+    for text in (
+        "16:9,9:16,1:1",
+        "480p,720p,1080p",
+        "seedance-1.5-pro: 5 or 10",
+        "what the video shows",
+        "JSON",
+    ):
         assert text in shown, text
     unknown = run("submit", "--model", "seedance-2.0", "--prompt", "p", "--nope")
     assert unknown.returncode == 2
