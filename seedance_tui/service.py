@@ -335,7 +335,9 @@ class JobService:
     async def _post(self, job: Job, request: GenerationRequest) -> SubmitReply:
         """The POST itself; every failure is recorded on the job and raised as SubmitError."""
         try:
-            return await self.client.submit(self._as_sent(request))
+            reply = await self.client.submit(self._as_sent(request))
+            self.scheduler.api_answered()
+            return reply
         except ApiError as exc:
             unknown = may_have_been_accepted(exc)
             status = JobStatus.OUTCOME_UNKNOWN if unknown else JobStatus.REJECTED
@@ -382,6 +384,7 @@ class JobService:
         except ApiError as exc:
             self._on_poll_error(local_id, exc)
             raise
+        self.scheduler.api_answered()
         self._on_reply(local_id, reply)
         self._lazy_dirty.discard(local_id)
         self.store.update(job)
@@ -404,6 +407,7 @@ class JobService:
             self._on_poll_error(local_id, exc)
             outcome = CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc.message}")
         else:
+            self.scheduler.api_answered()
             job.set_status(reply.status)
             job.last_error = None
             job.touch()
