@@ -106,7 +106,10 @@ class MainScreen(Screen[None]):
             text.append(label, active + click)
             text.append(" ")
         arrow = "▼" if model.sort_reverse else "▲"
-        text.append(f"│ {len(model.rows):,}/{len(model.jobs):,} · {model.sort_column}{arrow}")
+        tail = f"│ {len(model.rows):,}/{len(model.jobs):,} · {model.sort_column}{arrow}"
+        # The filter keys give way first: the sort column and direction must always show.
+        text.truncate(max(0, self.size.width - len(tail)), overflow="ellipsis")
+        text.append(tail)
         bar.update(text)
 
     def on_resize(self) -> None:

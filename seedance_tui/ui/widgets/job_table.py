@@ -91,6 +91,7 @@ class JobTable(ScrollView, can_focus=True):
         #: The age text last drawn per job, so a tick redraws only ages that really changed.
         self._drawn_ages: dict[str, str] = {}
         self._columns: list[tuple[Column, int]] = layout_columns(80)
+        self._columns_width = 80
 
     # -- data ----------------------------------------------------------------------------
 
@@ -161,6 +162,7 @@ class JobTable(ScrollView, can_focus=True):
         self.cursor = min(position if position is not None else self.cursor, max(0, self.row_count - 1))
         self._remember_cursor()
         self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._scroll_to_cursor()
         self.refresh()
         self.post_message(self.ViewChanged())
 
@@ -184,13 +186,17 @@ class JobTable(ScrollView, can_focus=True):
         old = self.cursor
         self.cursor = max(0, min(position, self.row_count - 1))
         self._remember_cursor()
+        self._scroll_to_cursor()
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
+
+    def _scroll_to_cursor(self) -> None:
+        """Keep the selected row on screen, whatever moved it (keys, sorting, a status change)."""
         top = round(self.scroll_offset.y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + self._page:
             self.scroll_to(y=self.cursor - self._page + 1, animate=False, immediate=True)
-        self._refresh_row(old)
-        self._refresh_row(self.cursor)
 
     def _refresh_row(self, position: int) -> None:
         y = position - round(self.scroll_offset.y) + 1
@@ -248,8 +254,13 @@ class JobTable(ScrollView, can_focus=True):
         self.set_interval(1.0, self._tick_live_rows)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._columns = layout_columns(self.scrollable_content_region.width)
         self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._scroll_to_cursor()
+
+    def _layout(self, width: int) -> None:
+        """Fit the columns to ``width``, which a scrollbar coming or going changes without a resize."""
+        if width != self._columns_width:
+            self._columns, self._columns_width = layout_columns(width), width
 
     def on_focus(self) -> None:
         self._refresh_row(self.cursor)
@@ -282,6 +293,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        self._layout(width)
         base = self.rich_style
         if y == 0:
             return self._header(width, base)
@@ -300,7 +312,9 @@ class JobTable(ScrollView, can_focus=True):
         for column, column_width in self._columns:
             title = column.title
             if column.key == self.model.sort_column:
-                title += "▼" if self.model.sort_reverse else "▲"
+                # The arrow always shows: the title gives way to it in a narrow column.
+                arrow = "▼" if self.model.sort_reverse else "▲"
+                title = set_cell_size(title, min(cell_len(title), column_width - 1)) + arrow
             parts.append(_fit(title, column_width, column.right))
         return Strip([Segment(_fit(" ".join(parts), width, False), style)], width)
 

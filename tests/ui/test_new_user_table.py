@@ -1,0 +1,76 @@
+"""The job table as a new user meets it at 80x24: the cursor stays on screen, columns fit, the sort shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seedance_tui.models import Job, JobStatus
+from seedance_tui.service import JobService
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.widgets.job_table import JobTable
+from tests.ui.helpers import make_settings
+from tests.ui.test_main_screen import seed_store, table_lines
+
+LONG = "a lighthouse keeper paints the storm that keeps the ships away from the rocks at night"
+
+
+def copy_with_status(job: Job, status: str) -> Job:
+    changed = Job.from_dict(job.to_dict())
+    changed.set_status(status)
+    return changed
+
+
+async def test_the_selected_job_stays_on_screen_when_its_status_moves_it(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    jobs = seed_store(tmp_path / "jobs.json", [JobStatus.SUCCEEDED] + [JobStatus.FAILED] * 30)
+    service.store.refresh()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(JobTable)
+        table.sort_by("status", reverse=False)
+        await pilot.press("g")
+        assert table.selected is not None and table.selected.local_id == jobs[0].local_id
+        table.apply([copy_with_status(jobs[0], JobStatus.CANCELLED)])  # now sorts last
+        await pilot.pause()
+        assert table.selected is not None and table.selected.local_id == jobs[0].local_id
+        assert table.cursor == table.row_count - 1
+        top = round(table.scroll_offset.y)
+        assert top <= table.cursor < top + table.scrollable_content_region.height - 1  # below the header
+        assert "prompt number 0" in table_lines(app)[table.cursor - top + 1]
+
+
+async def test_columns_fit_the_width_left_by_the_scrollbar(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    for size in ((80, 24), (200, 50)):
+        jobs = seed_store(tmp_path / f"jobs{size[0]}.json", [JobStatus.SUCCEEDED] * 60)
+        for job in jobs:
+            job.request.prompt = LONG * 3
+        app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+        async with app.run_test(size=size) as pilot:
+            table = app.screen.query_one(JobTable)
+            table.load(jobs)
+            await pilot.pause()
+            assert table.scrollable_content_region.width < table.size.width  # the scrollbar is there
+            header, first = table_lines(app)[:2]
+            assert not header.rstrip().endswith("…"), header
+            assert first.rstrip().endswith("…") and len(first) == table.scrollable_content_region.width
+
+
+async def test_the_sort_column_and_direction_always_show_at_80_columns(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    seed_store(tmp_path / "jobs.json", [JobStatus.SUCCEEDED] * 12)
+    service.store.refresh()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(JobTable)
+        for column in ("duration", "credits", "age", "prompt"):
+            for reverse, arrow in ((False, "▲"), (True, "▼")):
+                table.sort_by(column, reverse=reverse)
+                await pilot.pause()
+                assert arrow in table_lines(app)[0], (column, table_lines(app)[0])
+                filter_bar = str(app.screen.query_one("#filter-bar").render())
+                assert f"{column}{arrow}" in filter_bar, filter_bar
