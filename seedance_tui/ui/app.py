@@ -21,6 +21,7 @@ from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.main import MainScreen
+from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
 from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
@@ -35,6 +36,8 @@ class SeedanceApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # Only while Textual's key panel is open (see check_action): escape closes it.
+        Binding("escape", "hide_help_panel", "Close keys", show=False, priority=True),
     ]
 
     def __init__(
@@ -134,8 +137,30 @@ class SeedanceApp(App[int]):
         elif job.status == JobStatus.CANCELLED:
             self.notify(f"Job {name} was cancelled.", title="Cancelled", severity="warning", markup=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
+        return True
+
+    def _ask_before_losing_draft(self) -> bool:
+        """The first quit from a form holding an unsent prompt only asks; True when it asked."""
+        form = self.screen
+        if not isinstance(form, SubmitScreen) or not form.has_unsent_text or form.quit_asked:
+            return False
+        form.quit_asked = True
+        self.notify(
+            "The prompt in the form was not sent. Press ctrl+c again to quit and lose it, "
+            "or ctrl+s to submit it.",
+            title="Quit?",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     async def action_quit(self) -> None:
         """Save everything, stop polling, leave; if the store cannot be written, warn once and stay."""
+        if self._ask_before_losing_draft():
+            return
         if not self._quit_unsaved_warned:
             try:
                 await self.service.flush(all_pending=True)

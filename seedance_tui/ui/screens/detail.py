@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,10 +19,10 @@ from seedance_tui.models import Job
 from seedance_tui.service import CancelOutcome, JobService
 from seedance_tui.text import local_time, printable
 from seedance_tui.ui.messages import JobsChanged
-from seedance_tui.ui.screens.cancel import CancelDialog
+from seedance_tui.ui.screens.cancel import CancelDialog, not_cancellable_reason
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
-from seedance_tui.ui.widgets.job_text import duration_text, pretty_json, status_content
+from seedance_tui.ui.widgets.job_text import duration_text, no_request_id_advice, pretty_json, status_content
 
 #: (widget id, label) of the one-line facts, in display order.
 FACTS: tuple[tuple[str, str], ...] = (
@@ -209,6 +209,28 @@ class DetailScreen(Screen[None]):
             return job is not None or None
         return True
 
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply says why (the footer only greys it out)."""
+        keys = {b.key: b.action for b in self.BINDINGS if isinstance(b, Binding)}
+        action = keys.get(event.key)
+        if action is not None and not self.check_action(action, ()):
+            event.stop()
+            self.notify(self.why_not(action), markup=False)
+
+    def why_not(self, action: str) -> str:
+        """Why ``action`` does not apply to this job right now."""
+        job = self.job
+        if job is None:
+            return "This job is no longer in the store."
+        if action in ("copy_url", "download"):
+            if self.downloading:
+                return "The video is being downloaded already."
+            status = printable(job.status)
+            return f"This job is {status}: only a succeeded job has a video to copy or download."
+        if action == "cancel_job":
+            return not_cancellable_reason(job) or ""
+        return no_request_id_advice(job)
+
     # -- actions -------------------------------------------------------------------------
 
     def action_back(self) -> None:
@@ -225,6 +247,9 @@ class DetailScreen(Screen[None]):
             self.notify("Copied the output URL to the clipboard", markup=False)
 
     def action_refresh(self) -> None:
+        if self.job is not None and self.job.request_id is None:
+            self.notify(no_request_id_advice(self.job), markup=False)
+            return
         self.service.refresh_soon(self.local_id)
         self.notify("Checking this job now", markup=False, timeout=2)
 

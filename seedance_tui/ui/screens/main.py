@@ -23,6 +23,7 @@ from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
+from seedance_tui.ui.widgets.job_text import no_request_id_advice
 from seedance_tui.ui.widgets.status_bar import StatusBar
 
 #: Key, full label, short label (for narrow terminals) of each status filter.
@@ -175,7 +176,7 @@ class MainScreen(Screen[None]):
         if job is None:
             return
         if job.request_id is None:
-            self.notify("This job has no request id: there is nothing to ask the API about.", markup=False)
+            self.notify(no_request_id_advice(job), markup=False)
             return
         self.service.refresh_soon(job.local_id)
         self.notify("Refreshing…", timeout=1.5)

@@ -45,6 +45,8 @@ FIELD_WIDGETS: dict[str, str] = {
 }
 #: Fields checked again as the user edits them (cheap, and easy to get wrong).
 LIVE_FIELDS = ("webhookUrl", "metadata", "mediaUrls")
+#: The banner shown while fields are flagged; it goes once every flag is cleared.
+FIX_BANNER = "Fix the fields marked below; nothing was sent."
 
 
 def nearest_duration(model: str, wanted: int | None) -> int:
@@ -80,6 +82,9 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
+        self._banner_text = ""
+        #: The user was told that quitting loses the unsent prompt (a second ctrl+c quits).
+        self.quit_asked = False
 
     def compose(self) -> ComposeResult:
         request = self.prefill
@@ -110,6 +115,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 )
             yield self._error_label("model")
             yield self._error_label("duration")
+            yield Label("", id="duration-note", classes="field-note", markup=False)
             with Horizontal(classes="field-row"):
                 yield Label("Aspect", classes="row-label")
                 yield Select(
@@ -167,7 +173,14 @@ class SubmitScreen(ModalScreen[Job | None]):
         return Label("", id=f"{widget_id}-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", TextArea).focus()
+        prompt = self.query_one("#prompt", TextArea)
+        prompt.focus()
+        prompt.move_cursor(prompt.document.end)  # edit & resubmit: carry on typing where the text ends
+
+    @property
+    def has_unsent_text(self) -> bool:
+        """True when the prompt holds text that was not submitted (quitting now would lose it)."""
+        return not self.submitting and bool(self.query_one("#prompt", TextArea).text.strip())
 
     # -- reading the form ----------------------------------------------------------------
 
@@ -212,8 +225,11 @@ class SubmitScreen(ModalScreen[Job | None]):
                 self.flagged.add(field)
             else:
                 self.flagged.discard(field)
+        if not self.flagged and self._banner_text == FIX_BANNER:
+            self._show_banner("", "")
 
     def _show_banner(self, text: str, kind: str) -> None:
+        self._banner_text = text
         banner = self.query_one("#submit-banner", Static)
         banner.update(printable(text, keep_newlines=True))
         banner.set_classes(f"-{kind}" if text else "")
@@ -229,9 +245,15 @@ class SubmitScreen(ModalScreen[Job | None]):
         wanted = nearest_duration(model, current)
         duration_select.set_options(_duration_options(model))
         duration_select.value = wanted
+        note = ""
+        if current is not None and wanted != current:
+            note = f"{model} does not offer {current} s: duration set to {wanted} s."
+        label = self.query_one("#duration-note", Label)
+        label.update(note)
+        label.set_class(bool(note), "-shown")
 
     @on(Input.Changed, "#webhook-url, #metadata")
-    @on(TextArea.Changed, "#media-urls")
+    @on(TextArea.Changed, "#prompt, #media-urls")
     def _live_field_changed(self, event: Input.Changed | TextArea.Changed) -> None:
         """Re-check a URL or JSON field while it is flagged, so the flag clears as soon as it is fixed."""
         widget_id = event.control.id if event.control is not None else None
@@ -268,7 +290,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         request, errors = self.read_request()
         self.show_errors(errors)
         if errors:
-            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            self._show_banner(FIX_BANNER, "error")
             self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
             return
         self._show_banner("", "")
@@ -291,7 +313,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         except ValidationError as exc:
             self._set_submitting(False)
             self.show_errors(exc.errors)
-            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            self._show_banner(FIX_BANNER, "error")
             return
         except SubmitError as exc:
             self._set_submitting(False)
