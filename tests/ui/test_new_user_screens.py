@@ -73,7 +73,7 @@ async def test_detail_actions_that_do_not_apply_say_why(
         ):
             app.clear_notifications()
             await pilot.press(key)
-            assert await wait_for(pilot, lambda words=words: any(words in n for n in notices(app))), key
+            assert await wait_for(pilot, lambda: any(words in n for n in notices(app))), key  # noqa: B023
         assert isinstance(app.screen, DetailScreen)
 
 
