@@ -255,34 +255,41 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     sim = None
+    demo_state: Path | None = None
     if args.demo:
         from seedance_tui.sim.config import SimConfig
-        from seedance_tui.sim.server import SimulatorServer
+        from seedance_tui.sim.demo import start_demo, state_path
 
         # The simulator shares the terminal with the dashboard: it must never print.
         try:
             demo = SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        sim = SimulatorServer(demo, log_level="critical")
-        settings.base_url = sim.start()
-        settings.api_key = DEMO_API_KEY
-        settings.demo = True
-        if args.db is None:
-            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        if args.db is not None:
+            # The demo's tasks live beside the store, so a restarted demo still follows its jobs.
+            demo_state = state_path(settings.db_path)
     elif not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
+    # Checked here, in the terminal entry only: a dashboard served to a browser runs on pipes.
+    if not has_terminal():
+        raise UsageError(NO_TERMINAL_MESSAGE)
+    if args.demo:
+        if args.db is None:
+            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        sim = start_demo(demo, demo_state)
+        settings.base_url = sim.url
+        settings.api_key = DEMO_API_KEY
+        settings.demo = True
     try:
-        # Checked here, in the terminal entry only: a dashboard served to a browser runs on pipes.
-        if not has_terminal():
-            raise UsageError(NO_TERMINAL_MESSAGE)
         from seedance_tui.ui.launch import run_dashboard
 
         store = open_store(settings.db_path, recover=args.recover_db)
         return run_dashboard(settings, store, webhooks)
     finally:
         if sim is not None:
-            sim.stop()
+            from seedance_tui.sim.demo import stop_demo
+
+            stop_demo(sim, demo_state)
 
 
 def _set_key(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from seedance_tui.api.errors import ApiError
 from seedance_tui.job_refs import ambiguity_message
 from seedance_tui.models import GenerationRequest, Job, ValidationError
-from seedance_tui.service import CancelResult, JobService, SubmitError
+from seedance_tui.service import CancelResult, JobService, SubmitError, foreign_job_message
 from seedance_tui.text import local_time, one_line, printable
 
 EXIT_OK = 0
@@ -118,6 +118,9 @@ def _find(service: JobService, ref: str, as_json: bool) -> Job | None:
     """The one job ``ref`` names; otherwise say why (none, or several) and return None."""
     matches = service.find_all(ref)
     if len(matches) == 1:
+        if not service.belongs_here(matches[0]):
+            _error(as_json, foreign_job_message(matches[0], service.api))
+            return None
         return matches[0]
     if matches:
         _error(as_json, ambiguity_message(ref, matches), matches=len(matches))

@@ -278,6 +278,8 @@ class Job:
     history: list[StatusChange] = field(default_factory=list)
     #: Extra fields of the last task reply that this version does not model.
     remote_extra: dict[str, Any] = field(default_factory=dict)
+    #: The API the job was sent to (its base URL, or "demo"); None for jobs stored before this was kept.
+    api: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

@@ -38,6 +38,13 @@ StoreProblemListener = Callable[[str | None], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
+#: The API name recorded on jobs sent to the embedded demo simulator (its port changes).
+DEMO_API = "demo"
+
+
+def api_name(settings: Settings) -> str:
+    """The name recorded on each job of which API it was sent to: "demo", or the base URL."""
+    return DEMO_API if settings.demo else settings.base_url.rstrip("/")
 
 
 class JobService:
@@ -54,9 +61,12 @@ class JobService:
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
         orphan_age: float = ORPHAN_SUBMIT_AGE,
+        api: str | None = None,
     ) -> None:
         self.store = store
         self.client = client
+        #: Which API this service talks to; jobs recorded for another one are shown, never sent there.
+        self.api = api
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -91,7 +101,7 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        return cls(store, client, budget=budget)
+        return cls(store, client, budget=budget, api=api_name(settings))
 
     # -- listening -----------------------------------------------------------------------
 
@@ -126,6 +136,14 @@ class JobService:
         matches = self.find_all(ref)
         return matches[0] if len(matches) == 1 else None
 
+    def belongs_here(self, job: Job) -> bool:
+        """True unless the job is recorded as sent to another API than this service's."""
+        return self.api is None or job.api is None or job.api == self.api
+
+    def foreign_jobs(self) -> list[Job]:
+        """Jobs in the store that were sent to another API (a demo store opened for real, say)."""
+        return [job for job in self.store.all() if not self.belongs_here(job)]
+
     def find_all(self, ref: str) -> list[Job]:
         """The job ``ref`` names exactly, else every job with an id starting with it."""
         return match_jobs(self.store.all(), ref)
@@ -137,7 +155,7 @@ class JobService:
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
-        self.scheduler.track_all(jobs)
+        self.scheduler.track_all([job for job in jobs if self.belongs_here(job)])
         self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         try:
@@ -200,7 +218,7 @@ class JobService:
             self._watch_for_orphan(job)
         self._settle_orphans()
         for job in changed:
-            if job.needs_polling:
+            if job.needs_polling and self.belongs_here(job):
                 self.scheduler.track(job)
             else:
                 self.scheduler.untrack(job.local_id)
@@ -303,6 +321,7 @@ class JobService:
         """
         request.validate()
         job = Job.new(request)
+        job.api = self.api
         self._submitting.add(job.local_id)
         try:
             try:
@@ -377,7 +396,7 @@ class JobService:
     async def refresh(self, local_id: str) -> Job:
         """Ask the API for this job's state now and store it (the CLI's ``status``)."""
         job = self._require(local_id)
-        if job.request_id is None:
+        if job.request_id is None or not self.belongs_here(job):
             return job
         try:
             reply = await self.client.get(job.request_id)
@@ -396,6 +415,8 @@ class JobService:
         job = self._require(local_id)
         if job.request_id is None:
             return CancelOutcome(job, CancelResult.ERROR, "This job has no request id: nothing to cancel.")
+        if not self.belongs_here(job):
+            return CancelOutcome(job, CancelResult.ERROR, foreign_job_message(job, self.api))
         try:
             reply = await self.client.cancel(job.request_id)
         except InvalidState as exc:
@@ -431,3 +452,11 @@ class JobService:
         if job is None:
             raise KeyError(f"No job {local_id!r} in the store")
         return job
+
+
+def foreign_job_message(job: Job, api: str | None) -> str:
+    """Why a job of another API is not checked or cancelled here, and where it can be."""
+    where = (
+        "the demo (seedance-tui --demo --db THIS_STORE)" if job.api == DEMO_API else f"--base-url {job.api}"
+    )
+    return f"Job {job.request_id or job.local_id} was sent to {job.api}, not {api}: open it with {where}."

@@ -77,6 +77,17 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
+        foreign = self.service.foreign_jobs()
+        if foreign:
+            apis = ", ".join(sorted({one_line(job.api or "", 60) for job in foreign}))
+            self.notify(
+                f"{len(foreign)} job(s) in this store were sent to another API ({apis}): they are shown "
+                "but not checked or cancelled here.",
+                title="Jobs of another API",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
         running = (
             self.service.run()
             if self.webhooks is None

@@ -1,0 +1,75 @@
+"""A demo restarted on the same store follows its earlier jobs; jobs of another API are never sent there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.service import DEMO_API, JobService
+from seedance_tui.sim.app import API_PREFIX
+from seedance_tui.sim.config import SimConfig
+from seedance_tui.sim.demo import start_demo, state_path, stop_demo
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.store import JobStore
+from tests.conftest import API_KEY
+from tests.unit.test_cli import run  # noqa: F401  (the fixture)
+
+SLOW = SimConfig(queue_seconds=600.0, process_seconds=600.0, failure_rate=0.0)
+HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def test_a_restarted_demo_knows_its_earlier_tasks_on_the_same_port(tmp_path: Path) -> None:
+    saved = state_path(tmp_path / "jobs.json")
+    first = start_demo(SLOW, saved)
+    try:
+        body = {"model": "seedance-2.0", "prompt": "a slow river", "duration": 5}
+        reply = httpx.post(f"{first.url}{API_PREFIX}", json=body, headers=HEADERS).json()
+        request_id = reply["requestId"]
+    finally:
+        stop_demo(first, saved)
+    assert saved.exists() and saved.parent == tmp_path
+    second = start_demo(SLOW, saved)
+    try:
+        assert second.url == first.url  # stored output links keep working
+        again = httpx.get(f"{second.url}{API_PREFIX}/{request_id}", headers=HEADERS)
+        assert again.status_code == 200 and again.json()["status"] == "queued"
+    finally:
+        stop_demo(second, saved)
+
+
+async def test_jobs_of_another_api_are_neither_polled_nor_cancelled(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    job = Job.new(GenerationRequest(model="seedance-2.0", prompt="made in the demo"))
+    job.request_id, job.api = "req_00000000000000d1", DEMO_API
+    job.set_status(JobStatus.QUEUED)
+    with JobStore.open(db_path) as store:
+        store.add(job)
+    service = service_factory(sim.url, api=sim.url)
+    assert [j.local_id for j in service.foreign_jobs()] == [job.local_id]
+    outcome = await service.cancel(job.local_id)
+    assert "was sent to demo" in outcome.message
+    assert (await service.refresh(job.local_id)).status == JobStatus.QUEUED  # not "not found"
+    stats = httpx.get(f"{sim.url}/_sim/stats").json()
+    assert stats["gets"] == 0 and stats["cancels"] == 0
+    mine = await service.submit(GenerationRequest(model="seedance-2.0", prompt="mine"))
+    assert mine.api == sim.url
+
+
+def test_cli_status_of_a_demo_job_says_where_it_belongs(
+    run: Callable[..., subprocess.CompletedProcess[str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    job = Job.new(GenerationRequest(model="seedance-2.0", prompt="made in the demo"))
+    job.request_id, job.api = "req_00000000000000d2", DEMO_API
+    job.set_status(JobStatus.QUEUED)
+    with JobStore.open(tmp_path / "jobs.json") as store:
+        store.add(job)
+    result = run("status", "req_00000000000000d2", "--json")
+    assert result.returncode == 2 and "--demo" in json.loads(result.stdout)["error"]
+    assert json.loads(run("jobs", "--json").stdout)[0]["status"] == "queued"
