@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,14 +42,25 @@ class Tmux:
         self.run("send-keys", "-t", "e2e", "-l", text)
 
     def wait_for(self, text: str, timeout: float) -> str:
+        return self.wait_for_line(lambda line: text in line, text, timeout)
+
+    def wait_for_row(self, prompt: str, statuses: tuple[str, ...], timeout: float) -> str:
+        """Wait for a job table row: the prompt and one of ``statuses`` on one line (the form shows neither)."""
+        return self.wait_for_line(
+            lambda line: prompt in line and any(status in line for status in statuses),
+            f"a row with {prompt!r} and one of {statuses}",
+            timeout,
+        )
+
+    def wait_for_line(self, match: Callable[[str], bool], what: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if any(match(line) for line in screen.splitlines()):
                 return screen
             time.sleep(0.25)
-        raise AssertionError(f"{text!r} did not appear within {timeout}s. Screen:\n{screen}")
+        raise AssertionError(f"{what} did not appear within {timeout}s. Screen:\n{screen}")
 
 
 @pytest.fixture
@@ -77,9 +88,10 @@ def test_demo_submit_by_typing_until_succeeded(tmux: Tmux, tmp_path: Path) -> No
     tmux.wait_for("Prompt", timeout=10)
     tmux.type("A paper boat drifting down a rainy street")
     tmux.send("C-s")
-    screen = tmux.wait_for("paper boat", timeout=15)
-    assert "queued" in screen or "processing" in screen or "succeeded" in screen
-    tmux.wait_for("succeeded", timeout=90)
+    # The form shows the prompt too: wait for the table row, which only the closed form reveals.
+    tmux.wait_for_row("paper boat", ("queued", "processing", "succeeded"), timeout=15)
+    screen = tmux.wait_for_row("paper boat", ("succeeded",), timeout=90)
+    assert "New video" not in screen  # the form has closed: q now quits instead of being typed
     tmux.send("q")
     tmux.wait_for("EXITED:0", timeout=20)
     jobs = json.loads(db.read_text())
