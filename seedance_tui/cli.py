@@ -331,12 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except ValidationError as exc:
         return _fail(args, str(exc), [str(err) for err in exc.errors], fields=exc.errors)
-    except (ConfigError, UsageError) as exc:
-        return _fail(args, str(exc))
-    except StoreCorruptError as exc:
-        hint = "Run again with --recover-db to keep it aside and start a new store."
-        return _fail(args, str(exc), [f"{exc}\n{hint}"])
-    except StoreError as exc:
+    except (ConfigError, UsageError, StoreError) as exc:  # a corrupt store's message names --recover-db
         return _fail(args, str(exc))
     except BrokenPipeError:
         # The reader (say `head`) has all it wanted: stop quietly, as other Unix tools do.

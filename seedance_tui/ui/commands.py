@@ -25,7 +25,7 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         ("Reverse sort order", screen.action_reverse_sort, "Flip ascending and descending (S)"),
     ]
     for name, (key, _) in FILTER_KEYS.items():
-        title = "Show all jobs" if name == "all" else f"Show {name} jobs"
+        title = "Show all jobs" if name == "all" else f"Show {name.removesuffix('s')} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))
     for column in COLUMNS:
         commands.append(
@@ -38,7 +38,13 @@ class SeedanceCommands(Provider):
     """Offers the main screen's actions while it is the screen the palette was opened on."""
 
     def _commands(self) -> list[Command]:
-        return main_screen_commands(self.screen) if isinstance(self.screen, MainScreen) else []
+        help_command: Command = (
+            "Help: keys",
+            self.app.action_show_help_panel,
+            "Every key of this screen, and help for the focused field (escape closes it)",
+        )
+        screen = self.screen
+        return [*(main_screen_commands(screen) if isinstance(screen, MainScreen) else []), help_command]
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands():
@@ -47,6 +53,7 @@ class SeedanceCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self._commands():
-            score = matcher.match(title)
+            # The help text counts too, at half weight: "filter" finds the status filters.
+            score = max(matcher.match(title), matcher.match(help_text) / 2)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)

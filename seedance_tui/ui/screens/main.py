@@ -24,6 +24,7 @@ from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.job_text import no_request_id_advice
+from seedance_tui.ui.widgets.search_box import SearchBox
 from seedance_tui.ui.widgets.status_bar import StatusBar
 
 #: Key, full label, short label (for narrow terminals) of each status filter.
@@ -70,7 +71,7 @@ class MainScreen(Screen[None]):
         )
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
-        yield Input(placeholder="search prompt or id…", id="search")
+        yield SearchBox(placeholder="search prompt or id…", id="search")
         yield Footer()
 
     @property

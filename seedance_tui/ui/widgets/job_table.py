@@ -29,7 +29,16 @@ from seedance_tui.ui.widgets.job_rows import (
 )
 
 EMPTY_HINT = "No jobs yet — press n to submit one"
-NO_MATCH_HINT = "No jobs match — press a to show all, escape to clear the search"
+
+
+def no_match_hint(filter_name: str, search: str) -> str:
+    """What to do when jobs exist but none is shown: only the ways out that apply."""
+    if search and filter_name != "all":
+        return "No jobs match — press a to show all, escape to clear the search"
+    if search:
+        return "No jobs match the search — escape clears it"
+    label = "problem" if filter_name == "problems" else filter_name
+    return f"No {label} jobs — press a to show all"
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -301,7 +310,8 @@ class JobTable(ScrollView, can_focus=True):
         if position < self.row_count:
             return self._row(self.model.rows[position], position == self.cursor, width, base)
         if not self.row_count and y == 2:
-            hint = EMPTY_HINT if not self.model.jobs else NO_MATCH_HINT
+            model = self.model
+            hint = EMPTY_HINT if not model.jobs else no_match_hint(model.filter_name, model.search)
             style = base + self.get_component_rich_style("job-table--hint", default=Style())
             return Strip([Segment(_fit(" " + hint, width, False), style)], width)
         return Strip.blank(width, base)
