@@ -8,8 +8,10 @@ from seedance_tui.models import Job, JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.widgets.job_rows import COLUMNS, JobRows, cell_text, layout_columns
 from seedance_tui.ui.widgets.job_table import JobTable
 from tests.ui.helpers import make_settings
+from tests.ui.test_main_rows import make_job
 from tests.ui.test_main_screen import seed_store, table_lines
 
 LONG = "a lighthouse keeper paints the storm that keeps the ships away from the rocks at night"
@@ -74,3 +76,43 @@ async def test_the_sort_column_and_direction_always_show_at_80_columns(
                 assert arrow in table_lines(app)[0], (column, table_lines(app)[0])
                 filter_bar = str(app.screen.query_one("#filter-bar").render())
                 assert f"{column}{arrow}" in filter_bar, filter_bar
+
+
+def test_ages_mean_one_thing_and_sort_in_the_order_shown() -> None:
+    now = 10_000.0
+    finished_fast = make_job(1, JobStatus.SUCCEEDED)
+    finished_fast.created_at, finished_fast.finished_at = now - 100, now - 95  # ran for 5 s
+    running = make_job(2, JobStatus.PROCESSING)
+    running.created_at = now - 50
+    rejected = make_job(3, JobStatus.REJECTED)
+    rejected.created_at = rejected.finished_at = now - 10
+    rows = JobRows()
+    rows.load([finished_fast, running, rejected])
+    rows.set_sort("age", reverse=True)
+    shown = [cell_text(job, "age", now) for job in rows.rows]
+    assert shown == ["10s", "50s", "1m"]
+
+
+def test_the_prompt_gets_room_at_80_columns() -> None:
+    columns = {column.key: width for column, width in layout_columns(78)}  # 80 less the scrollbar
+    assert columns["prompt"] >= 28 and {"id", "status", "model", "duration", "credits", "age"} <= set(columns)
+
+
+async def test_s_cycles_the_columns_left_to_right_each_in_its_natural_direction(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    jobs = seed_store(tmp_path / "jobs.json", [JobStatus.FAILED] * 3)
+    service.store.refresh()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(JobTable)
+        seen = []
+        for _ in range(len(COLUMNS)):
+            await pilot.press("s")
+            seen.append((table.model.sort_column, table.model.sort_reverse))
+            if table.model.sort_column == "status":  # ties: newest first
+                assert [j.local_id for j in table.model.rows] == [j.local_id for j in jobs[::-1]]
+        assert seen == [
+            ("prompt", False), ("id", False), ("status", False), ("model", False), ("resolution", False),
+            ("aspect", False), ("duration", True), ("credits", True), ("age", True),
+        ]  # fmt: skip

@@ -17,8 +17,8 @@ from textual.strip import Strip
 
 from seedance_tui.models import Job
 from seedance_tui.ui.widgets.job_rows import (
+    DESCENDING_FIRST,
     FILTERS,
-    LIVE_STATUSES,
     SORT_KEYS,
     STATUS_LABELS,
     Column,
@@ -144,16 +144,16 @@ class JobTable(ScrollView, can_focus=True):
         """Sort by ``column``; the same column again flips the order unless ``reverse`` is given."""
         model = self.model
         if reverse is None:
-            reverse = not model.sort_reverse if column == model.sort_column else column == "age"
+            reverse = not model.sort_reverse if column == model.sort_column else column in DESCENDING_FIRST
         model.set_sort(column, reverse)
         self._rows_replaced()
 
     def cycle_sort(self) -> None:
-        """Sort by the next column of SORT_KEYS."""
+        """Sort by the next column of SORT_KEYS, in that column's natural direction."""
         keys = SORT_KEYS
         current = keys.index(self.model.sort_column) if self.model.sort_column in keys else -1
         column = keys[(current + 1) % len(keys)]
-        self.sort_by(column, reverse=column == "age")
+        self.sort_by(column, reverse=column in DESCENDING_FIRST)
 
     def reverse_sort(self) -> None:
         self.sort_by(self.model.sort_column, not self.model.sort_reverse)
@@ -278,7 +278,7 @@ class JobTable(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _tick_live_rows(self) -> None:
-        """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
+        """Redraw the age cell of visible rows whose shown age changed; nothing else is sent."""
         span = self._age_span()
         if span is None:
             return
@@ -288,7 +288,7 @@ class JobTable(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         for position in self._visible():
             job = rows[position]
-            if job.status in LIVE_STATUSES and self._drawn_ages.get(job.local_id) != job_age(job, now):
+            if self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
 
     def _age_span(self) -> tuple[int, int] | None:
