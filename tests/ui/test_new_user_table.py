@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from seedance_tui.models import Job, JobStatus
+from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.polling import ApiHealth, HealthState
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.store import JobStore
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.widgets.job_rows import COLUMNS, JobRows, cell_text, layout_columns
 from seedance_tui.ui.widgets.job_table import JobTable
+from seedance_tui.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import make_settings
 from tests.ui.test_main_rows import make_job
 from tests.ui.test_main_screen import seed_store, table_lines
@@ -116,3 +120,26 @@ async def test_s_cycles_the_columns_left_to_right_each_in_its_natural_direction(
             ("prompt", False), ("id", False), ("status", False), ("model", False), ("resolution", False),
             ("aspect", False), ("duration", True), ("credits", True), ("age", True),
         ]  # fmt: skip
+
+
+async def test_the_80_column_header_names_counts_and_keeps_credits_in_an_outage(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    statuses = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.REJECTED, JobStatus.OUTCOME_UNKNOWN]
+    with JobStore.open(tmp_path / "jobs.json") as store:
+        for n, status in enumerate(statuses):
+            job = Job.new(GenerationRequest(model="seedance-2.0", prompt=f"p{n}"))
+            job.request_id, job.credits_charged = f"req_{n:016x}", 40
+            job.set_status(status)
+            store.add(job)
+    service.store.refresh()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = app.screen.query_one(StatusBar)
+        text = str(bar.render())
+        assert "✔1 done" in text and "✘1 failed" in text and "!2 problems (6)" in text, text
+        assert "160 cr charged (40 on failed/cancelled)" in text
+        bar.set_health(HealthState(ApiHealth.UNREACHABLE, since=time.time(), detail="down"))
+        await pilot.pause()
+        line = app.screen.query_one(StatusBar).render_line(0).text
+        assert "API unreachable" in line and "160 cr charged" in line, line
