@@ -32,7 +32,7 @@ SHORT_LABELS: dict[str, str] = {
     JobStatus.PROCESSING: "running",
     JobStatus.SUCCEEDED: "done",
     JobStatus.FAILED: "failed",
-    JobStatus.CANCELLED: "cancelled",
+    JobStatus.CANCELLED: "cancel",
 }
 #: Jobs whose credits were charged without a video to show for it (the API does not say about refunds).
 _NO_VIDEO = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
@@ -146,9 +146,12 @@ class StatusBar(Widget):
         text.append("  ")
         text.append(health, self.get_component_rich_style(style, partial=True))
         job_counts = self.job_counts
-        text.append(f"  {job_counts.credits:,} {'credits' if wide else 'cr'} charged")
-        if job_counts.credits_without_video:
-            text.append(f" ({job_counts.credits_without_video:,} on failed/cancelled)")
+        lost = job_counts.credits_without_video
+        if wide:
+            text.append(f"  {job_counts.credits:,} credits charged")
+            text.append(f" ({lost:,} on failed/cancelled jobs)" if lost else "")
+        else:
+            text.append(f"  {job_counts.credits:,} cr" + (f" ({lost:,} on ✘⊘)" if lost else ""))
         text.append("  ")
         counts = job_counts.counts
         dim = self.get_component_rich_style("status-bar--dim", partial=True)
@@ -160,5 +163,5 @@ class StatusBar(Widget):
             elif count:
                 text.append(f"{symbol}{count} {SHORT_LABELS[bucket]} ")
         if counts[PROBLEMS]:
-            text.append(f"!{counts[PROBLEMS]} {PROBLEMS} (6)")
+            text.append(f"!{counts[PROBLEMS]} {PROBLEMS}" + (" (6)" if wide else ""))
         return text
