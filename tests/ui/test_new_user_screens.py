@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Label, Select, Static, TextArea
+from textual.widgets._footer import FooterKey
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
@@ -126,3 +127,20 @@ async def test_switching_model_says_the_duration_changed(
         await pilot.pause()
         note = form.query_one("#duration-note", Label)
         assert note.display and "12 s" in str(note.render()) and "10 s" in str(note.render())
+
+
+async def test_the_detail_footer_shows_edit_and_resubmit_at_80_columns(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    for status in (JobStatus.SUCCEEDED, JobStatus.PROCESSING, JobStatus.FAILED):
+        job = store_job(tmp_path / f"{status}.json", status, request_id="req_00000000000000cc")
+        if status == JobStatus.SUCCEEDED:
+            job.output_url = "https://cdn.example/v.mp4"
+        service.store.add(job)
+        app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.push_screen(DetailScreen(service, app.settings, job.local_id))
+            await pilot.pause()
+            keys = {key.key: key for key in app.screen.query(FooterKey)}
+            assert "e" in keys and keys["e"].region.right <= 80, (status, list(keys))
+            assert "Edit & resubmit" in str(keys["e"].render())

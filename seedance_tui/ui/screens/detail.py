@@ -143,7 +143,8 @@ class DetailScreen(Screen[None]):
         with Horizontal(id="download-row"):
             yield Label("Downloading", id="download-label")
             yield ProgressBar(id="download-progress", show_eta=False)
-        yield Footer()
+        # ctrl+p still opens the palette; its hint would push "e Edit & resubmit" off an 80-column footer.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=True)
@@ -197,16 +198,16 @@ class DetailScreen(Screen[None]):
                 self.show_job()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out actions that do not apply to this job right now."""
+        """Hide actions that do not apply to this job right now (their keys say why: see on_key)."""
         job = self.job
         if action in ("copy_url", "download"):
-            return bool(job and job.output_url and not self.downloading) or None
+            return bool(job and job.output_url and not self.downloading)
         if action == "cancel_job":
-            return bool(job and job.is_cancellable) or None
+            return bool(job and job.is_cancellable)
         if action == "copy_id":
-            return bool(job and job.request_id) or None
+            return bool(job and job.request_id)
         if action in ("refresh", "edit"):
-            return job is not None or None
+            return job is not None
         return True
 
     def on_key(self, event: events.Key) -> None:
