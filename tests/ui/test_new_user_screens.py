@@ -144,3 +144,22 @@ async def test_the_detail_footer_shows_edit_and_resubmit_at_80_columns(
             keys = {key.key: key for key in app.screen.query(FooterKey)}
             assert "e" in keys and keys["e"].region.right <= 80, (status, list(keys))
             assert "Edit & resubmit" in str(keys["e"].render())
+
+
+async def test_the_focused_field_is_marked_without_relying_on_colour(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    app = await open_form(service, sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        form = app.screen
+
+        def marked() -> list[str]:
+            return [str(label.id) for label in form.query(Label) if label.has_class("-focused")]
+
+        assert marked() == ["prompt-label"]
+        await pilot.press("tab")
+        assert marked() == ["model-label"]
+        assert form.query_one("#model-label", Label).rich_style.reverse
+        await pilot.press("tab")
+        assert marked() == ["duration-label"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -98,7 +98,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 yield Label("New video", id="submit-title")
                 yield Label("ctrl+s submit · tab next field · esc close", id="submit-hint")
             yield Static("", id="submit-banner", markup=False)
-            yield Label("Prompt", classes="field-label")
+            yield Label("Prompt", classes="field-label", id="prompt-label")
             yield TextArea(
                 request.prompt if request else "",
                 id="prompt",
@@ -107,9 +107,9 @@ class SubmitScreen(ModalScreen[Job | None]):
             )
             yield self._error_label("prompt")
             with Horizontal(classes="field-row", id="model-row"):
-                yield Label("Model", classes="row-label")
+                yield Label("Model", classes="row-label", id="model-label")
                 yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
-                yield Label("Duration", classes="row-label short")
+                yield Label("Duration", classes="row-label short", id="duration-label")
                 yield Select(
                     _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
                 )
@@ -117,7 +117,7 @@ class SubmitScreen(ModalScreen[Job | None]):
             yield self._error_label("duration")
             yield Label("", id="duration-note", classes="field-note", markup=False)
             with Horizontal(classes="field-row"):
-                yield Label("Aspect", classes="row-label")
+                yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
                 yield Select(
                     _options(ASPECT_RATIOS),
                     id="aspect-ratio",
@@ -125,7 +125,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                     allow_blank=False,
                     compact=True,
                 )
-                yield Label("Resolution", classes="row-label short")
+                yield Label("Resolution", classes="row-label short", id="resolution-label")
                 yield Select(
                     _options(RESOLUTIONS),
                     id="resolution",
@@ -136,7 +136,7 @@ class SubmitScreen(ModalScreen[Job | None]):
             yield self._error_label("aspect-ratio")
             yield self._error_label("resolution")
             with Horizontal(classes="field-row"):
-                yield Label("Webhook URL", classes="row-label")
+                yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
                 yield Input(
                     (request.webhook_url or "") if request else "",
                     placeholder="https://… (optional)",
@@ -145,7 +145,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 )
             yield self._error_label("webhook-url")
             with Horizontal(classes="field-row"):
-                yield Label("Metadata", classes="row-label")
+                yield Label("Metadata", classes="row-label", id="metadata-label")
                 yield Input(
                     _metadata_text(metadata),
                     placeholder='{"projectId": "…"} (optional JSON object)',
@@ -154,7 +154,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 )
             yield self._error_label("metadata")
             with Horizontal(classes="field-row media-row"):
-                yield Label("Media URLs", classes="row-label")
+                yield Label("Media URLs", classes="row-label", id="media-urls-label")
                 yield TextArea(
                     "\n".join(request.media_urls or []) if request else "",
                     id="media-urls",
@@ -181,6 +181,20 @@ class SubmitScreen(ModalScreen[Job | None]):
     def has_unsent_text(self) -> bool:
         """True when the prompt holds text that was not submitted (quitting now would lose it)."""
         return not self.submitting and bool(self.query_one("#prompt", TextArea).text.strip())
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focused_label(self) -> None:
+        """Show the focused field's label reversed: unmistakable in every colour mode, even without colour."""
+        focused = self.focused
+        field_id = None
+        while focused is not None and focused is not self:
+            if focused.id in FIELD_WIDGETS.values():
+                field_id = focused.id
+                break
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        for widget_id in FIELD_WIDGETS.values():
+            self.query_one(f"#{widget_id}-label").set_class(widget_id == field_id, "-focused")
 
     # -- reading the form ----------------------------------------------------------------
 
