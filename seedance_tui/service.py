@@ -214,6 +214,11 @@ class JobService:
     async def _pick_up_outside_changes(self) -> None:
         """Show and follow jobs that another process (the CLI, a second dashboard) wrote."""
         changed = await asyncio.to_thread(self.store.refresh)
+        health = self.scheduler.health
+        if health.health == ApiHealth.UNREACHABLE and any(
+            self._answered_elsewhere(job, health.since or 0.0) for job in changed
+        ):
+            self.scheduler.api_answered()  # another process reached the API since our outage began
         for job in changed:
             self._watch_for_orphan(job)
         self._settle_orphans()
@@ -225,6 +230,11 @@ class JobService:
             self._changed[job.local_id] = job
         if changed:
             self._schedule_emit()
+
+    def _answered_elsewhere(self, job: Job, since: float) -> bool:
+        """True when another process got an answer about this job (of this API) after ``since``."""
+        checked = job.last_checked_at
+        return checked is not None and checked > since and job.last_error is None and self.belongs_here(job)
 
     def _watch_for_orphan(self, job: Job) -> None:
         """Note a job that some other process left mid-submission (it may still be sending)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 
 from seedance_tui.models import GenerationRequest, JobStatus
@@ -76,5 +77,23 @@ async def test_outage_is_cleared_by_any_answered_request(
         slow.set_faults(down=False)
         await service.submit(request("the API is back"))
         assert service.health.health == ApiHealth.OK
+    finally:
+        await stop(runner)
+
+
+async def test_outage_is_cleared_when_another_process_reached_the_api(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService]
+) -> None:
+    _, service, ids, runner = await outage(sim_factory, service_factory, jobs=3)
+    try:
+        with JobStore.open(service.store.path) as other:  # it got an answer; still queued
+            job = other.get(ids[0])
+            assert job is not None
+            job.last_checked_at, job.last_error, job.poll_count = time.time(), None, job.poll_count + 1
+            job.touch()
+            other.update(job)
+            other.flush()
+        await wait_until(lambda: service.health.health == ApiHealth.OK)
+        assert service.scheduler.tracked_count == 3
     finally:
         await stop(runner)
