@@ -287,9 +287,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         return run_dashboard(settings, store, webhooks)
     finally:
         if sim is not None:
-            from seedance_tui.sim.demo import stop_demo
-
-            stop_demo(sim, demo_state)
+            sim.stop()
 
 
 def _set_key(args: argparse.Namespace) -> int:

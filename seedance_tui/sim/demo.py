@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -74,7 +75,59 @@ def load(path: Path, clock: Callable[[], float] = time.monotonic) -> tuple[list[
     return tasks, port if isinstance(port, int) else None
 
 
-def start_demo(config: SimConfig, saved: Path | None) -> SimulatorServer:
+class DemoSimulator:
+    """The demo's simulator, saving its tasks beside the store a moment after each change and at stop."""
+
+    def __init__(self, server: SimulatorServer, saved: Path | None, interval: float) -> None:
+        self.server = server
+        self._saved = saved
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._last: tuple[int, int] | None = self._changes()
+        self._problem: str | None = None
+        self._thread: threading.Thread | None = None
+        if saved is not None:
+            self._thread = threading.Thread(target=self._keep, name="seedance-demo-save", daemon=True)
+            self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def _changes(self) -> tuple[int, int]:
+        stats = self.server.state.stats()
+        return stats["tasks_created"], stats["cancels"]
+
+    def _keep(self) -> None:
+        """Save after submits and cancels, so even a killed demo leaves its tasks behind."""
+        while not self._stopping.wait(self._interval):
+            self._save_if_changed()
+
+    def _save_if_changed(self) -> None:
+        changes = self._changes()
+        if self._saved is not None and changes != self._last:
+            try:
+                save(self.server, self._saved)
+            except OSError as exc:  # shown once the dashboard has closed the terminal
+                self._problem = str(exc)
+            else:
+                self._last, self._problem = changes, None
+
+    def stop(self) -> None:
+        """Stop serving and save a last time."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.server.stop()
+        self._last = None
+        self._save_if_changed()
+        if self._problem is not None:
+            sys.stderr.write(
+                f"warning: the demo's jobs could not be kept for the next start: {self._problem}\n"
+            )
+
+
+def start_demo(config: SimConfig, saved: Path | None, *, save_interval: float = 1.0) -> DemoSimulator:
     """Start the demo's simulator with the tasks saved at ``saved``, on their old port when it is free."""
     tasks, port = load(saved) if saved is not None else ([], None)
     server: SimulatorServer | None = None
@@ -89,14 +142,4 @@ def start_demo(config: SimConfig, saved: Path | None) -> SimulatorServer:
         server.start()
     server.state.restore_tasks(tasks)
     server.state.rebase(server.url)
-    return server
-
-
-def stop_demo(server: SimulatorServer, saved: Path | None) -> None:
-    """Stop the demo's simulator, keeping its tasks at ``saved`` for the next start."""
-    server.stop()
-    if saved is not None:
-        try:
-            save(server, saved)
-        except OSError as exc:  # the dashboard has closed: say it on the terminal
-            sys.stderr.write(f"warning: the demo's jobs could not be kept for the next start: {exc}\n")
+    return DemoSimulator(server, saved, save_interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import DEMO_API, JobService
 from seedance_tui.sim.app import API_PREFIX
 from seedance_tui.sim.config import SimConfig
-from seedance_tui.sim.demo import start_demo, state_path, stop_demo
+from seedance_tui.sim.demo import start_demo, state_path
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from tests.conftest import API_KEY
@@ -31,7 +32,7 @@ def test_a_restarted_demo_knows_its_earlier_tasks_on_the_same_port(tmp_path: Pat
         reply = httpx.post(f"{first.url}{API_PREFIX}", json=body, headers=HEADERS).json()
         request_id = reply["requestId"]
     finally:
-        stop_demo(first, saved)
+        first.stop()
     assert saved.exists() and saved.parent == tmp_path
     second = start_demo(SLOW, saved)
     try:
@@ -39,7 +40,7 @@ def test_a_restarted_demo_knows_its_earlier_tasks_on_the_same_port(tmp_path: Pat
         again = httpx.get(f"{second.url}{API_PREFIX}/{request_id}", headers=HEADERS)
         assert again.status_code == 200 and again.json()["status"] == "queued"
     finally:
-        stop_demo(second, saved)
+        second.stop()
 
 
 async def test_jobs_of_another_api_are_neither_polled_nor_cancelled(
@@ -73,3 +74,25 @@ def test_cli_status_of_a_demo_job_says_where_it_belongs(
     result = run("status", "req_00000000000000d2", "--json")
     assert result.returncode == 2 and "--demo" in json.loads(result.stdout)["error"]
     assert json.loads(run("jobs", "--json").stdout)[0]["status"] == "queued"
+
+
+def test_a_killed_demo_has_already_kept_its_tasks(tmp_path: Path) -> None:
+    saved = state_path(tmp_path / "jobs.json")
+    first = start_demo(SLOW, saved, save_interval=0.05)
+    try:
+        body = {"model": "seedance-2.0", "prompt": "kept at once", "duration": 5}
+        request_id = httpx.post(f"{first.url}{API_PREFIX}", json=body, headers=HEADERS).json()["requestId"]
+        deadline = time.monotonic() + 10
+        while not (saved.exists() and request_id in saved.read_text()):
+            assert time.monotonic() < deadline, "the demo's tasks were not saved"
+            time.sleep(0.02)
+        # As if the first demo had been killed: its port is still taken, so the next one moves.
+        second = start_demo(SLOW, saved)
+        try:
+            assert second.url != first.url
+            again = httpx.get(f"{second.url}{API_PREFIX}/{request_id}", headers=HEADERS)
+            assert again.status_code == 200 and again.json()["status"] == "queued"
+        finally:
+            second.stop()
+    finally:
+        first.stop()
