@@ -113,3 +113,37 @@ def test_sixteen_colour_terminal_without_mouse(tmux: Tmux, tmp_path: Path) -> No
     assert "DEMO" in screen and "q Quit" in screen
     tmux.send("q")
     tmux.wait_for("EXITED:0", timeout=20)
+
+
+def test_a_restarted_demo_still_follows_its_jobs(tmux: Tmux, tmp_path: Path) -> None:
+    db = tmp_path / "jobs.json"
+    command = (
+        f"env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(tmp_path / 'none.toml'))} "
+        f"{shlex.quote(str(COMMAND))} --demo --demo-speed 0.01 --db {shlex.quote(str(db))}; "
+        "echo EXITED:$?; sleep 60"
+    )
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "30", command)
+    tmux.wait_for("No jobs yet", timeout=30)
+    tmux.send("n")
+    tmux.wait_for("Prompt", timeout=10)
+    tmux.type("A lantern left on a pier")
+    tmux.send("C-s")
+    tmux.wait_for_row("lantern", ("queued",), timeout=15)
+    tmux.send("q")
+    tmux.wait_for("EXITED:0", timeout=20)
+    before = next(doc for table in json.loads(db.read_text()).values() for doc in table.values())
+    tmux.run("respawn-pane", "-k", "-t", "e2e", command)
+    tmux.wait_for_row("lantern", ("queued",), timeout=30)
+    tmux.send("Enter")  # the detail pane counts the polls live
+
+    def polled_again(line: str) -> bool:
+        words = line.split()
+        return len(words) == 2 and words[0] == "Polls" and int(words[1]) > before["poll_count"]
+
+    screen = tmux.wait_for_line(polled_again, "a poll by the restarted demo", timeout=30)
+    assert "queued" in screen
+    tmux.send("Escape")  # back to the table
+    screen = tmux.wait_for_row("lantern", ("queued",), timeout=10)
+    assert "not found" not in screen
+    tmux.send("q")
+    tmux.wait_for("EXITED:0", timeout=20)
