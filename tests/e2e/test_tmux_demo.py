@@ -147,3 +147,15 @@ def test_a_restarted_demo_still_follows_its_jobs(tmux: Tmux, tmp_path: Path) -> 
     assert "not found" not in screen
     tmux.send("q")
     tmux.wait_for("EXITED:0", timeout=20)
+
+
+def test_the_dashboard_with_output_to_a_file_refuses_and_exits_2(tmux: Tmux, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    command = (
+        f"env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(tmp_path / 'none.toml'))} "
+        f"{shlex.quote(str(COMMAND))} --demo > {shlex.quote(str(out))}; echo EXITED:$?; sleep 60"
+    )
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    screen = tmux.wait_for("EXITED:", timeout=30)
+    assert "EXITED:2" in screen and "needs a terminal" in screen
+    assert "\x1b" not in out.read_text()

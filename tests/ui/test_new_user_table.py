@@ -143,3 +143,13 @@ async def test_the_80_column_header_names_counts_and_keeps_credits_in_an_outage(
         await pilot.pause()
         line = app.screen.query_one(StatusBar).render_line(0).text
         assert "API unreachable" in line and "160 cr" in line, line
+
+
+def test_the_search_box_finds_a_job_by_every_id_form_the_ui_shows() -> None:
+    job = make_job(7)
+    job.request_id = "req_20a575c82e9f1b33"
+    rows = JobRows()
+    rows.load([job, make_job(8)])
+    for form in ("20a575c82e", "req_20a575c82e9f1b33", "20a575c82e9f1b33", job.local_id):
+        rows.set_search(form)
+        assert [j.local_id for j in rows.rows] == [job.local_id], form
