@@ -284,7 +284,13 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         from seedance_tui.ui.launch import run_dashboard
 
         store = open_store(settings.db_path, recover=args.recover_db)
-        return run_dashboard(settings, store, webhooks)
+        notices: list[str] = []
+        if sim is not None:
+            from seedance_tui.sim.demo import lost_jobs_message
+
+            lost = lost_jobs_message(sim.server, store.all())
+            notices = [lost] if lost else []
+        return run_dashboard(settings, store, webhooks, notices)
     finally:
         if sim is not None:
             sim.stop()

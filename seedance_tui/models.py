@@ -278,7 +278,7 @@ class Job:
     history: list[StatusChange] = field(default_factory=list)
     #: Extra fields of the last task reply that this version does not model.
     remote_extra: dict[str, Any] = field(default_factory=dict)
-    #: The API the job was sent to (its base URL, or "demo"); None for jobs stored before this was kept.
+    #: The API the job was sent to (its base URL, or DEMO_API); None for jobs stored before this was kept.
     api: str | None = None
 
     @classmethod
@@ -361,3 +361,5 @@ class Job:
 
 
 _JOB_FIELD_NAMES = frozenset(Job.__dataclass_fields__)
+#: The API recorded on jobs sent to the embedded demo simulator (its port may change between runs).
+DEMO_API = "demo"

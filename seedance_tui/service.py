@@ -18,7 +18,7 @@ from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
 from seedance_tui.job_refs import match_jobs
-from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
     CancelResult,
@@ -38,8 +38,6 @@ StoreProblemListener = Callable[[str | None], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
-#: The API name recorded on jobs sent to the embedded demo simulator (its port changes).
-DEMO_API = "demo"
 
 
 def api_name(settings: Settings) -> str:

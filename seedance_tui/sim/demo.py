@@ -15,11 +15,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from seedance_tui.models import DEMO_API, Job
 from seedance_tui.sim.config import SimConfig
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.sim.tasks import SimTask
@@ -125,6 +126,22 @@ class DemoSimulator:
             sys.stderr.write(
                 f"warning: the demo's jobs could not be kept for the next start: {self._problem}\n"
             )
+
+
+def lost_jobs_message(server: SimulatorServer, jobs: Iterable[Job]) -> str | None:
+    """Say so when unfinished demo jobs are unknown to this simulator (its saved state is gone)."""
+    known = {task.request_id for task in server.state.export_tasks()}
+    lost = [
+        job
+        for job in jobs
+        if job.api in (DEMO_API, None) and job.needs_polling and job.request_id not in known
+    ]
+    if not lost:
+        return None
+    return (
+        f"{len(lost)} earlier demo job(s) cannot be followed: the demo's saved state "
+        "(beside the store) is missing, so they will show as not found."
+    )
 
 
 def start_demo(config: SimConfig, saved: Path | None, *, save_interval: float = 1.0) -> DemoSimulator:

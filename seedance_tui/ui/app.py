@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from textual.app import App
@@ -47,8 +47,11 @@ class SeedanceApp(App[int]):
         *,
         clock: Callable[[], float] = time.time,
         webhooks: WebhookPlan | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        #: Warnings found before the app started (shown once it runs).
+        self.startup_notices = tuple(notices)
         self.service = service
         self.settings = settings
         self.webhooks = webhooks
@@ -68,6 +71,8 @@ class SeedanceApp(App[int]):
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
         self.service.add_store_listener(self._on_store_problem)
+        for notice in self.startup_notices:
+            self.notify(notice, title="Demo", severity="warning", timeout=20, markup=False)
         if self.service.unreadable_jobs:
             self.notify(
                 f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "

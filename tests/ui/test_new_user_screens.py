@@ -163,3 +163,12 @@ async def test_the_focused_field_is_marked_without_relying_on_colour(
         assert form.query_one("#model-label", Label).rich_style.reverse
         await pilot.press("tab")
         assert marked() == ["duration-label"]
+
+
+async def test_warnings_found_before_start_are_shown_once_the_app_runs(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    notice = "2 earlier demo job(s) cannot be followed"
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), notices=[notice])
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: notice in notices(app))

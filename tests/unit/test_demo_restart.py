@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from seedance_tui.models import GenerationRequest, Job, JobStatus
-from seedance_tui.service import DEMO_API, JobService
+from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
+from seedance_tui.service import JobService
 from seedance_tui.sim.app import API_PREFIX
 from seedance_tui.sim.config import SimConfig
-from seedance_tui.sim.demo import start_demo, state_path
+from seedance_tui.sim.demo import lost_jobs_message, start_demo, state_path
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from tests.conftest import API_KEY
@@ -96,3 +96,21 @@ def test_a_killed_demo_has_already_kept_its_tasks(tmp_path: Path) -> None:
             second.stop()
     finally:
         first.stop()
+
+
+def test_a_demo_without_its_saved_state_says_its_earlier_jobs_cannot_be_followed(tmp_path: Path) -> None:
+    demo = start_demo(SLOW, state_path(tmp_path / "jobs.json"))  # nothing was saved there
+    try:
+        body = {"model": "seedance-2.0", "prompt": "known", "duration": 5}
+        known_id = httpx.post(f"{demo.url}{API_PREFIX}", json=body, headers=HEADERS).json()["requestId"]
+        jobs = []
+        for request_id in (known_id, "req_00000000000000e1"):
+            job = Job.new(GenerationRequest(model="seedance-2.0", prompt=request_id))
+            job.request_id, job.api = request_id, DEMO_API
+            job.set_status(JobStatus.QUEUED)
+            jobs.append(job)
+        assert lost_jobs_message(demo.server, jobs[:1]) is None
+        message = lost_jobs_message(demo.server, jobs)
+        assert message is not None and message.startswith("1 earlier demo job(s) cannot be followed")
+    finally:
+        demo.stop()
