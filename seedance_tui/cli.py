@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from seedance_tui import commands
 from seedance_tui.config import (
@@ -23,7 +25,17 @@ from seedance_tui.config import (
     mask_key,
 )
 from seedance_tui.config_file import write_api_key
-from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
+from seedance_tui.models import (
+    ASPECT_RATIOS,
+    MODELS,
+    RESOLUTIONS,
+    GenerationRequest,
+    JobStatus,
+    ValidationError,
+    _durations_text,
+    allowed_durations,
+    parse_metadata,
+)
 from seedance_tui.query import Query, QueryError, parse_query
 from seedance_tui.read_only import ReadOnlyError, check_writable
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
@@ -34,8 +46,32 @@ NO_KEY_MESSAGE = (
 )
 
 
+NO_TERMINAL_MESSAGE = (
+    "The dashboard needs a terminal: standard input and output must both be one. "
+    "Scripts use the commands instead (seedance-tui jobs, submit, status, cancel; see --help)."
+)
+#: The exit code of a process killed by SIGPIPE, as a shell reports it (what `yes | head` gives).
+EXIT_BROKEN_PIPE = 128 + 13
+
+
 class UsageError(Exception):
     """Bad command-line input: message for the user, exit code 2."""
+
+
+class ArgumentsError(Exception):
+    """argparse refused the command line; ``parser`` is the (sub)command whose usage applies."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, so that ``main`` can answer in JSON when ``--json`` was given."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentsError(self, message)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -64,7 +100,7 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('seedance-tui')}")
@@ -93,15 +129,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     submit = sub.add_parser("submit", help="submit a generation and print its request id")
     _common_options(submit, suppress=True)
-    submit.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
-    submit.add_argument("--prompt", required=True)
-    submit.add_argument("--aspect-ratio")
-    submit.add_argument("--duration", type=int)
-    submit.add_argument("--resolution")
-    submit.add_argument("--webhook-url")
+    # Choices are listed, not enforced by argparse: the request's own validation says what is wrong
+    # in the same words (and in JSON under --json) as every other invalid field.
+    submit.add_argument("--model", required=True, metavar="{" + ",".join(MODELS) + "}", help="the model")
+    submit.add_argument("--prompt", required=True, metavar="TEXT", help="what the video shows")
+    submit.add_argument(
+        "--aspect-ratio",
+        metavar="{" + ",".join(ASPECT_RATIOS) + "}",
+        help="frame shape (omitted: API default)",
+    )
+    durations = "; ".join(f"{model}: {_durations_text(allowed_durations(model))}" for model in MODELS)
+    submit.add_argument(
+        "--duration", type=int, metavar="SECONDS", help=f"video length ({durations}; omitted: API default)"
+    )
+    submit.add_argument(
+        "--resolution", metavar="{" + ",".join(RESOLUTIONS) + "}", help="video size (omitted: API default)"
+    )
+    submit.add_argument("--webhook-url", metavar="URL", help="where the API reports the result")
     submit.add_argument("--metadata", help="a JSON object")
     submit.add_argument("--media-url", action="append", dest="media_urls", help="reference image URL")
-    submit.add_argument("--json", action="store_true")
+    submit.add_argument(
+        "--json", action="store_true", help="print the job, or the error, as JSON on standard output"
+    )
 
     jobs = sub.add_parser("jobs", help="list stored jobs")
     _common_options(jobs, suppress=True)
@@ -109,13 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         "query", nargs="?", default="", help='a search query, e.g. "status:failed model:2.0 age:<1d"'
     )
     jobs.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
-    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--json", action="store_true", help="print the jobs as JSON")
 
     for name, text in (("status", "ask the API about a job and store it"), ("cancel", "cancel a job")):
         cmd = sub.add_parser(name, help=text)
         _common_options(cmd, suppress=True)
         cmd.add_argument("id", help="request id, local id, or a unique prefix")
-        cmd.add_argument("--json", action="store_true")
+        cmd.add_argument("--json", action="store_true", help="print the job, or the error, as JSON")
 
     _many_job_parsers(sub)
     keys = sub.add_parser("keys", help="list every action id, its screen, keys in force and description")
@@ -217,6 +266,9 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         check_writable(settings, f"`seedance-tui {args.command}`")
     request = _request_from_args(args) if args.command == "submit" else None
     query = parse_query(args.query, time.time()) if args.command == "jobs" else None
+    if args.command != "submit" and not settings.db_path.exists():
+        # Reading must not create a store: a mistyped --db would otherwise leave files behind.
+        return _no_store_yet(args, settings.db_path)
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
         code = _run_on_store(args, settings, store, request, query)
@@ -284,6 +336,8 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("no terminal to confirm on: pass --yes to send, or --dry-run to see the plan")
         if not args.dry_run:
             check_writable(settings, "`seedance-tui batch` (except --dry-run)")
+    if args.command == "export" and not settings.db_path.exists():
+        return _no_store_yet(args, settings.db_path)
     store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
     try:
         if args.command == "export":
@@ -325,6 +379,20 @@ def _close_store(store: JobStore) -> None:
         commands.report_store_notices(store.notices, sys.stderr)
 
 
+def _no_store_yet(args: argparse.Namespace, path: Path) -> int:
+    """Answer a read command on a store that does not exist: an empty list, or no such job."""
+    message = f"No job store at {path} yet (the dashboard or `submit` creates it)."
+    if args.command == "jobs":
+        sys.stderr.write(message + "\n")
+        return commands.list_jobs([], statuses=args.status, as_json=args.json, out=sys.stdout)
+    raise UsageError(message)
+
+
+def has_terminal() -> bool:
+    """True when standard input and output are both a terminal (the dashboard reads keys, draws screens)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from seedance_tui.webhooks import plan_from_flags
 
@@ -333,28 +401,42 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     sim = None
+    demo_state: Path | None = None
     if args.demo:
         from seedance_tui.sim.config import SimConfig
-        from seedance_tui.sim.server import SimulatorServer
+        from seedance_tui.sim.demo import start_demo, state_path
 
         # The simulator shares the terminal with the dashboard: it must never print.
         try:
             demo = SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        sim = SimulatorServer(demo, log_level="critical")
-        settings.base_url = sim.start()
-        settings.api_key = DEMO_API_KEY
-        settings.demo = True
-        if args.db is None:
-            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        if args.db is not None:
+            # The demo's tasks live beside the store, so a restarted demo still follows its jobs.
+            demo_state = state_path(settings.db_path)
     elif not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
+    # Checked here, in the terminal entry only: a dashboard served to a browser runs on pipes.
+    if not has_terminal():
+        raise UsageError(NO_TERMINAL_MESSAGE)
+    if args.demo:
+        if args.db is None:
+            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        sim = start_demo(demo, demo_state)
+        settings.base_url = sim.url
+        settings.api_key = DEMO_API_KEY
+        settings.demo = True
     try:
         from seedance_tui.launch import run_dashboard
 
         store = open_store(settings.db_path, recover=args.recover_db)
-        return run_dashboard(settings, store, webhooks)
+        notices: list[str] = []
+        if sim is not None:
+            from seedance_tui.sim.demo import lost_jobs_message
+
+            lost = lost_jobs_message(sim.server, store.all())
+            notices = [lost] if lost else []
+        return run_dashboard(settings, store, webhooks, notices)
     finally:
         if sim is not None:
             sim.stop()
@@ -373,7 +455,11 @@ def _set_key(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seedance-tui`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parse(parser, arguments)
+    except ArgumentsError as exc:
+        return _arguments_error(exc, as_json="--json" in arguments)
     try:
         if args.command == "sim":
             from seedance_tui.sim.config import sim_config_from_args
@@ -394,27 +480,75 @@ def main(argv: Sequence[str] | None = None) -> int:
             return print_keys(settings, as_json=args.json)
         if args.command is None:
             return _run_dashboard(args, settings)
-        return _run_command(args, settings)
+        code = _run_command(args, settings)
+        sys.stdout.flush()  # a reader that left early is noticed here, not at interpreter exit
+        return code
     except ValidationError as exc:
-        for err in exc.errors:
-            sys.stderr.write(f"error: {err}\n")
-        return commands.EXIT_USAGE
-    except (ConfigError, UsageError, ReadOnlyError, QueryError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return commands.EXIT_USAGE
-    except StoreCorruptError as exc:
-        sys.stderr.write(
-            f"error: {exc}\nRun again with --recover-db to keep it aside and start a new store.\n"
-        )
-        return commands.EXIT_USAGE
-    except StoreError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return commands.EXIT_USAGE
+        return _fail(args, str(exc), [str(err) for err in exc.errors], fields=exc.errors)
+    except (
+        ConfigError,
+        UsageError,
+        ReadOnlyError,
+        QueryError,
+        StoreError,
+    ) as exc:  # a corrupt store's message names --recover-db
+        return _fail(args, str(exc))
+    except BrokenPipeError:
+        # The reader (say `head`) has all it wanted: stop quietly, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: say it in one line, never a traceback
-        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc}\n")
-        return commands.EXIT_REMOTE
+        return _fail(args, f"unexpected {type(exc).__name__}: {exc}", code=commands.EXIT_REMOTE)
+
+
+def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    """Parse the command line; an unknown option is reported with its own subcommand's usage."""
+    args, extra = parser.parse_known_args(arguments)
+    if extra:
+        owner = _subcommands(parser).get(args.command or "", parser)
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _arguments_error(exc: ArgumentsError, *, as_json: bool) -> int:
+    if as_json:
+        sys.stdout.write(
+            json.dumps({"error": exc.message, "usage": exc.parser.format_usage().strip()}) + "\n"
+        )
+    else:
+        exc.parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{exc.parser.prog}: error: {exc.message}\n")
+    return commands.EXIT_USAGE
+
+
+def _fail(
+    args: argparse.Namespace,
+    message: str,
+    lines: list[str] | None = None,
+    *,
+    fields: Sequence[Any] = (),
+    code: int = commands.EXIT_USAGE,
+) -> int:
+    """Report an error: JSON on standard output under --json, else ``error:`` lines on standard error."""
+    if getattr(args, "json", False):
+        payload: dict[str, Any] = {"error": message}
+        if fields:
+            payload["fields"] = [{"field": f.field, "message": f.message} for f in fields]
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        for line in lines or [message]:
+            sys.stderr.write(f"error: {line}\n")
+    return code
 
 
 if __name__ == "__main__":

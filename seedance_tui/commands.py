@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from seedance_tui.api.errors import ApiError
+from seedance_tui.job_refs import ambiguity_message
 from seedance_tui.models import GenerationRequest, Job, ValidationError
-from seedance_tui.service import CancelResult, JobService, SubmitError
+from seedance_tui.service import CancelResult, JobService, SubmitError, foreign_job_message
 from seedance_tui.store import StoreNotice
 from seedance_tui.text import local_time, one_line, printable
 
@@ -91,9 +92,9 @@ def list_jobs(all_jobs: Sequence[Job], *, statuses: Sequence[str], as_json: bool
 
 
 async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
-    job = service.find(ref)
+    job = _find(service, ref, as_json)
     if job is None:
-        return _not_in_store(ref, as_json)
+        return EXIT_USAGE
     try:
         job = await service.refresh(job.local_id)
     except ApiError as exc:
@@ -104,9 +105,9 @@ async def status(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
 
 
 async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -> int:
-    job = service.find(ref)
+    job = _find(service, ref, as_json)
     if job is None:
-        return _not_in_store(ref, as_json)
+        return EXIT_USAGE
     outcome = await service.cancel(job.local_id)
     payload = {"result": str(outcome.result), "message": outcome.message, "job": outcome.job.to_dict()}
     if outcome.result == CancelResult.CANCELLED:
@@ -116,9 +117,21 @@ async def cancel(service: JobService, ref: str, *, as_json: bool, out: TextIO) -
     return EXIT_REMOTE
 
 
-def _not_in_store(ref: str, as_json: bool) -> int:
-    _error(as_json, f"No job matching {ref!r} in the local store (give a request id, local id or prefix).")
-    return EXIT_USAGE
+def _find(service: JobService, ref: str, as_json: bool) -> Job | None:
+    """The one job ``ref`` names; otherwise say why (none, or several) and return None."""
+    matches = service.find_all(ref)
+    if len(matches) == 1:
+        if not service.belongs_here(matches[0]):
+            _error(as_json, foreign_job_message(matches[0], service.api))
+            return None
+        return matches[0]
+    if matches:
+        _error(as_json, ambiguity_message(ref, matches), matches=len(matches))
+    else:
+        _error(
+            as_json, f"No job matching {ref!r} in the local store (give a request id, local id or prefix)."
+        )
+    return None
 
 
 def _usage_error(exc: ValidationError, as_json: bool) -> int:
@@ -134,7 +147,7 @@ def _usage_error(exc: ValidationError, as_json: bool) -> int:
     return EXIT_USAGE
 
 
-def _error(as_json: bool, message: str, job: Job | None = None, **extra: str) -> None:
+def _error(as_json: bool, message: str, job: Job | None = None, **extra: Any) -> None:
     if as_json:
         payload: dict[str, Any] = {"error": message, **extra}
         if job is not None:

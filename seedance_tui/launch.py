@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import sys
+from collections.abc import Sequence
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
@@ -18,13 +19,15 @@ def service_runner(service: JobService, webhooks: WebhookPlan | None) -> Service
     return None if webhooks is None else functools.partial(run_with_webhooks, service, webhooks)
 
 
-def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None) -> int:
+def run_dashboard(
+    settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None, notices: Sequence[str] = ()
+) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
     service = JobService.from_settings(settings, store)
     # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which
     # would stall the UI for ~100 ms at 10,000 jobs.
     gc.freeze()
-    app = SeedanceApp(service, settings, run=service_runner(service, webhooks))
+    app = SeedanceApp(service, settings, run=service_runner(service, webhooks), notices=notices)
     app.run(mouse=settings.mouse)
     try:
         store.close()  # the app saved everything; this folds the journal in, leaving one tidy file

@@ -325,6 +325,8 @@ class Job:
     batch_entry: str | None = None
     #: Local id of the job this one was re-run from.
     rerun_of: str | None = None
+    #: The API the job was sent to (its base URL, or DEMO_API); None for jobs stored before this was kept.
+    api: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:
@@ -406,3 +408,5 @@ class Job:
 
 
 _JOB_FIELD_NAMES = frozenset(Job.__dataclass_fields__)
+#: The API recorded on jobs sent to the embedded demo simulator (its port may change between runs).
+DEMO_API = "demo"

@@ -17,7 +17,8 @@ from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
-from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.job_refs import match_jobs
+from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
     CancelResult,
@@ -60,6 +61,11 @@ DamageListener = Callable[[str, bool], None]
 ORPHAN_SUBMIT_AGE = 90.0
 
 
+def api_name(settings: Settings) -> str:
+    """The name recorded on each job of which API it was sent to: "demo", or the base URL."""
+    return DEMO_API if settings.demo else settings.base_url.rstrip("/")
+
+
 class JobService:
     """Submits, follows, cancels and downloads jobs; owns the poller and the store's flushing."""
 
@@ -74,9 +80,12 @@ class JobService:
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
         orphan_age: float = ORPHAN_SUBMIT_AGE,
+        api: str | None = None,
     ) -> None:
         self.store = store
         self.client = client
+        #: Which API this service talks to; jobs recorded for another one are shown, never sent there.
+        self.api = api
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -113,7 +122,7 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        return cls(store, client, budget=budget)
+        return cls(store, client, budget=budget, api=api_name(settings))
 
     # -- listening -----------------------------------------------------------------------
 
@@ -158,7 +167,21 @@ class JobService:
         return self.store.get(local_id)
 
     def find(self, ref: str) -> Job | None:
-        return self.store.find(ref)
+        """The one job ``ref`` names (any id form the UI shows, or a unique prefix), else None."""
+        matches = self.find_all(ref)
+        return matches[0] if len(matches) == 1 else None
+
+    def belongs_here(self, job: Job) -> bool:
+        """True unless the job is recorded as sent to another API than this service's."""
+        return self.api is None or job.api is None or job.api == self.api
+
+    def foreign_jobs(self) -> list[Job]:
+        """Jobs in the store that were sent to another API (a demo store opened for real, say)."""
+        return [job for job in self.store.all() if not self.belongs_here(job)]
+
+    def find_all(self, ref: str) -> list[Job]:
+        """The job ``ref`` names exactly, else every job with an id starting with it."""
+        return match_jobs(self.store.all(), ref)
 
     # -- running -------------------------------------------------------------------------
 
@@ -171,7 +194,7 @@ class JobService:
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
-        self.scheduler.track_all(jobs)
+        self.scheduler.track_all([job for job in jobs if self.belongs_here(job)])
         self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         try:
@@ -232,17 +255,27 @@ class JobService:
     async def _pick_up_outside_changes(self) -> None:
         """Show and follow jobs that another process (the CLI, a second dashboard) wrote."""
         changed = await asyncio.to_thread(self.store.refresh)
+        health = self.scheduler.health
+        if health.health == ApiHealth.UNREACHABLE and any(
+            self._answered_elsewhere(job, health.since or 0.0) for job in changed
+        ):
+            self.scheduler.api_answered()  # another process reached the API since our outage began
         for job in changed:
             self._watch_for_orphan(job)
         self._settle_orphans()
         for job in changed:
-            if job.needs_polling:
+            if job.needs_polling and self.belongs_here(job):
                 self.scheduler.track(job)
             else:
                 self.scheduler.untrack(job.local_id)
             self._changed[job.local_id] = job
         if changed:
             self._schedule_emit()
+
+    def _answered_elsewhere(self, job: Job, since: float) -> bool:
+        """True when another process got an answer about this job (of this API) after ``since``."""
+        checked = job.last_checked_at
+        return checked is not None and checked > since and job.last_error is None and self.belongs_here(job)
 
     def _watch_for_orphan(self, job: Job) -> None:
         """Note a job that some other process left mid-submission (it may still be sending)."""
@@ -344,6 +377,7 @@ class JobService:
         request.validate()
         job = Job.new(request)
         job.batch_entry, job.rerun_of = batch_entry, rerun_of
+        job.api = self.api
         self._submitting.add(job.local_id)
         try:
             try:
@@ -384,7 +418,9 @@ class JobService:
     async def _post(self, job: Job, request: GenerationRequest) -> SubmitReply:
         """The POST itself; every failure is recorded on the job and raised as SubmitError."""
         try:
-            return await self.client.submit(self._as_sent(request))
+            reply = await self.client.submit(self._as_sent(request))
+            self.scheduler.api_answered()
+            return reply
         except ApiError as exc:
             outcome = classify_failed_submission(exc)
             if outcome is SubmitOutcome.UNKNOWN:
@@ -433,13 +469,14 @@ class JobService:
     async def refresh(self, local_id: str) -> Job:
         """Ask the API for this job's state now and store it (the CLI's ``status``)."""
         job = self._require(local_id)
-        if job.request_id is None:
+        if job.request_id is None or not self.belongs_here(job):
             return job
         try:
             reply = await self.client.get(job.request_id)
         except ApiError as exc:
             self._on_poll_error(local_id, exc)
             raise
+        self.scheduler.api_answered()
         self._on_reply(local_id, reply)
         self._lazy_dirty.discard(local_id)
         self.store.update(job)
@@ -451,6 +488,8 @@ class JobService:
         job = self._require(local_id)
         if job.request_id is None:
             return CancelOutcome(job, CancelResult.ERROR, "This job has no request id: nothing to cancel.")
+        if not self.belongs_here(job):
+            return CancelOutcome(job, CancelResult.ERROR, foreign_job_message(job, self.api))
         try:
             reply = await self.client.cancel(job.request_id)
         except InvalidState as exc:
@@ -462,6 +501,7 @@ class JobService:
             self._on_poll_error(local_id, exc)
             outcome = CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc.message}")
         else:
+            self.scheduler.api_answered()
             job.set_status(reply.status)
             job.last_error = None
             job.touch()
@@ -485,3 +525,11 @@ class JobService:
         if job is None:
             raise KeyError(f"No job {local_id!r} in the store")
         return job
+
+
+def foreign_job_message(job: Job, api: str | None) -> str:
+    """Why a job of another API is not checked or cancelled here, and where it can be."""
+    where = (
+        "the demo (seedance-tui --demo --db THIS_STORE)" if job.api == DEMO_API else f"--base-url {job.api}"
+    )
+    return f"Job {job.request_id or job.local_id} was sent to {job.api}, not {api}: open it with {where}."

@@ -132,6 +132,13 @@ class PollScheduler:
     def untrack(self, local_id: str) -> None:
         """Stop following a job (a reply already in flight for it is dropped)."""
         self._tracked.pop(local_id, None)
+        if not self._tracked and self._gate.probing:
+            # Nothing left to probe with: an outage nobody can confirm must not stay on screen.
+            self._gate.answered(probe=False)
+
+    def api_answered(self) -> None:
+        """A request made outside the poller (submit, cancel, a manual check) was answered."""
+        self._gate.answered(probe=False)
 
     def poll_now(self, local_id: str) -> None:
         """Poll this job before any other as soon as the budget allows (in an outage: as the next probe)."""

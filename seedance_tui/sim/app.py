@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +22,7 @@ from seedance_tui.sim.faults import fault_after, fault_before
 from seedance_tui.sim.replies import error_reply, ok_reply
 from seedance_tui.sim.state import Clock, SimState, TaskAlreadyFinal, TaskNotFound
 from seedance_tui.sim.validation import InvalidSubmission, parse_submission
+from seedance_tui.sim.video import make_mp4
 from seedance_tui.sim.webhooks import WebhookDispatcher
 
 Action = Callable[[Request, SimState, str], Awaitable[Response]]
@@ -143,17 +142,14 @@ def _not_found(request_id: str) -> Response:
     return error_reply(404, "not_found", f"Task {request_id} not found")
 
 
-@functools.cache
-def _sample_video() -> bytes:
-    """The small real MP4 served for every succeeded task."""
-    return resources.files("seedance_tui.sim").joinpath("assets", "sample.mp4").read_bytes()
-
-
 async def _video_file(request: Request) -> Response:
     request_id = request.path_params["request_id"]
-    if _state(request).succeeded_task(request_id) is None:
+    task = _state(request).succeeded_task(request_id)
+    if task is None:
         return error_reply(404, "not_found", f"No video for {request_id}")
-    return Response(_sample_video(), media_type="video/mp4")
+    # A real MP4 of the asked shape and length, as the real API would deliver.
+    video = make_mp4(str(task.payload["aspectRatio"]), int(task.payload["duration"]))
+    return Response(video, media_type="video/mp4")
 
 
 async def _stats(request: Request) -> Response:

@@ -166,6 +166,23 @@ class SimState:
             self.wake()
         return task
 
+    def export_tasks(self) -> list[SimTask]:
+        """Copies of every remembered task, oldest first (for saving the demo's state)."""
+        with self._lock:
+            return [dataclasses.replace(task) for task in self._tasks.values()]
+
+    def restore_tasks(self, tasks: Sequence[SimTask]) -> None:
+        """Remember saved tasks again (a restarted demo)."""
+        with self._lock:
+            for task in tasks:
+                self._tasks[task.request_id] = task
+
+    def rebase(self, base_url: str) -> None:
+        """Serve every remembered task's output from ``base_url`` (the demo came back on a new port)."""
+        with self._lock:
+            for task in self._tasks.values():
+                task.base_url = base_url
+
     def reply(self, task: SimTask) -> dict[str, Any]:
         """The task's GET reply now."""
         with self._lock:

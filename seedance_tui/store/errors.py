@@ -23,6 +23,6 @@ class StoreCorruptError(StoreError):
             advice = f"{self.store.name} itself still holds every job as of its last rewrite"
         super().__init__(
             f"The job store {path} is damaged: {problem}. The file has not been changed. "
-            f"To start again without it, move it aside (the quarantine option renames it to "
+            f"To start again without it, run with --recover-db (it renames the file to "
             f"{path.name}.corrupt-<date>-<time> and keeps it); {advice}."
         )

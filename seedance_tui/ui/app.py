@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from textual.app import App
@@ -21,6 +21,7 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.preferences import apply_preferences
 from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
+from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
 
@@ -39,6 +40,8 @@ class SeedanceApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_interrupt"),
         Binding("question_mark,f1", "help", "Help", id="help"),
+        # Only while Textual's key panel is open (see check_action): escape closes it.
+        Binding("escape", "hide_help_panel", "Close keys", show=False, priority=True, id="close_key_panel"),
     ]
 
     def __init__(
@@ -48,8 +51,11 @@ class SeedanceApp(App[int]):
         *,
         clock: Callable[[], float] = time.time,
         run: ServiceRunner | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        #: Warnings found before the app started (shown once it runs).
+        self.startup_notices = tuple(notices)
         self.service = service
         self.settings = settings
         self._run: ServiceRunner = run or (lambda _warn: service.run())
@@ -72,11 +78,24 @@ class SeedanceApp(App[int]):
         self.service.add_health_listener(self._on_health)
         self.service.add_store_listener(self._on_store_problem)
         self.service.add_damage_listener(self._on_store_damage)
+        for notice in self.startup_notices:
+            self.notify(notice, title="Demo", severity="warning", timeout=20, markup=False)
         if self.service.unreadable_jobs:
             self.notify(
                 f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "
                 "version; they are kept on disk untouched.",
                 title="Job store",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+        foreign = self.service.foreign_jobs()
+        if foreign:
+            apis = ", ".join(sorted({one_line(job.api or "", 60) for job in foreign}))
+            self.notify(
+                f"{len(foreign)} job(s) in this store were sent to another API ({apis}): they are shown "
+                "but not checked or cancelled here.",
+                title="Jobs of another API",
                 severity="warning",
                 timeout=20,
                 markup=False,
@@ -151,8 +170,30 @@ class SeedanceApp(App[int]):
         elif job.status == JobStatus.CANCELLED:
             self.notify(f"Job {name} was cancelled.", title="Cancelled", severity="warning", markup=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))
+        return True
+
+    def _ask_before_losing_draft(self) -> bool:
+        """The first quit from a form holding an unsent prompt only asks; True when it asked."""
+        form = self.screen
+        if not isinstance(form, SubmitScreen) or not form.has_unsent_text or form.quit_asked:
+            return False
+        form.quit_asked = True
+        self.notify(
+            "The prompt in the form was not sent. Press ctrl+c again to quit and lose it, "
+            "or ctrl+s to submit it.",
+            title="Quit?",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     async def action_quit(self) -> None:
         """Save everything, stop polling, leave; if the store cannot be written, warn once and stay."""
+        if self._ask_before_losing_draft():
+            return
         if not self._quit_unsaved_warned:
             try:
                 await self.service.flush(all_pending=True)

@@ -49,7 +49,7 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         }
         commands = [command for command in commands if command[1] not in hidden]
     for name, (key, _) in FILTER_KEYS.items():
-        title = "Show all jobs" if name == "all" else f"Show {name} jobs"
+        title = "Show all jobs" if name == "all" else f"Show {name.removesuffix('s')} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))
     commands.append(("Choose columns", screen.action_choose_columns, "Show, hide and reorder columns (o)"))
     commands.append(("Save current view", screen.action_save_view, "Query, sort and columns under a name"))
@@ -68,7 +68,13 @@ class SeedanceCommands(Provider):
     """Offers the main screen's actions while it is the screen the palette was opened on."""
 
     def _commands(self) -> list[Command]:
-        return main_screen_commands(self.screen) if isinstance(self.screen, MainScreen) else []
+        help_command: Command = (
+            "Help: keys",
+            self.app.action_show_help_panel,
+            "Every key of this screen, and help for the focused field (escape closes it)",
+        )
+        screen = self.screen
+        return [*(main_screen_commands(screen) if isinstance(screen, MainScreen) else []), help_command]
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands():
@@ -77,6 +83,7 @@ class SeedanceCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self._commands():
-            score = matcher.match(title)
+            # The help text counts too, at half weight: "filter" finds the status filters.
+            score = max(matcher.match(title), matcher.match(help_text) / 2)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)

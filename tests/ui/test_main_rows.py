@@ -109,10 +109,13 @@ def test_sorted_column_change_moves_the_row() -> None:
 def test_columns_give_way_prompt_first_then_optional() -> None:
     wide = dict((c.key, w) for c, w in layout_columns(200))
     assert wide["prompt"] > 100 and "aspect" in wide
-    at_80 = dict((c.key, w) for c, w in layout_columns(79))
-    assert at_80["prompt"] >= PROMPT_MIN and "resolution" in at_80
+    # At 80 columns (less the scrollbar) the prompt gets the room of the optional columns.
+    at_80 = dict((c.key, w) for c, w in layout_columns(78))
+    assert at_80["prompt"] >= PROMPT_MIN and "resolution" not in at_80 and "aspect" not in at_80
+    at_100 = dict((c.key, w) for c, w in layout_columns(98))
+    assert at_100["prompt"] >= PROMPT_MIN and "resolution" in at_100 and "aspect" in at_100
     narrow = dict((c.key, w) for c, w in layout_columns(66))
-    assert "aspect" not in narrow and narrow["prompt"] >= PROMPT_MIN
+    assert "aspect" not in narrow and narrow["prompt"] > 12
     for total in (66, 79, 120, 200):
         widths = layout_columns(total)
         assert sum(w for _, w in widths) + len(widths) - 1 == total
@@ -131,5 +134,6 @@ def test_ages() -> None:
     assert [format_duration(s) for s in (5, 64, 119, 3725, 90000)] == ["5s", "1m", "1m", "1h02m", "1d01h"]
     job = make_job(1, JobStatus.PROCESSING)
     assert cell_text(job, "age", job.created_at + 65) == "1m"
+    # One meaning for every job: time since it was created (how long it ran is in the detail pane).
     job.status, job.finished_at = JobStatus.SUCCEEDED, job.created_at + 30
-    assert cell_text(job, "age", job.created_at + 999) == "30s"
+    assert cell_text(job, "age", job.created_at + 999) == "16m"

@@ -151,7 +151,10 @@ def test_cancel_a_queued_job(
     assert json.loads(run("jobs", "--json").stdout)[0]["status"] == "cancelled"
 
 
-def test_unknown_job_reference_is_a_usage_error(run: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+def test_unknown_job_reference_is_a_usage_error(
+    run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    JobStore.open(tmp_path / "jobs.json").close()
     result = run("status", "req_nothere")
     assert result.returncode == 2 and "No job matching" in result.stderr
 

@@ -45,7 +45,7 @@ def not_cancellable_reason(job: Job | None) -> str | None:
 
 
 class CancelDialog(ModalScreen[CancelOutcome | None]):
-    """Asks before cancelling; dismisses with the CancelOutcome once the user has seen it."""
+    """Asks before cancelling; closes itself on success, shows a failure until the user closes it."""
 
     CSS_PATH = style_path("cancel.tcss")
     BINDINGS = [
@@ -135,4 +135,7 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
             self.outcome = CancelOutcome(job, CancelResult.ERROR, f"Cancel failed: {exc}")
         finally:
             self.in_flight = False
+        if self.outcome is not None and self.outcome.result == CancelResult.CANCELLED:
+            self.dismiss(self.outcome)  # done: the table and the app's notice report it
+            return
         self._show_state()

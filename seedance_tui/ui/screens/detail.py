@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -20,10 +20,10 @@ from seedance_tui.service import CancelOutcome, JobService
 from seedance_tui.text import local_time, printable, safe_to_copy
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import JobsChanged
-from seedance_tui.ui.screens.cancel import CancelDialog
+from seedance_tui.ui.screens.cancel import CancelDialog, not_cancellable_reason
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
-from seedance_tui.ui.widgets.job_text import duration_text, pretty_json, status_content
+from seedance_tui.ui.widgets.job_text import duration_text, no_request_id_advice, pretty_json, status_content
 
 #: (widget id, label) of the one-line facts, in display order.
 FACTS: tuple[tuple[str, str], ...] = (
@@ -146,7 +146,8 @@ class DetailScreen(Screen[None]):
         with Horizontal(id="download-row"):
             yield Label("Downloading", id="download-label")
             yield ProgressBar(id="download-progress", show_eta=False)
-        yield Footer()
+        # ctrl+p still opens the palette; its hint would push "e Edit & resubmit" off an 80-column footer.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=True)
@@ -200,19 +201,41 @@ class DetailScreen(Screen[None]):
                 self.show_job()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out actions that do not apply to this job right now; hide POSTs in read-only mode."""
+        """Hide actions that do not apply to this job right now (their keys say why: see on_key)."""
         if self.settings.read_only and sends_post(self, action):
             return False
         job = self.job
         if action in ("copy_url", "download"):
-            return bool(job and job.output_url and not self.downloading) or None
+            return bool(job and job.output_url and not self.downloading)
         if action == "cancel_job":
-            return bool(job and job.is_cancellable) or None
+            return bool(job and job.is_cancellable)
         if action == "copy_id":
-            return bool(job and job.request_id) or None
+            return bool(job and job.request_id)
         if action in ("refresh", "edit"):
-            return job is not None or None
+            return job is not None
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply says why (the footer only greys it out)."""
+        keys = {b.key: b.action for b in self.BINDINGS if isinstance(b, Binding)}
+        action = keys.get(event.key)
+        if action is not None and not self.check_action(action, ()):
+            event.stop()
+            self.notify(self.why_not(action), markup=False)
+
+    def why_not(self, action: str) -> str:
+        """Why ``action`` does not apply to this job right now."""
+        job = self.job
+        if job is None:
+            return "This job is no longer in the store."
+        if action in ("copy_url", "download"):
+            if self.downloading:
+                return "The video is being downloaded already."
+            status = printable(job.status)
+            return f"This job is {status}: only a succeeded job has a video to copy or download."
+        if action == "cancel_job":
+            return not_cancellable_reason(job) or ""
+        return no_request_id_advice(job)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -241,6 +264,9 @@ class DetailScreen(Screen[None]):
         return True
 
     def action_refresh(self) -> None:
+        if self.job is not None and self.job.request_id is None:
+            self.notify(no_request_id_advice(self.job), markup=False)
+            return
         self.service.refresh_soon(self.local_id)
         self.notify("Checking this job now", markup=False, timeout=2)
 

@@ -28,6 +28,8 @@ from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
+from seedance_tui.ui.widgets.job_text import no_request_id_advice
+from seedance_tui.ui.widgets.search_box import SearchBox
 from seedance_tui.ui.widgets.status_bar import StatusBar
 
 #: Key, full label, short label (for narrow terminals) of each status filter.
@@ -87,7 +89,7 @@ class MainScreen(ManyJobsScreen):
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
         yield Static(id="query-error", markup=False)
-        yield Input(
+        yield SearchBox(
             placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
         )
         yield Footer()
@@ -132,11 +134,14 @@ class MainScreen(ManyJobsScreen):
             text.append(label, active + click)
             text.append(" ")
         arrow = "▼" if model.sort_reverse else "▲"
-        text.append(f"│ {len(model.rows):,}/{len(model.jobs):,} · {model.sort_column}{arrow}")
+        tail = Text(f"│ {len(model.rows):,}/{len(model.jobs):,} · {model.sort_column}{arrow}")
         if self.table.marks:
-            text.append(f" · ✓ {len(self.table.marks):,} marked", Style(bold=True))
+            tail.append(f" · ✓ {len(self.table.marks):,} marked", Style(bold=True))
         if self.bulk_progress:
-            text.append(f" · {self.bulk_progress}")
+            tail.append(f" · {self.bulk_progress}")
+        # The filter keys give way first: the sort column and direction must always show.
+        text.truncate(max(0, self.size.width - tail.cell_len), overflow="ellipsis")
+        text.append_text(tail)
         bar.update(text)
 
     def on_resize(self) -> None:
@@ -256,7 +261,7 @@ class MainScreen(ManyJobsScreen):
         if job is None:
             return
         if job.request_id is None:
-            self.notify("This job has no request id: there is nothing to ask the API about.", markup=False)
+            self.notify(no_request_id_advice(job), markup=False)
             return
         self.service.refresh_soon(job.local_id)
         self.notify("Refreshing…", timeout=1.5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -46,6 +46,8 @@ FIELD_WIDGETS: dict[str, str] = {
 }
 #: Fields checked again as the user edits them (cheap, and easy to get wrong).
 LIVE_FIELDS = ("webhookUrl", "metadata", "mediaUrls")
+#: The banner shown while fields are flagged; it goes once every flag is cleared.
+FIX_BANNER = "Fix the fields marked below; nothing was sent."
 
 
 def nearest_duration(model: str, wanted: int | None) -> int:
@@ -96,6 +98,9 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
+        self._banner_text = ""
+        #: The user was told that quitting loses the unsent prompt (a second ctrl+c quits).
+        self.quit_asked = False
 
     def compose(self) -> ComposeResult:
         request = self.prefill
@@ -109,7 +114,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 yield Label("New video", id="submit-title")
                 yield Label("ctrl+s/f5 submit · tab next field · esc close", id="submit-hint")
             yield Static("", id="submit-banner", markup=False)
-            yield Label("Prompt", classes="field-label")
+            yield Label("Prompt", classes="field-label", id="prompt-label")
             yield TextArea(
                 request.prompt if request else "",
                 id="prompt",
@@ -118,16 +123,17 @@ class SubmitScreen(ModalScreen[Job | None]):
             )
             yield self._error_label("prompt")
             with Horizontal(classes="field-row", id="model-row"):
-                yield Label("Model", classes="row-label")
+                yield Label("Model", classes="row-label", id="model-label")
                 yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
-                yield Label("Duration", classes="row-label short")
+                yield Label("Duration", classes="row-label short", id="duration-label")
                 yield Select(
                     _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
                 )
             yield self._error_label("model")
             yield self._error_label("duration")
+            yield Label("", id="duration-note", classes="field-note", markup=False)
             with Horizontal(classes="field-row"):
-                yield Label("Aspect", classes="row-label")
+                yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
                 yield Select(
                     _options(ASPECT_RATIOS),
                     id="aspect-ratio",
@@ -135,7 +141,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                     allow_blank=False,
                     compact=True,
                 )
-                yield Label("Resolution", classes="row-label short")
+                yield Label("Resolution", classes="row-label short", id="resolution-label")
                 yield Select(
                     _options(RESOLUTIONS),
                     id="resolution",
@@ -146,7 +152,7 @@ class SubmitScreen(ModalScreen[Job | None]):
             yield self._error_label("aspect-ratio")
             yield self._error_label("resolution")
             with Horizontal(classes="field-row"):
-                yield Label("Webhook URL", classes="row-label")
+                yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
                 yield Input(
                     (request.webhook_url or "") if request else "",
                     placeholder="https://… (optional)",
@@ -155,7 +161,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 )
             yield self._error_label("webhook-url")
             with Horizontal(classes="field-row"):
-                yield Label("Metadata", classes="row-label")
+                yield Label("Metadata", classes="row-label", id="metadata-label")
                 yield Input(
                     _metadata_text(metadata),
                     placeholder='{"projectId": "…"} (optional JSON object)',
@@ -164,7 +170,7 @@ class SubmitScreen(ModalScreen[Job | None]):
                 )
             yield self._error_label("metadata")
             with Horizontal(classes="field-row media-row"):
-                yield Label("Media URLs", classes="row-label")
+                yield Label("Media URLs", classes="row-label", id="media-urls-label")
                 yield TextArea(
                     "\n".join(request.media_urls or []) if request else "",
                     id="media-urls",
@@ -183,12 +189,33 @@ class SubmitScreen(ModalScreen[Job | None]):
         return Label("", id=f"{widget_id}-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", TextArea).focus()
+        prompt = self.query_one("#prompt", TextArea)
+        prompt.focus()
+        prompt.move_cursor(prompt.document.end)  # edit & resubmit: carry on typing where the text ends
         if self.warning:
             self._show_banner(self.warning, "warning")
         # The title names the submit keys in force: the user's [keys] may have changed them.
         submit_keys = keys_for(self, "submit") or "ctrl+s/f5"
         self.query_one("#submit-hint", Label).update(f"{submit_keys} submit · tab next field · esc close")
+
+    @property
+    def has_unsent_text(self) -> bool:
+        """True when the prompt holds text that was not submitted (quitting now would lose it)."""
+        return not self.submitting and bool(self.query_one("#prompt", TextArea).text.strip())
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focused_label(self) -> None:
+        """Show the focused field's label reversed: unmistakable in every colour mode, even without colour."""
+        focused = self.focused
+        field_id = None
+        while focused is not None and focused is not self:
+            if focused.id in FIELD_WIDGETS.values():
+                field_id = focused.id
+                break
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        for widget_id in FIELD_WIDGETS.values():
+            self.query_one(f"#{widget_id}-label").set_class(widget_id == field_id, "-focused")
 
     # -- reading the form ----------------------------------------------------------------
 
@@ -233,8 +260,11 @@ class SubmitScreen(ModalScreen[Job | None]):
                 self.flagged.add(field)
             else:
                 self.flagged.discard(field)
+        if not self.flagged and self._banner_text == FIX_BANNER:
+            self._show_banner("", "")
 
     def _show_banner(self, text: str, kind: str) -> None:
+        self._banner_text = text
         banner = self.query_one("#submit-banner", Static)
         banner.update(printable(text, keep_newlines=True))
         banner.set_classes(f"-{kind}" if text else "")
@@ -250,9 +280,15 @@ class SubmitScreen(ModalScreen[Job | None]):
         wanted = nearest_duration(model, current)
         duration_select.set_options(_duration_options(model))
         duration_select.value = wanted
+        note = ""
+        if current is not None and wanted != current:
+            note = f"{model} does not offer {current} s: duration set to {wanted} s."
+        label = self.query_one("#duration-note", Label)
+        label.update(note)
+        label.set_class(bool(note), "-shown")
 
     @on(Input.Changed, "#webhook-url, #metadata")
-    @on(TextArea.Changed, "#media-urls")
+    @on(TextArea.Changed, "#prompt, #media-urls")
     def _live_field_changed(self, event: Input.Changed | TextArea.Changed) -> None:
         """Re-check a URL or JSON field while it is flagged, so the flag clears as soon as it is fixed."""
         widget_id = event.control.id if event.control is not None else None
@@ -289,7 +325,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         request, errors = self.read_request()
         self.show_errors(errors)
         if errors:
-            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            self._show_banner(FIX_BANNER, "error")
             self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
             return
         self._show_banner("", "")
@@ -312,7 +348,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         except ValidationError as exc:
             self._set_submitting(False)
             self.show_errors(exc.errors)
-            self._show_banner("Fix the fields marked below; nothing was sent.", "error")
+            self._show_banner(FIX_BANNER, "error")
             return
         except SubmitError as exc:
             self._set_submitting(False)

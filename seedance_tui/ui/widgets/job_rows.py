@@ -8,14 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seedance_tui.models import Job, JobStatus
+from seedance_tui.models import RESOLUTIONS, Job, JobStatus
 from seedance_tui.query import Query, job_haystack, parse_query
 from seedance_tui.text import one_line
 from seedance_tui.ui.status_look import STATUS_LOOKS
 from seedance_tui.ui.widgets.more_columns import EXTRA_COLUMNS, META_PREFIX, extra_cell, extra_sort_value
-
-#: Statuses a job is still moving through (its age ticks, its marker spins).
-LIVE_STATUSES: frozenset[str] = frozenset({JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.PROCESSING})
 
 #: Symbol and short label per status (owned by status_look): colour alone must never carry the meaning.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -58,13 +55,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("aspect", "AR", "aspect ratio", 4, optional=True),
     Column("duration", "DUR", "duration", 3, right=True),
     Column("credits", "CRED", "credits", 5, right=True),
-    Column("age", "AGE", "age (newest first)", 6, right=True),
+    Column("age", "AGE", "age (time since created)", 6, right=True),
     Column("prompt", "PROMPT", "prompt", 0),
 )
-#: The prompt column gives way first, down to this; then optional columns hide, last first.
-PROMPT_MIN = 12
-#: Sort cycle for the ``s`` key (the age column sorts by creation time).
-SORT_KEYS: tuple[str, ...] = ("age", "status", "model", "credits", "duration", "resolution", "prompt", "id")
+#: The prompt is what tells jobs apart: optional columns hide (last first) until it has this much room.
+PROMPT_MIN = 28
+#: Sort cycle for the ``s`` key: the columns left to right (the age column sorts by creation time).
+SORT_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
+#: Columns whose natural order is descending: newest, longest and dearest first.
+DESCENDING_FIRST: frozenset[str] = frozenset({"age", "duration", "credits"})
+_RESOLUTION_ORDER = {resolution: rank for rank, resolution in enumerate(RESOLUTIONS)}
 
 
 def column_for(key: str) -> Column | None:
@@ -126,9 +126,8 @@ def format_duration(seconds: float) -> str:
 
 
 def job_age(job: Job, now: float) -> str:
-    """Elapsed time for a live job, total time for a finished one."""
-    end = job.finished_at if job.finished_at is not None and job.status not in LIVE_STATUSES else now
-    return format_duration(end - job.created_at)
+    """Time since the job was created, for every job alike (the detail pane shows how long it ran)."""
+    return format_duration(now - job.created_at)
 
 
 def cell_text(job: Job, key: str, now: float) -> str:
@@ -168,7 +167,7 @@ def sort_key(job: Job, key: str) -> Any:
     elif key == "duration":
         value = -1 if req.duration is None else req.duration
     elif key == "resolution":
-        value = req.resolution or ""
+        value = _RESOLUTION_ORDER.get(req.resolution or "", -1), req.resolution or ""
     elif key == "aspect":
         value = req.aspect_ratio or ""
     elif key == "prompt":
@@ -179,8 +178,10 @@ def sort_key(job: Job, key: str) -> Any:
         value = extra_sort_value(job, key)
     else:
         return (job.created_at, job.local_id)
-    # The local id comes last: keys are unique and name their job.
-    return (value, job.created_at, job.local_id)
+    # Ties: newest first in the column's natural direction. The local id comes last: keys are
+    # unique and name their job.
+    tie = job.created_at if key in DESCENDING_FIRST else -job.created_at
+    return (value, tie, job.local_id)
 
 
 class JobRows:

@@ -19,8 +19,8 @@ from seedance_tui.models import Job
 from seedance_tui.ui.status_look import css_rules, look_of
 from seedance_tui.ui.widgets.job_rows import (
     COLUMNS,
+    DESCENDING_FIRST,
     FILTERS,
-    LIVE_STATUSES,
     SORT_KEYS,
     STATUS_LABELS,
     Column,
@@ -34,7 +34,16 @@ from seedance_tui.ui.widgets.job_rows import (
 EMPTY_HINT = "No jobs yet — press n to submit one"
 #: Drawn before the first cell of a marked row.
 MARK_GLYPH = "✓"
-NO_MATCH_HINT = "No jobs match — press a to show all, escape to clear the search"
+
+
+def no_match_hint(filter_name: str, search: str) -> str:
+    """What to do when jobs exist but none is shown: only the ways out that apply."""
+    if search and filter_name != "all":
+        return "No jobs match — press a to show all, escape to clear the search"
+    if search:
+        return "No jobs match the search — escape clears it"
+    label = "problem" if filter_name == "problems" else filter_name
+    return f"No {label} jobs — press a to show all"
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -110,6 +119,7 @@ class JobTable(ScrollView, can_focus=True):
         self._columns: list[tuple[Column, int]] = layout_columns(80)
         #: Local ids of the marked jobs (bulk actions apply to these); kept across filters.
         self.marks: set[str] = set()
+        self._columns_width = 80
 
     # -- data ----------------------------------------------------------------------------
 
@@ -153,16 +163,16 @@ class JobTable(ScrollView, can_focus=True):
         """Sort by ``column``; the same column again flips the order unless ``reverse`` is given."""
         model = self.model
         if reverse is None:
-            reverse = not model.sort_reverse if column == model.sort_column else column == "age"
+            reverse = not model.sort_reverse if column == model.sort_column else column in DESCENDING_FIRST
         model.set_sort(column, reverse)
         self._rows_replaced()
 
     def cycle_sort(self) -> None:
-        """Sort by the next column of SORT_KEYS."""
+        """Sort by the next column of SORT_KEYS, in that column's natural direction."""
         keys = SORT_KEYS
         current = keys.index(self.model.sort_column) if self.model.sort_column in keys else -1
         column = keys[(current + 1) % len(keys)]
-        self.sort_by(column, reverse=column == "age")
+        self.sort_by(column, reverse=column in DESCENDING_FIRST)
 
     def reverse_sort(self) -> None:
         self.sort_by(self.model.sort_column, not self.model.sort_reverse)
@@ -210,6 +220,7 @@ class JobTable(ScrollView, can_focus=True):
         self.cursor = min(position if position is not None else self.cursor, max(0, self.row_count - 1))
         self._remember_cursor()
         self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._scroll_to_cursor()
         self.refresh()
         self.post_message(self.ViewChanged())
 
@@ -233,13 +244,17 @@ class JobTable(ScrollView, can_focus=True):
         old = self.cursor
         self.cursor = max(0, min(position, self.row_count - 1))
         self._remember_cursor()
+        self._scroll_to_cursor()
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
+
+    def _scroll_to_cursor(self) -> None:
+        """Keep the selected row on screen, whatever moved it (keys, sorting, a status change)."""
         top = round(self.scroll_offset.y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + self._page:
             self.scroll_to(y=self.cursor - self._page + 1, animate=False, immediate=True)
-        self._refresh_row(old)
-        self._refresh_row(self.cursor)
 
     def _refresh_row(self, position: int) -> None:
         y = position - round(self.scroll_offset.y) + 1
@@ -299,12 +314,18 @@ class JobTable(ScrollView, can_focus=True):
     def set_columns(self, keys: Iterable[str]) -> None:
         """Show these columns in this order (unknown keys are skipped; narrow screens still drop some)."""
         self.chosen = [column for key in keys if (column := column_for(key)) is not None] or list(COLUMNS)
-        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
+        self._columns_width = self.scrollable_content_region.width
+        self._columns = layout_columns(self._columns_width, self.chosen)
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._columns = layout_columns(self.scrollable_content_region.width, self.chosen)
         self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._scroll_to_cursor()
+
+    def _layout(self, width: int) -> None:
+        """Fit the columns to ``width``, which a scrollbar coming or going changes without a resize."""
+        if width != self._columns_width:
+            self._columns, self._columns_width = layout_columns(width, self.chosen), width
 
     def on_focus(self) -> None:
         self._refresh_row(self.cursor)
@@ -313,7 +334,7 @@ class JobTable(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _tick_live_rows(self) -> None:
-        """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
+        """Redraw the age cell of visible rows whose shown age changed; nothing else is sent."""
         span = self._age_span()
         if span is None:
             return
@@ -323,7 +344,7 @@ class JobTable(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         for position in self._visible():
             job = rows[position]
-            if job.status in LIVE_STATUSES and self._drawn_ages.get(job.local_id) != job_age(job, now):
+            if self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
 
     def _age_span(self) -> tuple[int, int] | None:
@@ -337,6 +358,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        self._layout(width)
         base = self.rich_style
         if y == 0:
             return self._header(width, base)
@@ -344,7 +366,8 @@ class JobTable(ScrollView, can_focus=True):
         if position < self.row_count:
             return self._row(self.model.rows[position], position == self.cursor, width, base)
         if not self.row_count and y == 2:
-            hint = self.empty_hint if not self.model.jobs else NO_MATCH_HINT
+            model = self.model
+            hint = self.empty_hint if not model.jobs else no_match_hint(model.filter_name, model.search)
             style = base + self.get_component_rich_style("job-table--hint", default=Style())
             return Strip([Segment(_fit(" " + hint, width, False), style)], width)
         return Strip.blank(width, base)
@@ -355,7 +378,9 @@ class JobTable(ScrollView, can_focus=True):
         for column, column_width in self._columns:
             title = column.title
             if column.key == self.model.sort_column:
-                title += "▼" if self.model.sort_reverse else "▲"
+                # The arrow always shows: the title gives way to it in a narrow column.
+                arrow = "▼" if self.model.sort_reverse else "▲"
+                title = set_cell_size(title, min(cell_len(title), column_width - 1)) + arrow
             parts.append(_fit(title, column_width, column.right))
         return Strip([Segment(_fit(" ".join(parts), width, False), style)], width)
 

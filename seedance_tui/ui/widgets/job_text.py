@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.content import Content
 
+from seedance_tui.models import Job, JobStatus
 from seedance_tui.text import printable
 from seedance_tui.ui.status_look import STATUS_LOOKS, look_of
 
@@ -34,3 +35,15 @@ def pretty_json(value: Any) -> str:
     """Indented JSON for display, with every control character made visible."""
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
     return printable(text, keep_newlines=True)
+
+
+def no_request_id_advice(job: Job) -> str:
+    """Why a job without a request id cannot be checked or named to the API, and what to do instead."""
+    if job.status == JobStatus.OUTCOME_UNKNOWN:
+        return (
+            "This job has no request id, so the API cannot be asked about it: it may have been accepted "
+            "and charged. Check your account's usage before resubmitting (e: edit & resubmit)."
+        )
+    if job.status == JobStatus.SUBMITTING:
+        return "This job is being submitted: its request id is not known yet."
+    return "This job was never accepted by the API (no request id). Press e to edit and resubmit it."

@@ -16,7 +16,8 @@ from seedance_tui.service import ApiHealth, HealthState
 from seedance_tui.text import one_line
 from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
 
-#: Buckets shown in the bar, in order; every other status counts as "other".
+#: Buckets shown in the bar, in order; rejected, unknown and not-found jobs count as "problems"
+#: (the 6 filter), a job being submitted as queued.
 BUCKETS: tuple[str, ...] = (
     JobStatus.QUEUED,
     JobStatus.PROCESSING,
@@ -24,28 +25,51 @@ BUCKETS: tuple[str, ...] = (
     JobStatus.FAILED,
     JobStatus.CANCELLED,
 )
+PROBLEMS = "problems"
+#: Short words for the narrow bar, where only buckets holding jobs are named.
+SHORT_LABELS: dict[str, str] = {
+    JobStatus.QUEUED: "queued",
+    JobStatus.PROCESSING: "running",
+    JobStatus.SUCCEEDED: "done",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancel",
+}
+#: Jobs whose credits were charged without a video to show for it (the API does not say about refunds).
+_NO_VIDEO = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+def bucket_of(status: str) -> str:
+    """The bar's bucket for a status."""
+    if status in BUCKETS:
+        return status
+    return JobStatus.QUEUED if status == JobStatus.SUBMITTING else PROBLEMS
 
 
 class JobCounts:
-    """Jobs per status bucket and total credits, kept up to date per batch (never by rescanning)."""
+    """Jobs per status bucket and credits charged, kept up to date per batch (never by rescanning)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.credits = 0
-        self._seen: dict[str, tuple[str, int]] = {}
+        #: The part of ``credits`` charged for jobs that failed or were cancelled.
+        self.credits_without_video = 0
+        self._seen: dict[str, tuple[str, int, int]] = {}
 
     def update(self, jobs: Iterable[Job]) -> None:
         """Account for new or changed jobs."""
         for job in jobs:
-            bucket = job.status if job.status in BUCKETS else "other"
+            bucket = bucket_of(job.status)
             credits = job.credits_charged or 0
+            lost = credits if job.status in _NO_VIDEO else 0
             old = self._seen.get(job.local_id)
             if old is not None:
                 self.counts[old[0]] -= 1
                 self.credits -= old[1]
+                self.credits_without_video -= old[2]
             self.counts[bucket] += 1
             self.credits += credits
-            self._seen[job.local_id] = (bucket, credits)
+            self.credits_without_video += lost
+            self._seen[job.local_id] = (bucket, credits, lost)
 
 
 def health_text(state: HealthState, now: float) -> tuple[str, str]:
@@ -97,9 +121,9 @@ class StatusBar(Widget):
     def update_jobs(self, jobs: Iterable[Job]) -> None:
         """Count new or changed jobs; redraw only if a number changed."""
         counts = self.job_counts
-        before = (counts.credits, dict(counts.counts))
+        before = (counts.credits, counts.credits_without_video, dict(counts.counts))
         counts.update(jobs)
-        if before != (counts.credits, dict(counts.counts)):
+        if before != (counts.credits, counts.credits_without_video, dict(counts.counts)):
             self.refresh()
 
     def set_health(self, state: HealthState) -> None:
@@ -113,14 +137,17 @@ class StatusBar(Widget):
         self.refresh()
 
     def render(self) -> Text:
+        # Host, health and credits come first: when the bar is too narrow, the counts give way.
+        wide = self.size.width >= 120
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("seedance-tui ", self.get_component_rich_style("status-bar--title", partial=True))
+        if wide:
+            text.append("seedance-tui ", self.get_component_rich_style("status-bar--title", partial=True))
         if self.profile:
             text.append(
                 f"[{one_line(self.profile, 20)}] ",
                 self.get_component_rich_style("status-bar--title", partial=True),
             )
-        text.append(one_line(self.host, 40))
+        text.append(one_line(self.host, 40 if wide else 24))
         if self.demo:
             text.append(" ")
             text.append(" DEMO ", self.get_component_rich_style("status-bar--demo", partial=True))
@@ -130,16 +157,23 @@ class StatusBar(Widget):
         health, style = health_text(self.health, self._clock())
         text.append("  ")
         text.append(health, self.get_component_rich_style(style, partial=True))
+        job_counts = self.job_counts
+        lost = job_counts.credits_without_video
+        if wide:
+            text.append(f"  {job_counts.credits:,} credits charged")
+            text.append(f" ({lost:,} on failed/cancelled jobs)" if lost else "")
+        else:
+            text.append(f"  {job_counts.credits:,} cr" + (f" ({lost:,} on ✘⊘)" if lost else ""))
         text.append("  ")
-        counts = self.job_counts.counts
+        counts = job_counts.counts
         dim = self.get_component_rich_style("status-bar--dim", partial=True)
-        wide = self.size.width >= 120
         for bucket in BUCKETS:
             symbol, label = STATUS_LABELS[bucket]
             count = counts[bucket]
-            words = f"{symbol} {count} {label}  " if wide else f"{symbol}{count} "
-            text.append(words, dim if not count else "")
-        if counts["other"]:
-            text.append(f"+{counts['other']} other ")
-        text.append(f" {self.job_counts.credits:,} credits" if wide else f" {self.job_counts.credits:,} cr")
+            if wide:
+                text.append(f"{symbol} {count} {label}  ", dim if not count else "")
+            elif count:
+                text.append(f"{symbol}{count} {SHORT_LABELS[bucket]} ")
+        if counts[PROBLEMS]:
+            text.append(f"!{counts[PROBLEMS]} {PROBLEMS}" + (" (6)" if wide else ""))
         return text
