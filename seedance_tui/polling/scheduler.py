@@ -37,6 +37,10 @@ FetchTask = Callable[[str], Awaitable[TaskReply]]
 #: Faults that say nothing about the job, only that the API could not be reached or answered badly.
 TRANSIENT_ERRORS: tuple[type[ApiError], ...] = (NetworkError, ServerError, MalformedReply)
 
+#: A job due this close to now is due now: float rounding must not become a wait that a clock of
+#: microsecond resolution rounds back to the same instant (a busy loop).
+DUE_TOLERANCE = 1e-9
+
 
 @dataclass(eq=False)
 class _Tracked:
@@ -298,14 +302,14 @@ class PollScheduler:
 
     def _pop(self, now: float, *, ignore_due: bool) -> _Tracked | None:
         top = self._live_top()
-        if top is None or (top[0] > now and not ignore_due):
+        if top is None or (top[0] > now + DUE_TOLERANCE and not ignore_due):
             return None
         heapq.heappop(self._heap)
         return top[1]
 
     def _next_due(self, now: float) -> float | None:
         top = self._live_top()
-        return None if top is None else max(0.0, top[0] - now)
+        return None if top is None else max(DUE_TOLERANCE, top[0] - now)
 
     async def _abandon_in_flight(self) -> None:
         """Cancel requests in flight and put their jobs back in the schedule, due at once."""

@@ -11,6 +11,9 @@ from collections import deque
 #: long as the delays of two requests differ by less than a tenth of a second.
 _GUARD_SHARE = 0.1
 _MIN_WAIT = 1e-6
+#: A start this close to its slot is on time: float rounding must not turn into a wait that a
+#: clock of microsecond resolution rounds back to the same instant (a busy loop).
+_SLOT_TOLERANCE = 1e-9
 
 
 class SlidingWindow:
@@ -58,7 +61,7 @@ class RateLimiter:
 
     def wait_time(self, now: float) -> float | None:
         """0 if a request may be reserved now, else seconds to wait (None: until a reservation starts)."""
-        if self._next_slot is not None and now < self._next_slot:
+        if self._next_slot is not None and now < self._next_slot - _SLOT_TOLERANCE:
             return max(self._next_slot - now, _MIN_WAIT)
         used = self._window.count(now)
         blocking = used + self._pending - self.capacity
