@@ -278,6 +278,12 @@ class Job:
     history: list[StatusChange] = field(default_factory=list)
     #: Extra fields of the last task reply that this version does not model.
     remote_extra: dict[str, Any] = field(default_factory=dict)
+    #: Where the output video was saved on this machine (automatic or ``d`` download).
+    saved_path: str | None = None
+    #: The output link answered 403/404/410: the video can no longer be fetched.
+    output_expired: bool = False
+    #: Why the last automatic download of the output failed (None once saved).
+    download_error: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
+from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_state
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
 from seedance_tui.models import GenerationRequest, Job, JobStatus
@@ -34,6 +36,8 @@ JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
+
+__all__ = ["DownloadsState", "JobService", "output_state"]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -81,6 +85,8 @@ class JobService:
         self._flush_lock = asyncio.Lock()
         #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
         self.default_webhook_url: str | None = None
+        #: Saves succeeded jobs' videos in the background when automatic download is on.
+        self.downloads: AutoDownloader | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -90,7 +96,19 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        return cls(store, client, budget=budget)
+        service = cls(store, client, budget=budget)
+        if settings.auto_download:
+            service.enable_auto_download(
+                settings.download_dir, settings.download_name, settings.download_concurrency
+            )
+        return service
+
+    def enable_auto_download(self, folder: Path, pattern: str, concurrency: int = 2, **options: Any) -> None:
+        """Save every succeeded job's video into ``folder`` while ``run()`` runs (see AutoDownloader)."""
+        self.downloads = AutoDownloader(
+            self.client, folder, pattern, self._mark_changed, concurrency=concurrency, **options
+        )
+        self.add_listener(self.downloads.offer)
 
     # -- listening -----------------------------------------------------------------------
 
@@ -133,12 +151,18 @@ class JobService:
         self.scheduler.track_all(jobs)
         self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
+        background = [poller]
+        if self.downloads is not None:
+            self.downloads.offer(jobs)  # includes those a crash or kill left unsaved
+            background.append(asyncio.create_task(self.downloads.run(), name="seedance-downloads"))
         try:
             await self._housekeeping()
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(StoreError):  # close() tries again and reports it
                 await self.flush(all_pending=True)
 
@@ -413,7 +437,11 @@ class JobService:
         if not job.output_url:
             raise ValueError("This job has no output video yet.")
         target = folder / f"{job.request_id or job.local_id}.mp4"
-        return await save_video(self.client, job.output_url, target, on_progress)
+        path = await save_video(self.client, job.output_url, target, on_progress)
+        job.saved_path = str(path)
+        job.touch()
+        self._mark_changed(job)
+        return path
 
     def _require(self, local_id: str) -> Job:
         job = self.store.get(local_id)

@@ -108,10 +108,12 @@ class SeedanceClient:
         write: Callable[[bytes], Awaitable[None]],
         *,
         on_progress: Callable[[int, int | None], None] | None = None,
+        on_start: Callable[[int | None, str], None] | None = None,
     ) -> int:
         """Stream ``url`` (an output video) chunk by chunk into ``write``; return the bytes written.
 
-        ``on_progress(done, total_or_None)`` is called as chunks arrive. Output URLs are
+        ``on_start(content_length_or_None, content_type)`` sees the headers first (it may raise to
+        refuse the body); ``on_progress(done, total_or_None)`` is called as chunks arrive. Output URLs are
         public (a storage bucket, which may redirect), so the API key is never sent with them.
         """
         written = 0
@@ -122,6 +124,8 @@ class SeedanceClient:
                     raise _error_for(response)
                 total = response.headers.get("Content-Length")
                 total_bytes = int(total) if total and total.isdigit() else None
+                if on_start is not None:
+                    on_start(total_bytes, response.headers.get("Content-Type", ""))
                 async for chunk in response.aiter_bytes():
                     await write(chunk)
                     written += len(chunk)

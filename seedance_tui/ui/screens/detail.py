@@ -36,6 +36,8 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("credits", "Credits"),
     ("webhook-url", "Webhook URL"),
     ("output-url", "Output URL"),
+    ("saved-path", "Saved to"),
+    ("download", "Download"),
     ("error", "Error"),
     ("last-error", "Last local error"),
     ("created", "Created"),
@@ -71,6 +73,8 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
         "credits": "—" if job.credits_charged is None else str(job.credits_charged),
         "webhook-url": _text(request.webhook_url),
         "output-url": _text(job.output_url),
+        "saved-path": _text(job.saved_path),
+        "download": _text(download_problem(job)),
         "error": _text(error),
         "last-error": _text(job.last_error),
         "created": local_time(job.created_at),
@@ -81,6 +85,15 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
         "polls": str(job.poll_count),
         "last-checked": local_time(job.last_checked_at),
     }
+
+
+def download_problem(job: Job) -> str | None:
+    """Why the output video is not saved, when known."""
+    if job.saved_path:
+        return None
+    if job.output_expired:
+        return f"The output link has expired. {job.download_error or ''}".strip()
+    return job.download_error
 
 
 def history_text(job: Job) -> Content:
@@ -169,6 +182,8 @@ class DetailScreen(Screen[None]):
         for fact_id, value in fact_values(job, self.clock()).items():
             self.query_one(f"#value-{fact_id}", Static).update(value)
         self.query_one("#fact-output-url").display = bool(job.output_url)
+        self.query_one("#fact-saved-path").display = bool(job.saved_path)
+        self.query_one("#fact-download").display = download_problem(job) is not None
         self.query_one("#fact-error").display = bool(job.error_code or job.error_message)
         self.query_one("#fact-last-error").display = bool(job.last_error)
         request = job.request

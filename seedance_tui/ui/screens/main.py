@@ -21,6 +21,7 @@ from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.download_status import DownloadStatus
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
@@ -70,6 +71,7 @@ class MainScreen(Screen[None]):
         yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
         yield Input(placeholder="search prompt or id…", id="search")
+        yield DownloadStatus(self.service, id="downloads")
         yield Footer()
 
     @property
@@ -78,6 +80,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         jobs = self.service.jobs()
+        self.table.unsaved_after = self.settings.output_expiry_hours * 3600
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus
+from seedance_tui.service import output_state
 from seedance_tui.text import one_line
 
 #: Statuses a job is still moving through (its age ticks, its marker spins).
@@ -36,6 +38,24 @@ FILTERS: dict[str, frozenset[str] | None] = {
     "cancelled": frozenset({JobStatus.CANCELLED}),
     "problems": frozenset({JobStatus.REJECTED, JobStatus.OUTCOME_UNKNOWN, JobStatus.NOT_FOUND}),
 }
+
+#: A succeeded job's video, when worth a flag: saved locally, link expired, or unsaved for long.
+OUTPUT_LABELS: dict[str, tuple[str, str]] = {
+    "saved": ("✔", "saved"),
+    "expired": ("⌛", "expired"),
+    "unsaved": ("⚠", "unsaved"),
+}
+#: A succeeded job's video unsaved this long is flagged (its link may expire).
+UNSAVED_AFTER = Settings.output_expiry_hours * 3600
+
+
+def in_filter(name: str, job: Job) -> bool:
+    """True when ``job`` belongs to status filter ``name`` (an expired output is a problem too)."""
+    statuses = FILTERS[name]
+    if statuses is None or job.status in statuses:
+        return True
+    return name == "problems" and job.output_expired
+
 
 _STATUS_ORDER = {status: rank for rank, status in enumerate(STATUS_LABELS)}
 
@@ -114,12 +134,16 @@ def job_age(job: Job, now: float) -> str:
     return format_duration(end - job.created_at)
 
 
-def cell_text(job: Job, key: str, now: float) -> str:
+def cell_text(job: Job, key: str, now: float, unsaved_after: float = UNSAVED_AFTER) -> str:
     """The printable text of one cell (untrusted parts escaped; never markup)."""
     req = job.request
     if key == "id":
         return one_line(short_id(job), 64)
     if key == "status":
+        state = output_state(job, now, unsaved_after)
+        if state is not None:
+            symbol, label = OUTPUT_LABELS[state]
+            return f"{symbol} {label}"
         return one_line(status_text(job.status), 64)
     if key == "model":
         return one_line(req.model.removeprefix("seedance-"), 64)
@@ -197,8 +221,7 @@ class JobRows:
 
     def matches(self, job: Job) -> bool:
         """True when ``job`` passes the status filter and the search."""
-        statuses = FILTERS[self.filter_name]
-        if statuses is not None and job.status not in statuses:
+        if not in_filter(self.filter_name, job):
             return False
         return not self.search or self.search in self._hay[job.local_id]
 
@@ -266,9 +289,9 @@ class JobRows:
         self.rebuilds += 1
         order = reversed(self._order) if self.sort_reverse else iter(self._order)
         rows = [self.jobs[key[-1]] for key in order]
-        statuses = FILTERS[self.filter_name]
-        if statuses is not None:
-            rows = [job for job in rows if job.status in statuses]
+        name = self.filter_name
+        if FILTERS[name] is not None:
+            rows = [job for job in rows if in_filter(name, job)]
         if self.search:
             hay, needle = self._hay, self.search
             rows = [job for job in rows if needle in hay[job.local_id]]

@@ -21,6 +21,7 @@ from seedance_tui.ui.widgets.job_rows import (
     LIVE_STATUSES,
     SORT_KEYS,
     STATUS_LABELS,
+    UNSAVED_AFTER,
     Column,
     JobRows,
     cell_text,
@@ -91,6 +92,8 @@ class JobTable(ScrollView, can_focus=True):
         #: The age text last drawn per job, so a tick redraws only ages that really changed.
         self._drawn_ages: dict[str, str] = {}
         self._columns: list[tuple[Column, int]] = layout_columns(80)
+        #: Seconds after which a succeeded job's unsaved video is flagged.
+        self.unsaved_after = UNSAVED_AFTER
 
     # -- data ----------------------------------------------------------------------------
 
@@ -313,7 +316,7 @@ class JobTable(ScrollView, can_focus=True):
         for index, (column, column_width) in enumerate(self._columns):
             if index:
                 segments.append(Segment(" ", base))
-            raw = cell_text(job, column.key, now)
+            raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
             text = _fit(raw, column_width, column.right)
