@@ -34,7 +34,8 @@ def old_succeeded(path: Path, url: str, prompt: str, hours_ago: float) -> Job:
 def status_cell(app: SeedanceApp, job: Job) -> str:
     table = app.screen.query_one(JobTable)
     position = table.model.index_of(job.local_id)
-    assert position is not None
+    if position is None:
+        return ""  # not in the table (yet)
     return table.render_line(position + 1 - round(table.scroll_offset.y)).text
 
 
@@ -46,10 +47,13 @@ async def test_a_finished_job_is_saved_marked_and_its_path_shown(
     app = SeedanceApp(service, settings, terminal_write=lambda data: None)
     async with app.run_test(size=(100, 30)) as pilot:
         status = app.screen.query_one(DownloadStatus)
+        shown: list[str] = []  # what the progress line said each time a download started or ended
+        assert service.downloads is not None
+        service.downloads.add_listener(lambda: shown.append(str(status.render()) if status.display else ""))
         job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a red kite", duration=5))
-        assert await wait_for(pilot, lambda: status.display, steps=200)  # the progress line while saving
         assert await wait_for(pilot, lambda: "✔ saved" in status_cell(app, job), steps=200)
         assert await wait_for(pilot, lambda: not status.display)
+        assert any(text.startswith("⇣ saving 1") for text in shown) and shown[-1] == ""
         saved = service.get(job.local_id).saved_path  # type: ignore[union-attr]
         assert (
             saved and Path(saved).read_bytes()[4:8] == b"ftyp" and Path(saved).parent == settings.download_dir

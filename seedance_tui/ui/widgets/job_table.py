@@ -28,6 +28,7 @@ from seedance_tui.ui.widgets.job_rows import (
     job_age,
     layout_columns,
 )
+from seedance_tui.ui.widgets.recent_changes import RecentChanges
 
 EMPTY_HINT = "No jobs yet — press n to submit one"
 NO_MATCH_HINT = "No jobs match — press a to show all, escape to clear the search"
@@ -63,6 +64,8 @@ class JobTable(ScrollView, can_focus=True):
         "job-table--cursor-blurred",
         "job-table--hint",
         "job-table--other",
+        "job-table--changed",
+        "job-table--fading",
         *(_status_class(status) for status in STATUS_LABELS),
     }
 
@@ -94,6 +97,9 @@ class JobTable(ScrollView, can_focus=True):
         self._columns: list[tuple[Column, int]] = layout_columns(80)
         #: Seconds after which a succeeded job's unsaved video is flagged.
         self.unsaved_after = UNSAVED_AFTER
+        #: Rows changed a moment ago: highlighted, then fading (the tick redraws them as they fade).
+        self.recent = RecentChanges()
+        self._drawn_phase: dict[str, int] = {}
 
     # -- data ----------------------------------------------------------------------------
 
@@ -114,6 +120,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def apply(self, jobs: Iterable[Job]) -> None:
         """Fold a batch of changed jobs in; only the lines that changed are redrawn."""
+        jobs = list(jobs)
+        self.recent.mark([job.local_id for job in jobs], self._clock())
         structural, positions = self.model.apply(jobs)
         if structural:
             self._rows_replaced()
@@ -262,6 +270,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def _tick_live_rows(self) -> None:
         """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
+        if self.recent:
+            self._fade_changed_rows()
         span = self._age_span()
         if span is None:
             return
@@ -273,6 +283,16 @@ class JobTable(ScrollView, can_focus=True):
             job = rows[position]
             if job.status in LIVE_STATUSES and self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
+
+    def _fade_changed_rows(self) -> None:
+        """Redraw visible rows whose highlight phase moved on (fresh → fading → plain)."""
+        now = self._clock()
+        rows = self.model.rows
+        for position in self._visible():
+            local_id = rows[position].local_id
+            if self._drawn_phase.get(local_id, 0) != self.recent.phase(local_id, now):
+                self._refresh_row(position)
+        self.recent.forget_old(now)
 
     def _age_span(self) -> tuple[int, int] | None:
         """(x, width) of the age column, if shown."""
@@ -312,10 +332,20 @@ class JobTable(ScrollView, can_focus=True):
             cursor_class = "job-table--cursor" if self.has_focus else "job-table--cursor-blurred"
             base = base + self.get_component_rich_style(cursor_class, default=Style())
         now = self._clock()
+        phase = self.recent.phase(job.local_id, now) if self.recent else 0
+        if phase:
+            self._drawn_phase[job.local_id] = phase
+        else:
+            self._drawn_phase.pop(job.local_id, None)
+        if phase and not is_cursor:
+            changed_class = "job-table--changed" if phase == 2 else "job-table--fading"
+            base = base + self.get_component_rich_style(changed_class, default=Style())
         segments: list[Segment] = []
         for index, (column, column_width) in enumerate(self._columns):
             if index:
-                segments.append(Segment(" ", base))
+                # A marker in the first gap says "just changed" without relying on colour.
+                gap = ("•" if phase == 2 else "·") if index == 1 and phase else " "
+                segments.append(Segment(gap, base))
             raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
