@@ -19,6 +19,7 @@ from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_state
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
+from seedance_tui.eta import Estimate, EtaModel, long_eta, short_eta
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
@@ -37,7 +38,7 @@ HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
 
-__all__ = ["DownloadsState", "JobService", "output_state"]
+__all__ = ["DownloadsState", "Estimate", "JobService", "long_eta", "output_state", "short_eta"]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -87,6 +88,9 @@ class JobService:
         self.default_webhook_url: str | None = None
         #: Saves succeeded jobs' videos in the background when automatic download is on.
         self.downloads: AutoDownloader | None = None
+        #: Typical queue and processing times, learnt from this store's succeeded jobs.
+        self.eta = EtaModel()
+        self.eta.learn(store.all())
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -137,6 +141,10 @@ class JobService:
 
     def get(self, local_id: str) -> Job | None:
         return self.store.get(local_id)
+
+    def estimate(self, job: Job, now: float) -> Estimate | None:
+        """Time left for a queued or processing job, from the store's history (None: not enough)."""
+        return self.eta.estimate(job, now)
 
     def find(self, ref: str) -> Job | None:
         return self.store.find(ref)
@@ -272,6 +280,7 @@ class JobService:
         batch = list(self._changed.values())
         self._changed.clear()
         if batch:
+            self.eta.learn(batch)
             for listener in self._listeners:
                 listener(batch)
 

@@ -27,7 +27,7 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))
-    for column in COLUMNS:
+    for column in (c for c in COLUMNS if c.sortable):
         commands.append(
             (f"Sort by {column.label}", partial(screen.action_sort, column.key), "Again to reverse")
         )

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import CancelOutcome, JobService
+from seedance_tui.service import CancelOutcome, JobService, long_eta
 from seedance_tui.text import local_time, printable
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
@@ -45,6 +45,7 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("started", "Started"),
     ("finished", "Finished"),
     ("elapsed", "Elapsed"),
+    ("eta", "Estimate"),
     ("polls", "Polls"),
     ("last-checked", "Last checked"),
 )
@@ -82,6 +83,7 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
         "started": local_time(job.started_at),
         "finished": local_time(job.finished_at),
         "elapsed": elapsed,
+        "eta": "—",  # filled in by the screen from the service's history
         "polls": str(job.poll_count),
         "last-checked": local_time(job.last_checked_at),
     }
@@ -183,6 +185,7 @@ class DetailScreen(Screen[None]):
             self.query_one(f"#value-{fact_id}", Static).update(value)
         self.query_one("#fact-output-url").display = bool(job.output_url)
         self.query_one("#fact-saved-path").display = bool(job.saved_path)
+        self._show_eta()
         self.query_one("#fact-download").display = download_problem(job) is not None
         self.query_one("#fact-error").display = bool(job.error_code or job.error_message)
         self.query_one("#fact-last-error").display = bool(job.last_error)
@@ -203,6 +206,15 @@ class DetailScreen(Screen[None]):
     def _tick(self) -> None:
         if self.job is not None:
             self.query_one("#value-elapsed", Static).update(fact_values(self.job, self.clock())["elapsed"])
+            self._show_eta()
+
+    def _show_eta(self) -> None:
+        """Time left, for a queued or processing job with enough history behind it."""
+        job = self.job
+        estimate = self.service.estimate(job, self.clock()) if job is not None else None
+        self.query_one("#fact-eta").display = estimate is not None
+        if estimate is not None:
+            self.query_one("#value-eta", Static).update(long_eta(estimate))
 
     def on_jobs_changed(self, message: JobsChanged) -> None:
         """Follow our job when the service reports it changed."""

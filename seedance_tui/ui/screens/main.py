@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import JobService
+from seedance_tui.service import JobService, short_eta
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
@@ -81,6 +81,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         jobs = self.service.jobs()
         self.table.unsaved_after = self.settings.output_expiry_hours * 3600
+        self.table.eta_text = lambda job, now: short_eta(self.service.estimate(job, now))
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
@@ -194,8 +195,8 @@ class MainScreen(Screen[None]):
     def action_detail(self) -> None:
         job = self._selected()
         if job is not None:
-            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id))
+            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id, clock=self._clock))
 
     @on(JobTable.Activated)
     def _open_detail(self, event: JobTable.Activated) -> None:
-        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id))
+        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id, clock=self._clock))

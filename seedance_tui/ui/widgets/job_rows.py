@@ -70,6 +70,9 @@ class Column:
     width: int
     optional: bool = False
     right: bool = False
+    sortable: bool = True
+    #: Shown only on terminals at least this wide.
+    min_total: int = 0
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -81,6 +84,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("duration", "DUR", "duration", 3, right=True),
     Column("credits", "CRED", "credits", 5, right=True),
     Column("age", "AGE", "age (newest first)", 6, right=True),
+    Column("eta", "ETA", "time left (estimate)", 5, optional=True, right=True, sortable=False, min_total=100),
     Column("prompt", "PROMPT", "prompt", 0),
 )
 #: The prompt column gives way first, down to this; then optional columns hide, last first.
@@ -91,7 +95,7 @@ SORT_KEYS: tuple[str, ...] = ("age", "status", "model", "credits", "duration", "
 
 def layout_columns(total: int) -> list[tuple[Column, int]]:
     """Columns shown at ``total`` cells wide and the width of each (one-cell gaps between)."""
-    shown = list(COLUMNS)
+    shown = [c for c in COLUMNS if total >= c.min_total]
     while True:
         fixed = sum(c.width for c in shown if c.key != "prompt") + len(shown) - 1
         optional = [c for c in shown if c.optional]

@@ -99,6 +99,9 @@ class JobTable(ScrollView, can_focus=True):
         self.unsaved_after = UNSAVED_AFTER
         #: Rows changed a moment ago: highlighted, then fading (the tick redraws them as they fade).
         self.recent = RecentChanges()
+        #: Short time-left text of a live job (set by the screen from the service's estimates).
+        self.eta_text: Callable[[Job, float], str] = lambda job, now: ""
+        self._drawn_etas: dict[str, str] = {}
         self._drawn_phase: dict[str, int] = {}
 
     # -- data ----------------------------------------------------------------------------
@@ -236,7 +239,7 @@ class JobTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             column = self._column_at(offset.x)
-            if column is not None:
+            if column is not None and column.sortable:
                 self.sort_by(column.key)
             return
         position = round(self.scroll_offset.y) + offset.y - 1
@@ -281,8 +284,12 @@ class JobTable(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         for position in self._visible():
             job = rows[position]
-            if job.status in LIVE_STATUSES and self._drawn_ages.get(job.local_id) != job_age(job, now):
+            if job.status not in LIVE_STATUSES:
+                continue
+            if self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
+            if self._drawn_etas.get(job.local_id, "") != self.eta_text(job, now):
+                self._refresh_row(position)
 
     def _fade_changed_rows(self) -> None:
         """Redraw visible rows whose highlight phase moved on (fresh → fading → plain)."""
@@ -346,7 +353,10 @@ class JobTable(ScrollView, can_focus=True):
                 # A marker in the first gap says "just changed" without relying on colour.
                 gap = ("•" if phase == 2 else "·") if index == 1 and phase else " "
                 segments.append(Segment(gap, base))
-            raw = cell_text(job, column.key, now, self.unsaved_after)
+            if column.key == "eta":
+                raw = self._drawn_etas[job.local_id] = self.eta_text(job, now)
+            else:
+                raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
             text = _fit(raw, column_width, column.right)
