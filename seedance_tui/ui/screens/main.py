@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -21,6 +22,7 @@ from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.detail_panel import DetailPanel
 from seedance_tui.ui.widgets.download_status import DownloadStatus
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
@@ -38,6 +40,10 @@ FILTER_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The split view (detail beside the table) needs at least this many columns.
+SPLIT_MIN_WIDTH = 150
+
+
 class MainScreen(Screen[None]):
     """Every job at a glance; keys act on the job under the cursor."""
 
@@ -50,6 +56,7 @@ class MainScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("v", "toggle_split", "Split view", show=False),
         *(
             Binding(key, f"filter('{name}')", f"Show {name}", show=False)
             for name, (key, _) in FILTER_KEYS.items()
@@ -63,12 +70,16 @@ class MainScreen(Screen[None]):
         self.service = service
         self.settings = settings
         self._clock = clock
+        #: The user's wish for the split view; it shows only when the terminal is wide enough.
+        self.split_wanted = True
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
             self.settings.base_url, demo=self.settings.demo, health=self.service.health, clock=self._clock
         )
-        yield JobTable(clock=self._clock, id="jobs")
+        with Horizontal(id="split"):
+            yield JobTable(clock=self._clock, id="jobs")
+            yield DetailPanel(self.service, clock=self._clock, id="detail-panel")
         yield Static(id="filter-bar", markup=False)
         yield Input(placeholder="search prompt or id…", id="search")
         yield DownloadStatus(self.service, id="downloads")
@@ -85,6 +96,8 @@ class MainScreen(Screen[None]):
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
+        self.query_one(DetailPanel).display = False
+        self._layout_split()
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -92,6 +105,39 @@ class MainScreen(Screen[None]):
     def on_jobs_changed(self, message: JobsChanged) -> None:
         self.table.apply(message.jobs)
         self.query_one(StatusBar).update_jobs(message.jobs)
+        panel = self.query_one(DetailPanel)
+        if panel.display and panel.job is not None:
+            shown = panel.job.local_id
+            if any(job.local_id == shown for job in message.jobs):
+                panel.follow(self.table.selected)
+
+    # -- split view ----------------------------------------------------------------------
+
+    @property
+    def split_shown(self) -> bool:
+        return self.query_one(DetailPanel).display
+
+    def _layout_split(self) -> None:
+        panel = self.query_one(DetailPanel)
+        shown = self.split_wanted and self.size.width >= SPLIT_MIN_WIDTH
+        if shown != panel.display:
+            panel.display = shown
+            if shown:
+                panel.follow(self.table.selected)
+
+    @on(JobTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        panel = self.query_one(DetailPanel)
+        if panel.display:
+            panel.follow(self.table.selected)
+
+    def action_toggle_split(self) -> None:
+        """Show or hide the detail beside the table (wide terminals only)."""
+        if self.size.width < SPLIT_MIN_WIDTH and not self.split_shown:
+            self.notify(f"The split view needs a terminal at least {SPLIT_MIN_WIDTH} columns wide.")
+            return
+        self.split_wanted = not self.split_wanted
+        self._layout_split()
 
     def on_health_changed(self, message: HealthChanged) -> None:
         self.query_one(StatusBar).set_health(message.state)
@@ -114,6 +160,7 @@ class MainScreen(Screen[None]):
         bar.update(text)
 
     def on_resize(self) -> None:
+        self._layout_split()
         self._update_filter_bar()
 
     # -- actions -------------------------------------------------------------------------

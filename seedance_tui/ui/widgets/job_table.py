@@ -79,6 +79,9 @@ class JobTable(ScrollView, can_focus=True):
     class ViewChanged(Message):
         """The shown rows changed (filter, search, sort, or jobs came and went)."""
 
+    class CursorMoved(Message):
+        """The cursor is on another job (or on none)."""
+
     def __init__(
         self,
         *,
@@ -180,7 +183,10 @@ class JobTable(ScrollView, can_focus=True):
 
     def _remember_cursor(self) -> None:
         job = self.selected
-        self._cursor_id = job.local_id if job else None
+        cursor_id = job.local_id if job else None
+        if cursor_id != self._cursor_id:
+            self._cursor_id = cursor_id
+            self.post_message(self.CursorMoved())
 
     # -- cursor and scrolling -------------------------------------------------------------
 
