@@ -32,13 +32,23 @@ from seedance_tui.outcomes import (
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.store import JobStore, StoreError
+from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
 
-__all__ = ["DownloadsState", "Estimate", "JobService", "long_eta", "output_state", "short_eta"]
+__all__ = [
+    "PROBLEMS",
+    "DownloadsState",
+    "Estimate",
+    "JobService",
+    "Summary",
+    "long_eta",
+    "output_state",
+    "short_eta",
+]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -141,6 +151,10 @@ class JobService:
 
     def get(self, local_id: str) -> Job | None:
         return self.store.get(local_id)
+
+    def summary(self, now: float) -> Summary:
+        """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
+        return summarise(self.store.all(), now)
 
     def estimate(self, job: Job, now: float) -> Estimate | None:
         """Time left for a queued or processing job, from the store's history (None: not enough)."""

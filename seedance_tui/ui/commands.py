@@ -23,6 +23,8 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         ("Search jobs", screen.action_search, "Filter by prompt text or id as you type (/)"),
         ("Clear search", screen.action_clear_search, "Show every job again (escape)"),
         ("Reverse sort order", screen.action_reverse_sort, "Flip ascending and descending (S)"),
+        ("Summary", screen.action_summary, "Jobs by status, credits per model, finishes per hour (t)"),
+        ("Toggle split view", screen.action_toggle_split, "Detail beside the table, 150+ columns (v)"),
     ]
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name} jobs"

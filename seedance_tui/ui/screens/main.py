@@ -21,6 +21,7 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
+from seedance_tui.ui.screens.summary import SummaryScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.detail_panel import DetailPanel
 from seedance_tui.ui.widgets.download_status import DownloadStatus
@@ -57,6 +58,7 @@ class MainScreen(Screen[None]):
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("v", "toggle_split", "Split view", show=False),
+        Binding("t", "summary", "Summary", show=False),
         *(
             Binding(key, f"filter('{name}')", f"Show {name}", show=False)
             for name, (key, _) in FILTER_KEYS.items()
@@ -130,6 +132,14 @@ class MainScreen(Screen[None]):
         panel = self.query_one(DetailPanel)
         if panel.display:
             panel.follow(self.table.selected)
+
+    def action_summary(self) -> None:
+        """Open the summary; its 6 key comes back here with the problems filter."""
+        self.app.push_screen(SummaryScreen(self.service, clock=self._clock), self._summary_closed)
+
+    def _summary_closed(self, choice: str | None) -> None:
+        if choice == "problems":
+            self.action_filter("problems")
 
     def action_toggle_split(self) -> None:
         """Show or hide the detail beside the table (wide terminals only)."""
