@@ -31,6 +31,7 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
 from seedance_tui.store import JobStore, StoreError
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
@@ -43,8 +44,11 @@ __all__ = [
     "PROBLEMS",
     "DownloadsState",
     "Estimate",
+    "Frame",
     "JobService",
+    "PreviewError",
     "Summary",
+    "half_blocks",
     "long_eta",
     "output_state",
     "short_eta",
@@ -155,6 +159,10 @@ class JobService:
     def summary(self, now: float) -> Summary:
         """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
         return summarise(self.store.all(), now)
+
+    async def first_frame(self, video: Path) -> Frame:
+        """The first frame of a saved video (decoded off the event loop); PreviewError if none."""
+        return await asyncio.to_thread(first_frame, video)
 
     def estimate(self, job: Job, now: float) -> Estimate | None:
         """Time left for a queued or processing job, from the store's history (None: not enough)."""

@@ -15,13 +15,14 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
 
 from seedance_tui.config import Settings
-from seedance_tui.models import Job
+from seedance_tui.models import Job, JobStatus
 from seedance_tui.service import CancelOutcome, JobService, long_eta
 from seedance_tui.text import local_time, printable
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.frame_preview import FramePreview
 from seedance_tui.ui.widgets.job_text import duration_text, pretty_json, status_content
 
 #: (widget id, label) of the one-line facts, in display order.
@@ -147,6 +148,8 @@ class DetailScreen(Screen[None]):
                 with Horizontal(classes="fact", id=f"fact-{fact_id}"):
                     yield Label(label, classes="fact-label")
                     yield Static("", id=f"value-{fact_id}", classes="fact-value", markup=False)
+            yield Label("First frame", classes="section-label", id="preview-label")
+            yield FramePreview(self.service, id="preview")
             yield Label("Prompt", classes="section-label")
             yield Static("", id="value-prompt", classes="section", markup=False)
             yield Label("Media URLs", classes="section-label")
@@ -186,6 +189,12 @@ class DetailScreen(Screen[None]):
         self.query_one("#fact-output-url").display = bool(job.output_url)
         self.query_one("#fact-saved-path").display = bool(job.saved_path)
         self._show_eta()
+        succeeded = job.status == JobStatus.SUCCEEDED
+        self.query_one("#preview-label").display = succeeded
+        preview = self.query_one(FramePreview)
+        preview.display = succeeded
+        if succeeded:
+            preview.show_for(job)
         self.query_one("#fact-download").display = download_problem(job) is not None
         self.query_one("#fact-error").display = bool(job.error_code or job.error_message)
         self.query_one("#fact-last-error").display = bool(job.last_error)
