@@ -28,7 +28,9 @@ EXPIRED_STATUSES = frozenset({403, 404, 410})
 MAX_VIDEO_BYTES = 2 * 1024**3
 #: A download that has not finished after this long is abandoned (a server dribbling bytes forever).
 TOTAL_TIMEOUT = 30 * 60.0
-RETRIES = 3
+#: At start-up, only videos that finished this recently are fetched (older links have likely expired,
+#: and turning the setting on must not download a whole history). Jobs that succeed later always are.
+CATCH_UP_AGE = 12 * 3600.0
 RETRY_DELAYS = (2.0, 10.0)
 
 _VIDEO_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
@@ -186,6 +188,7 @@ class AutoDownloader:
         concurrency: int = 2,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         total_timeout: float = TOTAL_TIMEOUT,
+        catch_up_age: float = CATCH_UP_AGE,
     ) -> None:
         self.client = client
         self.folder = folder
@@ -194,6 +197,7 @@ class AutoDownloader:
         self._concurrency = max(1, concurrency)
         self._retry_delays = retry_delays
         self._total_timeout = total_timeout
+        self._catch_up_age = catch_up_age
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         #: Jobs queued, being saved, or already tried this run (each is tried once per run).
         self._seen: set[str] = set()
@@ -219,6 +223,11 @@ class AutoDownloader:
             saved=self._saved,
             last_error=self._last_error,
         )
+
+    def catch_up(self, jobs: list[Job], now: float) -> None:
+        """At start-up: queue the unsaved videos of jobs that finished recently (or were being saved)."""
+        since = now - self._catch_up_age
+        self.offer([job for job in jobs if (job.finished_at or job.updated_at) >= since])
 
     def offer(self, jobs: list[Job]) -> None:
         """Queue the succeeded jobs whose video is not saved yet (and not known to be expired)."""

@@ -117,7 +117,10 @@ class JobService:
         service = cls(store, client, budget=budget)
         if settings.auto_download:
             service.enable_auto_download(
-                settings.download_dir, settings.download_name, settings.download_concurrency
+                settings.download_dir,
+                settings.download_name,
+                settings.download_concurrency,
+                catch_up_age=settings.output_expiry_hours * 3600,
             )
         return service
 
@@ -183,7 +186,7 @@ class JobService:
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         background = [poller]
         if self.downloads is not None:
-            self.downloads.offer(jobs)  # includes those a crash or kill left unsaved
+            self.downloads.catch_up(jobs, time.time())  # includes those a kill left half-saved
             background.append(asyncio.create_task(self.downloads.run(), name="seedance-downloads"))
         try:
             await self._housekeeping()

@@ -16,7 +16,7 @@ from tests.ui.test_main_screen import seed_store
 
 
 def panel_text(app: SeedanceApp) -> str:
-    return str(app.screen.query_one("#panel-body").render())
+    return str(app.screen.query_one(DetailPanel).render())
 
 
 async def test_detail_beside_the_table_follows_the_cursor(

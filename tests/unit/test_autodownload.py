@@ -247,3 +247,20 @@ async def test_a_folder_that_cannot_be_made_is_reported(
 def test_a_full_disk_is_named() -> None:
     error = OSError(errno.ENOSPC, "No space left on device")
     assert describe_os_error(error, Path("/v")) == "The disk holding /v is full"
+
+
+async def test_at_start_only_recent_videos_are_fetched(
+    hostile: tuple[SeedanceClient, dict[str, int]], tmp_path: Path
+) -> None:
+    client, hits = hostile
+    recent, old = succeeded_job("http://out/v/recent"), succeeded_job("http://out/v/old")
+    old.finished_at = recent.finished_at - 13 * 3600  # type: ignore[operator]
+    changed: list[Job] = []
+    downloader = AutoDownloader(client, tmp_path, PATTERN, changed.append, catch_up_age=12 * 3600)
+    task = asyncio.create_task(downloader.run())
+    downloader.catch_up([recent, old], recent.finished_at or 0)
+    await until(lambda: len(changed) == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert changed == [recent] and "old" not in hits

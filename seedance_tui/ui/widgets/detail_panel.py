@@ -9,16 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
 from seedance_tui.models import Job
 from seedance_tui.service import JobService, long_eta
 from seedance_tui.text import printable
 from seedance_tui.ui.screens.detail import FACTS, download_problem, fact_values, history_text
+from seedance_tui.ui.widgets.job_rows import job_age
 
 LABEL_WIDTH = 14
 #: Facts left out when they have nothing to say.
@@ -30,6 +29,8 @@ def panel_content(job: Job | None, now: float, eta: str | None) -> Content:
     if job is None:
         return Content("No job selected.")
     values = fact_values(job, now)
+    # Minutes, not seconds, past the first minute: a live job's panel then redraws once a minute.
+    values["elapsed"] = job_age(job, now)
     values["download"] = printable(download_problem(job) or "")
     lines = [Content.assemble(("Job ", "bold"), (printable(job.request_id or job.local_id), "bold"))]
     for fact_id, label in FACTS:
@@ -52,8 +53,13 @@ def panel_content(job: Job | None, now: float, eta: str | None) -> Content:
     return Content("\n").join(lines)
 
 
-class DetailPanel(VerticalScroll, can_focus=False):
-    """Shows one job beside the table; the table keeps the focus and its keys."""
+class DetailPanel(Widget, can_focus=False):
+    """Shows one job beside the table; the table keeps the focus and its keys.
+
+    A plain widget drawing one text block: a cursor move repaints only its own region, with no
+    layout pass (a Static's update re-lays the screen out, which doubled the cost of a keypress at
+    10,000 rows). Text past the panel's height is cut; enter opens the full detail.
+    """
 
     def __init__(
         self, service: JobService, *, clock: Callable[[], float] = time.time, id: str | None = None
@@ -63,19 +69,17 @@ class DetailPanel(VerticalScroll, can_focus=False):
         self.clock = clock
         self.job: Job | None = None
         self._ticker: Timer | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="panel-body", markup=False)
+        self._shown: Content = Content("")
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self.show_job, pause=True)
 
+    def render(self) -> Content:
+        return self._shown
+
     def follow(self, job: Job | None) -> None:
         """Show ``job`` (the cursor moved, or it changed)."""
-        moved = job is None or self.job is None or job.local_id != self.job.local_id
         self.job = job
-        if moved:
-            self.scroll_home(animate=False)
         self.show_job()
 
     def show_job(self) -> None:
@@ -84,7 +88,10 @@ class DetailPanel(VerticalScroll, can_focus=False):
         job, now = self.job, self.clock()
         estimate = self.service.estimate(job, now) if job is not None else None
         eta = long_eta(estimate) if estimate is not None else None
-        self.query_one("#panel-body", Static).update(panel_content(job, now, eta))
+        content = panel_content(job, now, eta)
+        if content != self._shown:  # the ticker mostly finds nothing new: send nothing then
+            self._shown = content
+            self.refresh()
         if self._ticker is not None:
             if job is not None and not job.is_final:
                 self._ticker.resume()
