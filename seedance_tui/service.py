@@ -102,6 +102,8 @@ class JobService:
         self.default_webhook_url: str | None = None
         #: Saves succeeded jobs' videos in the background when automatic download is on.
         self.downloads: AutoDownloader | None = None
+        #: Jobs this process cancelled: their end is no news to the user who asked for it.
+        self.cancelled_here: set[str] = set()
         #: Typical queue and processing times, learnt from this store's succeeded jobs.
         self.eta = EtaModel()
         self.eta.learn(store.all())
@@ -458,6 +460,7 @@ class JobService:
             job.set_status(reply.status)
             job.last_error = None
             job.touch()
+            self.cancelled_here.add(local_id)
             self._mark_changed(job)
             if job.is_final:
                 self.scheduler.untrack(local_id)

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
-from seedance_tui.models import Job, is_final
+from seedance_tui.models import Job, JobStatus, is_final
 from seedance_tui.notify import Alerter, NotifyMode, toast_for
 from seedance_tui.polling import ApiHealth, HealthState
 from seedance_tui.service import JobService
@@ -106,7 +106,10 @@ class SeedanceApp(App[int]):
         for job in jobs:
             before = self._last_status.get(job.local_id)
             self._last_status[job.local_id] = job.status
-            if before is not None and before != job.status and job.is_final and not is_final(before):
+            just_ended = before is not None and before != job.status and job.is_final and not is_final(before)
+            # A cancel made here was answered by its dialog already: only others' cancels are news.
+            cancelled_here = job.status == JobStatus.CANCELLED and job.local_id in self.service.cancelled_here
+            if just_ended and not cancelled_here:
                 ended.append(job)
         if ended:
             self._announce(ended)

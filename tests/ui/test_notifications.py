@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from seedance_tui.api.client import SeedanceClient
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.notify import BEL
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.widgets.job_rows import short_id
+from tests.conftest import API_KEY
 from tests.ui.helpers import make_settings, wait_for
 
 
@@ -83,3 +87,25 @@ async def test_notify_off_writes_nothing(sim: SimulatorServer, service: JobServi
         )
         assert service.get(job.local_id) is not None
         assert written == []
+
+
+async def test_only_cancels_made_elsewhere_are_announced(
+    sim_factory: Callable[..., SimulatorServer], service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    sim = sim_factory(queue_seconds=30.0)
+    service = service_factory(sim.url)
+    written: list[str] = []
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=written.append)
+    async with app.run_test(size=(100, 30)) as pilot:
+        mine = await service.submit(request(1))
+        theirs = await service.submit(request(2))
+        await pilot.pause(0.3)
+        await service.cancel(mine.local_id)  # as the cancel dialog does; it shows its own outcome
+        async with SeedanceClient(sim.url, API_KEY) as other:  # someone else: the CLI, another machine
+            await other.cancel(theirs.request_id or "")
+        notes = lambda: [n.message for n in app._notifications]  # noqa: E731
+        assert await wait_for(pilot, lambda: any("cancelled" in m for m in notes()), steps=200)
+        await pilot.pause(0.3)
+        cancelled = [m for m in notes() if "cancelled" in m]
+        assert cancelled == [f"Job {short_id(theirs)} cancelled."]
+        assert written == [BEL]
