@@ -63,3 +63,14 @@ def test_config_reports_a_bad_pattern_and_a_bad_notify_mode(tmp_path: Path) -> N
     config.write_text('notify = "desktop"\nauto_download = true\noutput_expiry_hours = 2\n')
     settings = load_settings({}, config_path=config)
     assert (settings.notify, settings.auto_download, settings.output_expiry_hours) == ("desktop", True, 2.0)
+
+
+def test_flags_set_notify_and_auto_download(tmp_path: Path) -> None:
+    from seedance_tui.cli import _settings, build_parser
+
+    args = build_parser().parse_args(
+        ["--config", str(tmp_path / "none.toml"), "--notify", "desktop", "--auto-download"]
+    )
+    settings = _settings(args)
+    assert (settings.notify, settings.auto_download) == ("desktop", True)
+    assert _settings(build_parser().parse_args(["--config", str(tmp_path / "none.toml")])).notify == "bell"
