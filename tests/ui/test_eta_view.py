@@ -62,3 +62,26 @@ async def test_eta_appears_once_there_is_enough_history(
         clock.now += 600
         app.screen._tick()
         assert str(app.screen.query_one("#value-eta").render()).startswith("slow")
+
+
+async def test_a_hidden_eta_column_costs_no_redraws(
+    sim: SimulatorServer, service_factory: object, tmp_path: Path
+) -> None:
+    clock = Clock()
+    running = live(JobStatus.PROCESSING, clock.now - 60)
+    write(tmp_path / "jobs.json", [running, *(finished(60, 180, at=T0 + i) for i in range(5))])
+    service: JobService = service_factory(sim.url)  # type: ignore[operator]
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=clock, terminal_write=lambda d: None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(JobTable)
+        assert "ETA" not in table.render_line(0).text
+        await pilot.pause()
+        redrawn: list[object] = []
+
+        def record(*regions: object, **options: object) -> JobTable:
+            redrawn.append(regions)
+            return table
+
+        table.refresh = record  # type: ignore[method-assign]
+        table._tick_live_rows()  # the running job's age text has not changed: nothing to redraw
+        assert redrawn == []

@@ -288,13 +288,14 @@ class JobTable(ScrollView, can_focus=True):
         now = self._clock()
         rows = self.model.rows
         top = round(self.scroll_offset.y)
+        eta_shown = any(column.key == "eta" for column, _ in self._columns)
         for position in self._visible():
             job = rows[position]
             if job.status not in LIVE_STATUSES:
                 continue
             if self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
-            if self._drawn_etas.get(job.local_id, "") != self.eta_text(job, now):
+            if eta_shown and self._drawn_etas.get(job.local_id, "") != self.eta_text(job, now):
                 self._refresh_row(position)
 
     def _fade_changed_rows(self) -> None:
