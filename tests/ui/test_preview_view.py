@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
-from seedance_tui.models import Job, JobStatus
+from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.widgets.frame_preview import FramePreview
-from tests.ui.helpers import wait_for
+from tests.ui.helpers import make_settings, wait_for
 from tests.ui.test_snapshots_screens import T0, Host, fixed_job, make_service, no_blink, settings, utc
 
 __all__ = ["make_service", "utc"]
@@ -81,3 +83,18 @@ def test_preview_snapshot(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=shown)
+
+
+async def test_pressing_d_saves_the_video_and_shows_its_first_frame(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(100, 50)) as pilot:
+        job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a kite", duration=5))
+        assert await wait_for(pilot, lambda: job.status == JobStatus.SUCCEEDED, steps=200)
+        await pilot.press("enter")
+        preview = app.screen.query_one(FramePreview)
+        assert "No saved video yet" in str(preview.render())
+        await pilot.press("d")
+        assert await wait_for(pilot, lambda: preview.frame is not None, steps=200)
+        assert str(preview.render()).count("▀") > 100
