@@ -110,49 +110,78 @@ async def fetch_video(
     on_progress: Callable[[int, int | None], None] | None = None,
     max_bytes: int = MAX_VIDEO_BYTES,
 ) -> int:
-    """Stream ``url`` into ``part`` (replaced), checking it is a whole video; returns its size."""
-    expected: list[int | None] = [None]
-    head = bytearray()
+    """Stream ``url`` into ``part``, checking it is a whole video; returns its size.
 
-    def started(length: int | None, content_type: str) -> None:
+    A ``part`` left by an interrupted download is continued with an HTTP Range when it starts like
+    a video and the server honours ranges; otherwise it is written again from the start.
+    """
+    offset, head = await asyncio.to_thread(_resumable, part)
+    expected: list[int | None] = [None]
+    handle: list[BinaryIO] = []
+
+    def started(length: int | None, content_type: str, partial: bool) -> None:
+        nonlocal offset, head
         kind = content_type.split(";")[0].strip().lower()
         if kind.startswith(("text/", "application/json", "application/xml")):
             raise DownloadProblem(f"The output link returned a {kind} page, not a video")
-        if length is not None and length > max_bytes:
-            raise DownloadProblem(f"The output is {length:,} bytes: too big to be a video of this API")
-        expected[0] = length
+        if not partial:  # the whole body came: start the file again
+            offset, head = 0, b""
+        total = None if length is None else offset + length
+        if total is not None and total > max_bytes:
+            raise DownloadProblem(f"The output is {total:,} bytes: too big to be a video of this API")
+        expected[0] = total
 
-    handle: BinaryIO = await asyncio.to_thread(part.open, "wb")
+    async def write(chunk: bytes) -> None:
+        nonlocal head
+        if not handle:
+            handle.append(await asyncio.to_thread(part.open, "ab" if offset else "wb"))
+        if len(head) < 16:
+            head += chunk[: 16 - len(head)]
+            if len(head) >= 12 and not looks_like_video(head):
+                raise DownloadProblem("The output link did not return a video file")
+        await asyncio.to_thread(handle[0].write, chunk)
+        if handle[0].tell() > max_bytes:
+            raise DownloadProblem(f"The output is over {max_bytes:,} bytes: too big to be a video")
+
+    def progress(done: int, total: int | None) -> None:
+        if on_progress is not None:
+            on_progress(offset + done, None if total is None else offset + total)
+
     try:
-
-        async def write(chunk: bytes) -> None:
-            if len(head) < 16:
-                head.extend(chunk[: 16 - len(head)])
-                if len(head) >= 12 and not looks_like_video(bytes(head)):
-                    raise DownloadProblem("The output link did not return a video file")
-            await asyncio.to_thread(handle.write, chunk)
-            if handle.tell() > max_bytes:
-                raise DownloadProblem(f"The output is over {max_bytes:,} bytes: too big to be a video")
-
         try:
-            size = await client.download(url, write, on_progress=on_progress, on_start=started)
+            got = await client.download(url, write, on_progress=progress, on_start=started, offset=offset)
         except ApiError as exc:
             if exc.status_code in EXPIRED_STATUSES:
                 raise DownloadProblem(
                     f"The output link has expired (HTTP {exc.status_code})", expired=True
                 ) from None
+            if exc.status_code == 416:  # the range asked for is past the end: start again
+                await asyncio.to_thread(part.unlink, missing_ok=True)
             raise DownloadProblem(exc.message, retry=True) from None
-        if size == 0:
+        size = offset + got
+        if size == 0 or not handle:
             raise DownloadProblem("The output link returned an empty file", retry=True)
         if expected[0] is not None and size != expected[0]:
             raise DownloadProblem(f"Got {size:,} of {expected[0]:,} bytes", retry=True)
-        if not looks_like_video(bytes(head)):
+        if not looks_like_video(head):
             raise DownloadProblem("The output link did not return a video file")
-        await asyncio.to_thread(handle.flush)
-        await asyncio.to_thread(os.fsync, handle.fileno())
+        await asyncio.to_thread(handle[0].flush)
+        await asyncio.to_thread(os.fsync, handle[0].fileno())
         return size
     finally:
-        await asyncio.to_thread(handle.close)
+        if handle:
+            await asyncio.to_thread(handle[0].close)
+
+
+def _resumable(part: Path) -> tuple[int, bytes]:
+    """(bytes to skip, the file's first bytes) of a partial download worth continuing, else (0, b"")."""
+    try:
+        with part.open("rb") as existing:
+            head = existing.read(16)
+            size = existing.seek(0, os.SEEK_END)
+    except OSError:
+        return 0, b""
+    return (size, head) if len(head) == 16 and looks_like_video(head) else (0, b"")
 
 
 def settle(part: Path, folder: Path, name: str) -> Path:
@@ -288,6 +317,7 @@ class AutoDownloader:
             if problem.expired:
                 job.output_expired = True
             if not problem.retry or attempt == attempts - 1:
+                await self._discard(self._part(job))  # given up: nothing is left behind
                 job.download_error = self._last_error = str(problem)
                 self._failed += 1
                 self._record(job)
@@ -301,7 +331,7 @@ class AutoDownloader:
     async def _save_once(self, job: Job) -> Path:
         assert job.output_url is not None
         name = file_name(self.pattern, job)
-        part = self.folder / f".{name}.part"
+        part = self._part(job)
         try:
             await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
 
@@ -311,7 +341,18 @@ class AutoDownloader:
             await fetch_video(self.client, job.output_url, part, on_progress=progress)
             return await asyncio.to_thread(settle, part, self.folder, name)
         except OSError as exc:
+            await self._discard(part)
             raise DownloadProblem(describe_os_error(exc, self.folder)) from None
-        finally:
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(part.unlink, missing_ok=True)
+        except DownloadProblem as exc:
+            if not exc.retry:  # what a retry can continue is kept (a kill keeps it too)
+                await self._discard(part)
+            raise
+
+    def _part(self, job: Job) -> Path:
+        """Where ``job``'s video is written until complete (the same name after a restart)."""
+        return self.folder / f".{file_name(self.pattern, job)}.part"
+
+    @staticmethod
+    async def _discard(part: Path) -> None:
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(part.unlink, missing_ok=True)

@@ -30,7 +30,9 @@ from seedance_tui.store import JobStore
 from tests.unit.test_service import REQ, on_disk, running, until
 
 PATTERN = "{prompt_slug}-{id}.mp4"
-MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(200)
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(200))
+#: Range headers the "ranged" output route received (cleared by each test that reads it).
+RANGES: list[str] = []
 
 
 def succeeded_job(url: str, prompt: str = "a lighthouse") -> Job:
@@ -73,7 +75,7 @@ async def test_an_interrupted_download_is_done_again_at_the_next_start(
     assert sorted(p.name for p in folder.iterdir()) == [f"a-lighthouse-at-dusk-{job.request_id}.mp4"]
 
 
-def hostile_app(hits: dict[str, int]) -> Starlette:
+def hostile_app(hits: dict[str, int], ranges: list[str]) -> Starlette:
     async def video(request: Request) -> Response:
         name = request.path_params["name"]
         hits[name] = hits.get(name, 0) + 1
@@ -89,6 +91,15 @@ def hostile_app(hits: dict[str, int]) -> Starlette:
             return Response(b"this is not a video at all", media_type="application/octet-stream")
         if name == "short":
             return Response(MP4, headers={"Content-Length": str(len(MP4) + 100)}, media_type="video/mp4")
+        if name == "ranged":  # honours Range, as storage buckets do
+            ranges.append(request.headers.get("range", ""))
+            start = int(request.headers.get("range", "bytes=0-")[6:].rstrip("-") or 0)
+            if start >= len(MP4):
+                return Response(b"", status_code=416)
+            if start:
+                headers = {"Content-Range": f"bytes {start}-{len(MP4) - 1}/{len(MP4)}"}
+                return Response(MP4[start:], status_code=206, headers=headers, media_type="video/mp4")
+            return Response(MP4, media_type="video/mp4")
         if name == "forever":
 
             async def dribble() -> AsyncIterator[bytes]:
@@ -107,7 +118,8 @@ def hostile_app(hits: dict[str, int]) -> Starlette:
 @pytest.fixture
 async def hostile() -> AsyncIterator[tuple[SeedanceClient, dict[str, int]]]:
     hits: dict[str, int] = {}
-    client = SeedanceClient("http://out", "sd2_x", transport=httpx.ASGITransport(app=hostile_app(hits)))
+    transport = httpx.ASGITransport(app=hostile_app(hits, RANGES))
+    client = SeedanceClient("http://out", "sd2_x", transport=transport)
     yield client, hits
     await client.aclose()
 
@@ -264,3 +276,25 @@ async def test_at_start_only_recent_videos_are_fetched(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert changed == [recent] and "old" not in hits
+
+
+@pytest.mark.parametrize(
+    ("left", "asked"),
+    [
+        (MP4[:100], ["bytes=100-"]),  # a kill mid-download: continued from byte 100
+        (MP4, ["bytes=212-", ""]),  # complete but not renamed: 416, then from the start
+        (b"garbage that is not a video", [""]),  # not worth continuing: from the start
+    ],
+    ids=["half", "whole", "garbage"],
+)
+async def test_an_interrupted_download_continues_where_it_stopped(
+    hostile: tuple[SeedanceClient, dict[str, int]], tmp_path: Path, left: bytes, asked: list[str]
+) -> None:
+    client, _ = hostile
+    RANGES.clear()
+    job = succeeded_job("http://out/v/ranged", prompt="resume me")
+    (tmp_path / f".resume-me-{job.request_id}.mp4.part").write_bytes(left)
+    [changed] = await download_all(client, tmp_path, [job])
+    assert changed.saved_path and Path(changed.saved_path).read_bytes() == MP4
+    assert asked == RANGES
+    assert [p.name for p in tmp_path.iterdir()] == [f"resume-me-{job.request_id}.mp4"]
