@@ -18,6 +18,14 @@ from tests.ui.helpers import make_settings, wait_for
 HOUR = 3600.0
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def old_succeeded(path: Path, url: str, prompt: str, hours_ago: float) -> Job:
     job = Job.new(GenerationRequest(model="seedance-2.0", prompt=prompt, duration=5))
     job.request_id = f"req_{job.local_id}"
@@ -96,3 +104,18 @@ async def test_a_gone_output_link_is_marked_expired_and_joins_the_problems(
         await pilot.press("enter")
         assert "The output link has expired" in str(app.screen.query_one("#value-download").render())
     assert not list(settings.download_dir.glob("*"))
+
+
+async def test_an_unsaved_video_is_flagged_when_it_grows_old_while_watched(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    job = old_succeeded(service.store.path, f"{sim.url}/files/req_c.mp4", "aging", hours_ago=11.99)
+    service.store.refresh()
+    clock = Clock()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=clock, terminal_write=lambda d: None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "✔ succeeded" in status_cell(app, job)
+        clock.now += 120
+        app.screen.query_one(JobTable)._tick_live_rows()
+        await pilot.pause()
+        assert "⚠ unsaved" in status_cell(app, job)

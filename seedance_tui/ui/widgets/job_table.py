@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from seedance_tui.models import Job
+from seedance_tui.models import Job, JobStatus
 from seedance_tui.ui.widgets.job_rows import (
     FILTERS,
     LIVE_STATUSES,
@@ -105,6 +105,7 @@ class JobTable(ScrollView, can_focus=True):
         #: Short time-left text of a live job (set by the screen from the service's estimates).
         self.eta_text: Callable[[Job, float], str] = lambda job, now: ""
         self._drawn_etas: dict[str, str] = {}
+        self._drawn_status: dict[str, str] = {}
         self._drawn_phase: dict[str, int] = {}
 
     # -- data ----------------------------------------------------------------------------
@@ -291,6 +292,11 @@ class JobTable(ScrollView, can_focus=True):
         eta_shown = any(column.key == "eta" for column, _ in self._columns)
         for position in self._visible():
             job = rows[position]
+            if job.status == JobStatus.SUCCEEDED and not job.saved_path:
+                # An unsaved video turns "⚠ unsaved" once old enough: redraw it when it does.
+                if self._drawn_status.get(job.local_id) != cell_text(job, "status", now, self.unsaved_after):
+                    self._refresh_row(position)
+                continue
             if job.status not in LIVE_STATUSES:
                 continue
             if self._drawn_ages.get(job.local_id) != job_age(job, now):
@@ -366,6 +372,8 @@ class JobTable(ScrollView, can_focus=True):
                 raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
+            elif column.key == "status":
+                self._drawn_status[job.local_id] = raw
             text = _fit(raw, column_width, column.right)
             style = base
             if column.key == "status":
