@@ -114,8 +114,14 @@ async def test_an_unsaved_video_is_flagged_when_it_grows_old_while_watched(
     clock = Clock()
     app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=clock, terminal_write=lambda d: None)
     async with app.run_test(size=(100, 30)) as pilot:
-        assert "✔ succeeded" in status_cell(app, job)
-        clock.now += 120
-        app.screen.query_one(JobTable)._tick_live_rows()
         await pilot.pause()
+        assert "✔ succeeded" in status_cell(app, job)
+        table = app.screen.query_one(JobTable)
+        redrawn: list[int] = []
+        table._refresh_row = redrawn.append  # type: ignore[method-assign,assignment]
+        table._tick_live_rows()
+        assert redrawn == []  # nothing changed: nothing is sent
+        clock.now += 120
+        table._tick_live_rows()
+        assert redrawn == [0]  # the row is redrawn once its flag changes
         assert "⚠ unsaved" in status_cell(app, job)
