@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     parser.add_argument("--theme", help="a Textual theme, e.g. nord, gruvbox, textual-ansi")
     parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
+    parser.add_argument(
+        "--notify", choices=("bell", "desktop", "off"), help="alert when jobs finish (default bell)"
+    )
+    parser.add_argument(
+        "--auto-download", action="store_true", help="save every succeeded job's video in the background"
+    )
     parser.add_argument("--rps", type=float, help="poll budget: requests per second")
     parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
     parser.add_argument(
@@ -223,6 +229,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "mouse": False if getattr(args, "no_mouse", False) else None,
         "theme": getattr(args, "theme", None),
         "read_only": True if getattr(args, "read_only", False) else None,
+        "notify": getattr(args, "notify", None),
+        "auto_download": True if getattr(args, "auto_download", False) else None,
     }
     settings = load_settings(
         config_path=getattr(args, "config", None), overrides=overrides, profile=getattr(args, "profile", None)

@@ -9,11 +9,15 @@ import re
 import secrets
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from seedance_tui.filenames import check_pattern
+from seedance_tui.notify import NotifyMode
 
 APP_NAME = "seedance-tui"
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
@@ -75,6 +79,18 @@ class Settings:
     warnings: list[str] = field(default_factory=list)
     #: Table columns in order (keys as in the column chooser); None keeps the default set.
     columns: list[str] | None = None
+    #: Terminal alert when jobs finish: "bell", "desktop" or "off" (see seedance_tui.notify).
+    notify: str = "bell"
+    #: Alert mode for failures ("" = same as ``notify``): failures may be louder than successes.
+    notify_failures: str = ""
+    #: Save every succeeded job's video in the background.
+    auto_download: bool = False
+    #: File name of an automatically saved video (fields: see seedance_tui.filenames).
+    download_name: str = "{created:%Y%m%d-%H%M%S}-{prompt_slug}-{id}.mp4"
+    #: Videos saved at once by the automatic download.
+    download_concurrency: int = 2
+    #: Hours after which a succeeded job's unsaved video is flagged (its link may have expired).
+    output_expiry_hours: float = 12.0
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
@@ -229,14 +245,28 @@ USER_SETTINGS = (
     "views",
     "default_view",
     "columns",
+    "notify",
+    "notify_failures",
+    "auto_download",
+    "download_name",
+    "download_concurrency",
+    "output_expiry_hours",
 )
+
+
+def _checked(parse: Callable[[], str]) -> str:
+    """``parse()``, its ValueError (whose message names the setting) turned into a ConfigError."""
+    try:
+        return parse()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _coerce(key: str, value: Any) -> Any:
     try:
         if key in ("db_path", "download_dir"):
             return Path(str(value)).expanduser()
-        if key in ("mouse", "read_only"):
+        if key in ("mouse", "read_only", "auto_download"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
         if key in ("keys", "views"):
             if not isinstance(value, dict):
@@ -248,8 +278,17 @@ def _coerce(key: str, value: Any) -> Any:
             return list(value)
         if key in ("theme", "default_view"):
             return str(value)
-        if key == "concurrency":
+        if key in ("concurrency", "download_concurrency"):
             return max(1, int(value))
+        if key in ("notify", "notify_failures"):
+            return _checked(lambda: NotifyMode.parse(value, key).value)
+        if key == "download_name":
+            return _checked(lambda: check_pattern(str(value)))
+        if key == "output_expiry_hours":
+            hours = float(value)
+            if not math.isfinite(hours) or hours <= 0:
+                raise ValueError(hours)
+            return hours
         if key == "requests_per_second":
             rate = float(value)
             if not math.isfinite(rate):

@@ -327,6 +327,12 @@ class Job:
     rerun_of: str | None = None
     #: The API the job was sent to (its base URL, or DEMO_API); None for jobs stored before this was kept.
     api: str | None = None
+    #: Where the output video was saved on this machine (automatic or ``d`` download).
+    saved_path: str | None = None
+    #: The output link answered 403/404/410: the video can no longer be fetched.
+    output_expired: bool = False
+    #: Why the last automatic download of the output failed (None once saved).
+    download_error: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

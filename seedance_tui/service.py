@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, InvalidState, NotFound
 from seedance_tui.api.types import SubmitReply, TaskReply
+from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_state
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
+from seedance_tui.eta import Estimate, EtaModel, long_eta, short_eta
 from seedance_tui.job_refs import match_jobs
 from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
@@ -32,7 +35,9 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
 from seedance_tui.store import JobStore, StoreError
+from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
 __all__ = [
@@ -56,6 +61,20 @@ StoreProblemListener = Callable[[str | None], None]
 #: Called with what the store read around (a journal not replayed or set aside, an empty file),
 #: and whether jobs may be missing from view because of it.
 DamageListener = Callable[[str, bool], None]
+
+__all__ = [
+    "PROBLEMS",
+    "DownloadsState",
+    "Estimate",
+    "Frame",
+    "JobService",
+    "PreviewError",
+    "Summary",
+    "half_blocks",
+    "long_eta",
+    "output_state",
+    "short_eta",
+]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -113,6 +132,13 @@ class JobService:
         self._flush_lock = asyncio.Lock()
         #: Sent as webhookUrl when a request names none (set by ``run``); never stored.
         self.default_webhook_url: str | None = None
+        #: Saves succeeded jobs' videos in the background when automatic download is on.
+        self.downloads: AutoDownloader | None = None
+        #: Jobs this process cancelled: their end is no news to the user who asked for it.
+        self.cancelled_here: set[str] = set()
+        #: Typical queue and processing times, learnt from this store's succeeded jobs.
+        self.eta = EtaModel()
+        self.eta.learn(store.all())
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -122,7 +148,22 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        return cls(store, client, budget=budget, api=api_name(settings))
+        service = cls(store, client, budget=budget, api=api_name(settings))
+        if settings.auto_download:
+            service.enable_auto_download(
+                settings.download_dir,
+                settings.download_name,
+                settings.download_concurrency,
+                catch_up_age=settings.output_expiry_hours * 3600,
+            )
+        return service
+
+    def enable_auto_download(self, folder: Path, pattern: str, concurrency: int = 2, **options: Any) -> None:
+        """Save every succeeded job's video into ``folder`` while ``run()`` runs (see AutoDownloader)."""
+        self.downloads = AutoDownloader(
+            self.client, folder, pattern, self._mark_changed, concurrency=concurrency, **options
+        )
+        self.add_listener(self.downloads.offer)
 
     # -- listening -----------------------------------------------------------------------
 
@@ -166,6 +207,18 @@ class JobService:
     def get(self, local_id: str) -> Job | None:
         return self.store.get(local_id)
 
+    def summary(self, now: float) -> Summary:
+        """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
+        return summarise(self.store.all(), now)
+
+    async def first_frame(self, video: Path) -> Frame:
+        """The first frame of a saved video (decoded off the event loop); PreviewError if none."""
+        return await asyncio.to_thread(first_frame, video)
+
+    def estimate(self, job: Job, now: float) -> Estimate | None:
+        """Time left for a queued or processing job, from the store's history (None: not enough)."""
+        return self.eta.estimate(job, now)
+
     def find(self, ref: str) -> Job | None:
         """The one job ``ref`` names (any id form the UI shows, or a unique prefix), else None."""
         matches = self.find_all(ref)
@@ -197,13 +250,19 @@ class JobService:
         self.scheduler.track_all([job for job in jobs if self.belongs_here(job)])
         self._settle_orphans()
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
+        background = [poller]
+        if self.downloads is not None:
+            self.downloads.catch_up(jobs, time.time())  # includes those a kill left half-saved
+            background.append(asyncio.create_task(self.downloads.run(), name="seedance-downloads"))
         try:
             await self._housekeeping()
         finally:
             self.default_webhook_url = None
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(StoreError):  # close() tries again and reports it
                 await self.flush(all_pending=True)
 
@@ -324,6 +383,7 @@ class JobService:
         batch = list(self._changed.values())
         self._changed.clear()
         if batch:
+            self.eta.learn(batch)
             for listener in self._listeners:
                 listener(batch)
 
@@ -505,6 +565,7 @@ class JobService:
             job.set_status(reply.status)
             job.last_error = None
             job.touch()
+            self.cancelled_here.add(local_id)
             self._mark_changed(job)
             if job.is_final:
                 self.scheduler.untrack(local_id)
@@ -518,7 +579,11 @@ class JobService:
         if not job.output_url:
             raise ValueError("This job has no output video yet.")
         target = folder / f"{job.request_id or job.local_id}.mp4"
-        return await save_video(self.client, job.output_url, target, on_progress)
+        path = await save_video(self.client, job.output_url, target, on_progress)
+        job.saved_path = str(path)
+        job.touch()
+        self._mark_changed(job)
+        return path
 
     def _require(self, local_id: str) -> Job:
         job = self.store.get(local_id)

@@ -131,20 +131,29 @@ class SeedanceClient:
         write: Callable[[bytes], Awaitable[None]],
         *,
         on_progress: Callable[[int, int | None], None] | None = None,
+        on_start: Callable[[int | None, str, bool], None] | None = None,
+        offset: int = 0,
     ) -> int:
         """Stream ``url`` (an output video) chunk by chunk into ``write``; return the bytes written.
 
-        ``on_progress(done, total_or_None)`` is called as chunks arrive. Output URLs are
-        public (a storage bucket, which may redirect), so the API key is never sent with them.
+        ``offset`` asks for the body from that byte on (an HTTP Range). ``on_start(content_length_or_None,
+        content_type, partial)`` sees the headers first (it may raise to refuse the body); ``partial``
+        is True when the server sent only the range asked for. ``on_progress(done, total_or_None)``
+        is called as chunks arrive. Output URLs are public (a storage bucket, which may redirect),
+        so the API key is never sent with them.
         """
         written = 0
+        headers = {"Range": f"bytes={offset}-"} if offset else None
         try:
-            async with self._http.stream("GET", url) as response:
+            async with self._http.stream("GET", url, headers=headers) as response:
                 if not response.is_success:
                     await response.aread()
                     raise _error_for(response)
                 total = response.headers.get("Content-Length")
                 total_bytes = int(total) if total and total.isdigit() else None
+                if on_start is not None:
+                    partial = response.status_code == 206
+                    on_start(total_bytes, response.headers.get("Content-Type", ""), partial)
                 async for chunk in response.aiter_bytes():
                     await write(chunk)
                     written += len(chunk)

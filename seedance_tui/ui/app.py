@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
+from seedance_tui.notify import Alerter, NotifyMode, toast_for
 from seedance_tui.service import ApiHealth, HealthState, JobService, StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
@@ -52,6 +54,8 @@ class SeedanceApp(App[int]):
         clock: Callable[[], float] = time.time,
         run: ServiceRunner | None = None,
         notices: Sequence[str] = (),
+        terminal_write: Callable[[str], None] | None = None,
+        alert_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         #: Warnings found before the app started (shown once it runs).
@@ -69,6 +73,13 @@ class SeedanceApp(App[int]):
         self.unsaved_error: str | None = None
         # Last status seen per job: only transitions observed in this run are announced.
         self._last_status: dict[str, str] = {}
+        #: Where bells and desktop notifications go (the terminal; tests capture them).
+        self._terminal_write = terminal_write or self._write_to_terminal
+        failure_mode = NotifyMode(settings.notify_failures) if settings.notify_failures else None
+        self.alerter = Alerter(
+            NotifyMode(settings.notify), failure_mode, env=dict(os.environ), clock=alert_clock
+        )
+        self._alert_timer_armed = False
 
     def on_mount(self) -> None:
         for problem in apply_preferences(self, self.settings):
@@ -120,11 +131,17 @@ class SeedanceApp(App[int]):
 
     def _on_jobs(self, jobs: list[Job]) -> None:
         self._broadcast(lambda: JobsChanged(jobs))
+        ended: list[Job] = []
         for job in jobs:
             before = self._last_status.get(job.local_id)
             self._last_status[job.local_id] = job.status
-            if before is not None and before != job.status and job.is_final and not is_final(before):
-                self._announce(job)
+            just_ended = before is not None and before != job.status and job.is_final and not is_final(before)
+            # A cancel made here was answered by its dialog already: only others' cancels are news.
+            cancelled_here = job.status == JobStatus.CANCELLED and job.local_id in self.service.cancelled_here
+            if just_ended and not cancelled_here:
+                ended.append(job)
+        if ended:
+            self._announce(ended)
 
     def _on_store_damage(self, message: str, jobs_may_be_missing: bool) -> None:
         """A banner that stays until dismissed when jobs may be missing from view."""
@@ -159,16 +176,35 @@ class SeedanceApp(App[int]):
         elif state.health == ApiHealth.UNREACHABLE:
             self.notify(detail, title="API unreachable", severity="warning", markup=False)
 
-    def _announce(self, job: Job) -> None:
-        """A toast for a job that finished while we watched."""
-        name = short_id(job)
-        if job.status == JobStatus.SUCCEEDED:
-            self.notify(f"Job {name} succeeded.", title="Done", markup=False)
-        elif job.status == JobStatus.FAILED:
-            reason = one_line(job.error_message or job.error_code or "no reason given", 200)
-            self.notify(f"Job {name} failed: {reason}", title="Failed", severity="error", markup=False)
-        elif job.status == JobStatus.CANCELLED:
-            self.notify(f"Job {name} was cancelled.", title="Cancelled", severity="warning", markup=False)
+    def _announce(self, jobs: list[Job]) -> None:
+        """One toast for the jobs that just finished while we watched, and a (rate-limited) alert."""
+        toast = toast_for(jobs, short_id)
+        if toast is not None:
+            timeout = 10 if toast.severity == "error" else 5
+            self.notify(
+                toast.message, title=toast.title, severity=toast.severity, timeout=timeout, markup=False
+            )
+        self.alerter.add(jobs)
+        self._alert()
+
+    def _alert(self) -> None:
+        """Give the pending alert now, or once the rate limit allows (one timer at a time)."""
+        data = self.alerter.take()
+        if data:
+            self._terminal_write(data)
+        if self.alerter.has_pending and not self._alert_timer_armed:
+            self._alert_timer_armed = True
+            self.set_timer(self.alerter.wait() + 0.01, self._alert_due)
+
+    def _alert_due(self) -> None:
+        self._alert_timer_armed = False
+        self._alert()
+
+    def _write_to_terminal(self, data: str) -> None:
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(data)
+            driver.flush()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hide_help_panel":

@@ -39,6 +39,8 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
             screen.action_export_view,
             "Shown or marked rows, to the download folder (x)",
         ),
+        ("Summary", screen.action_summary, "Jobs by status, credits per model, finishes per hour (t)"),
+        ("Toggle split view", screen.action_toggle_split, "Detail beside the table, 150+ columns (v)"),
     ]
     if screen.settings.read_only:
         hidden = {
@@ -57,7 +59,7 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         commands.append(
             (f"View: {view.name}", partial(screen.action_view, view.name), view.query or "all jobs")
         )
-    for column in COLUMNS:
+    for column in (c for c in COLUMNS if c.sortable):
         commands.append(
             (f"Sort by {column.label}", partial(screen.action_sort, column.key), "Again to reverse")
         )

@@ -509,6 +509,9 @@ async def measure(args: argparse.Namespace, work: Path) -> list[Row]:
             return steady_db
 
         rows += await app_scenarios(db, sim.url, request_ids, rounds)
+        from tests.perf.watch import in_process_rows  # issue 14: split view and changed-row highlight
+
+        rows += await in_process_rows(db, sim.url, rounds)
         gc.collect()  # what the app scenarios left behind, not in the next scenario's measurements
 
         naive_one = naive_update_ms(work / "naive.json", full_job, STORED, 5 if args.quick else 15)
@@ -533,6 +536,11 @@ async def measure(args: argparse.Namespace, work: Path) -> list[Row]:
             window = 10.0 if args.quick else 60.0
             rows += await asyncio.to_thread(
                 terminal_rows, db, make_steady_db, empty_db, sim.url, work, 1 if args.quick else 3, window
+            )
+            from tests.perf.watch import terminal_row  # issue 14: split view, notify, auto-download
+
+            rows += await asyncio.to_thread(
+                terminal_row, make_steady_db(), sim.url, work, window, 1 if args.quick else 3
             )
         else:
             print("tmux or the installed command is missing: targets 1 (process), 4 and 5 not measured")

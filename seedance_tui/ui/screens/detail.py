@@ -15,14 +15,15 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
 
 from seedance_tui.config import Settings
-from seedance_tui.models import Job
-from seedance_tui.service import CancelOutcome, JobService
+from seedance_tui.models import Job, JobStatus
+from seedance_tui.service import CancelOutcome, JobService, long_eta
 from seedance_tui.text import local_time, printable, safe_to_copy
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog, not_cancellable_reason
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
+from seedance_tui.ui.widgets.frame_preview import FramePreview
 from seedance_tui.ui.widgets.job_text import duration_text, no_request_id_advice, pretty_json, status_content
 
 #: (widget id, label) of the one-line facts, in display order.
@@ -38,6 +39,8 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("credits", "Credits"),
     ("webhook-url", "Webhook URL"),
     ("output-url", "Output URL"),
+    ("saved-path", "Saved to"),
+    ("download", "Download"),
     ("error", "Error"),
     ("last-error", "Last local error"),
     ("created", "Created"),
@@ -45,6 +48,7 @@ FACTS: tuple[tuple[str, str], ...] = (
     ("started", "Started"),
     ("finished", "Finished"),
     ("elapsed", "Elapsed"),
+    ("eta", "Estimate"),
     ("polls", "Polls"),
     ("last-checked", "Last checked"),
 )
@@ -74,6 +78,8 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
         "credits": "—" if job.credits_charged is None else str(job.credits_charged),
         "webhook-url": _text(request.webhook_url),
         "output-url": _text(job.output_url),
+        "saved-path": _text(job.saved_path),
+        "download": _text(download_problem(job)),
         "error": _text(error),
         "last-error": _text(job.last_error),
         "created": local_time(job.created_at),
@@ -81,9 +87,19 @@ def fact_values(job: Job, now: float) -> dict[str, str | Content]:
         "started": local_time(job.started_at),
         "finished": local_time(job.finished_at),
         "elapsed": elapsed,
+        "eta": "—",  # filled in by the screen from the service's history
         "polls": str(job.poll_count),
         "last-checked": local_time(job.last_checked_at),
     }
+
+
+def download_problem(job: Job) -> str | None:
+    """Why the output video is not saved, when known."""
+    if job.saved_path:
+        return None
+    if job.output_expired:
+        return f"The output link has expired. {job.download_error or ''}".strip()
+    return job.download_error
 
 
 def history_text(job: Job) -> Content:
@@ -135,6 +151,8 @@ class DetailScreen(Screen[None]):
                 with Horizontal(classes="fact", id=f"fact-{fact_id}"):
                     yield Label(label, classes="fact-label")
                     yield Static("", id=f"value-{fact_id}", classes="fact-value", markup=False)
+            yield Label("First frame", classes="section-label", id="preview-label")
+            yield FramePreview(self.service, id="preview")
             yield Label("Prompt", classes="section-label")
             yield Static("", id="value-prompt", classes="section", markup=False)
             yield Label("Media URLs", classes="section-label")
@@ -173,6 +191,15 @@ class DetailScreen(Screen[None]):
         for fact_id, value in fact_values(job, self.clock()).items():
             self.query_one(f"#value-{fact_id}", Static).update(value)
         self.query_one("#fact-output-url").display = bool(job.output_url)
+        self.query_one("#fact-saved-path").display = bool(job.saved_path)
+        self._show_eta()
+        succeeded = job.status == JobStatus.SUCCEEDED
+        self.query_one("#preview-label").display = succeeded
+        preview = self.query_one(FramePreview)
+        preview.display = succeeded
+        if succeeded:
+            preview.show_for(job)
+        self.query_one("#fact-download").display = download_problem(job) is not None
         self.query_one("#fact-error").display = bool(job.error_code or job.error_message)
         self.query_one("#fact-last-error").display = bool(job.last_error)
         request = job.request
@@ -192,6 +219,15 @@ class DetailScreen(Screen[None]):
     def _tick(self) -> None:
         if self.job is not None:
             self.query_one("#value-elapsed", Static).update(fact_values(self.job, self.clock())["elapsed"])
+            self._show_eta()
+
+    def _show_eta(self) -> None:
+        """Time left, for a queued or processing job with enough history behind it."""
+        job = self.job
+        estimate = self.service.estimate(job, self.clock()) if job is not None else None
+        self.query_one("#fact-eta").display = estimate is not None
+        if estimate is not None:
+            self.query_one("#value-eta", Static).update(long_eta(estimate))
 
     def on_jobs_changed(self, message: JobsChanged) -> None:
         """Follow our job when the service reports it changed."""

@@ -10,12 +10,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.query import QueryError
-from seedance_tui.service import JobService
+from seedance_tui.service import JobService, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
@@ -24,8 +25,11 @@ from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.main_many import ManyJobsScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
+from seedance_tui.ui.screens.summary import SummaryScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
+from seedance_tui.ui.widgets.detail_panel import DetailPanel
+from seedance_tui.ui.widgets.download_status import DownloadStatus
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.job_text import no_request_id_advice
@@ -46,6 +50,8 @@ FILTER_KEYS: dict[str, tuple[str, str]] = {
 
 #: Seconds between re-evaluations of a query with an ``age:`` term.
 AGE_QUERY_REFRESH = 30.0
+#: The split view (detail beside the table) needs at least this many columns.
+SPLIT_MIN_WIDTH = 150
 
 
 class MainScreen(ManyJobsScreen):
@@ -63,6 +69,8 @@ class MainScreen(ManyJobsScreen):
         Binding("o", "choose_columns", "Columns", show=False, id="columns"),
         Binding("right_square_bracket", "step_view(1)", "Next view", show=False, id="next_view"),
         Binding("left_square_bracket", "step_view(-1)", "Previous view", show=False, id="previous_view"),
+        Binding("v", "toggle_split", "Split view", show=False, id="split_view"),
+        Binding("t", "summary", "Summary", show=False, id="summary"),
         *(
             Binding(key, f"filter('{name}')", f"Show {name}", show=False, id=f"filter_{name}")
             for name, (key, _) in FILTER_KEYS.items()
@@ -76,6 +84,8 @@ class MainScreen(ManyJobsScreen):
         self.service = service
         self.settings = settings
         self._clock = clock
+        #: The user's wish for the split view; it shows only when the terminal is wide enough.
+        self.split_wanted = True
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
@@ -86,12 +96,15 @@ class MainScreen(ManyJobsScreen):
             health=self.service.health,
             clock=self._clock,
         )
-        yield JobTable(clock=self._clock, id="jobs")
+        with Horizontal(id="split"):
+            yield JobTable(clock=self._clock, id="jobs")
+            yield DetailPanel(self.service, clock=self._clock, id="detail-panel")
         yield Static(id="filter-bar", markup=False)
         yield Static(id="query-error", markup=False)
         yield SearchBox(
             placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
         )
+        yield DownloadStatus(self.service, id="downloads")
         yield Footer()
 
     @property
@@ -100,6 +113,8 @@ class MainScreen(ManyJobsScreen):
 
     def on_mount(self) -> None:
         jobs = self.service.jobs()
+        self.table.unsaved_after = self.settings.output_expiry_hours * 3600
+        self.table.eta_text = lambda job, now: short_eta(self.service.estimate(job, now))
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
         self.query_one("#search", Input).display = False
@@ -108,6 +123,8 @@ class MainScreen(ManyJobsScreen):
         self.views = ViewController(self)
         self.views.start()
         self.set_interval(AGE_QUERY_REFRESH, self._refresh_age_query)
+        self.query_one(DetailPanel).display = False
+        self._layout_split()
         self.table.focus()
 
     # -- live updates --------------------------------------------------------------------
@@ -115,6 +132,47 @@ class MainScreen(ManyJobsScreen):
     def on_jobs_changed(self, message: JobsChanged) -> None:
         self.table.apply(message.jobs)
         self.query_one(StatusBar).update_jobs(message.jobs)
+        panel = self.query_one(DetailPanel)
+        if panel.display and panel.job is not None:
+            shown = panel.job.local_id
+            if any(job.local_id == shown for job in message.jobs):
+                panel.follow(self.table.selected)
+
+    # -- split view ----------------------------------------------------------------------
+
+    @property
+    def split_shown(self) -> bool:
+        return self.query_one(DetailPanel).display
+
+    def _layout_split(self) -> None:
+        panel = self.query_one(DetailPanel)
+        shown = self.split_wanted and self.size.width >= SPLIT_MIN_WIDTH
+        if shown != panel.display:
+            panel.display = shown
+            if shown:
+                panel.follow(self.table.selected)
+
+    @on(JobTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        panel = self.query_one(DetailPanel)
+        if panel.display:
+            panel.follow(self.table.selected)
+
+    def action_summary(self) -> None:
+        """Open the summary; its 6 key comes back here with the problems filter."""
+        self.app.push_screen(SummaryScreen(self.service, clock=self._clock), self._summary_closed)
+
+    def _summary_closed(self, choice: str | None) -> None:
+        if choice == "problems":
+            self.action_filter("problems")
+
+    def action_toggle_split(self) -> None:
+        """Show or hide the detail beside the table (wide terminals only)."""
+        if self.size.width < SPLIT_MIN_WIDTH and not self.split_shown:
+            self.notify(f"The split view needs a terminal at least {SPLIT_MIN_WIDTH} columns wide.")
+            return
+        self.split_wanted = not self.split_wanted
+        self._layout_split()
 
     def on_health_changed(self, message: HealthChanged) -> None:
         self.query_one(StatusBar).set_health(message.state)
@@ -145,6 +203,7 @@ class MainScreen(ManyJobsScreen):
         bar.update(text)
 
     def on_resize(self) -> None:
+        self._layout_split()
         self._update_filter_bar()
 
     # -- actions -------------------------------------------------------------------------
@@ -283,8 +342,8 @@ class MainScreen(ManyJobsScreen):
     def action_detail(self) -> None:
         job = self._selected()
         if job is not None:
-            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id))
+            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id, clock=self._clock))
 
     @on(JobTable.Activated)
     def _open_detail(self, event: JobTable.Activated) -> None:
-        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id))
+        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id, clock=self._clock))

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seedance_tui.config import Settings
 from seedance_tui.models import RESOLUTIONS, Job, JobStatus
 from seedance_tui.query import Query, job_haystack, parse_query
+from seedance_tui.service import output_state
 from seedance_tui.text import one_line
 from seedance_tui.ui.status_look import STATUS_LOOKS
 from seedance_tui.ui.widgets.more_columns import EXTRA_COLUMNS, META_PREFIX, extra_cell, extra_sort_value
@@ -32,6 +34,24 @@ FILTERS: dict[str, frozenset[str] | None] = {
     ),
 }
 
+#: A succeeded job's video, when worth a flag: saved locally, link expired, or unsaved for long.
+OUTPUT_LABELS: dict[str, tuple[str, str]] = {
+    "saved": ("✔", "saved"),
+    "expired": ("⌛", "expired"),
+    "unsaved": ("⚠", "unsaved"),
+}
+#: A succeeded job's video unsaved this long is flagged (its link may expire).
+UNSAVED_AFTER = Settings.output_expiry_hours * 3600
+
+
+def in_filter(name: str, job: Job) -> bool:
+    """True when ``job`` belongs to status filter ``name`` (an expired output is a problem too)."""
+    statuses = FILTERS[name]
+    if statuses is None or job.status in statuses:
+        return True
+    return name == "problems" and job.output_expired
+
+
 _STATUS_ORDER = {status: rank for rank, status in enumerate(STATUS_LABELS)}
 
 
@@ -45,6 +65,9 @@ class Column:
     width: int
     optional: bool = False
     right: bool = False
+    sortable: bool = True
+    #: Shown only on terminals at least this wide.
+    min_total: int = 0
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -56,6 +79,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("duration", "DUR", "duration", 3, right=True),
     Column("credits", "CRED", "credits", 5, right=True),
     Column("age", "AGE", "age (time since created)", 6, right=True),
+    Column("eta", "ETA", "time left (estimate)", 5, optional=True, right=True, sortable=False, min_total=100),
     Column("prompt", "PROMPT", "prompt", 0),
 )
 #: The prompt is what tells jobs apart: optional columns hide (last first) until it has this much room.
@@ -87,7 +111,7 @@ CHOOSABLE: tuple[str, ...] = (*(c.key for c in COLUMNS), *EXTRA_COLUMNS)
 
 def layout_columns(total: int, columns: Sequence[Column] = COLUMNS) -> list[tuple[Column, int]]:
     """Columns shown at ``total`` cells wide and the width of each (one-cell gaps between)."""
-    shown = list(columns)
+    shown = [c for c in columns if total >= c.min_total]
     room = PROMPT_MIN if any(c.key == "prompt" for c in shown) else 0
     while True:
         fixed = sum(c.width for c in shown if c.key != "prompt") + len(shown) - 1
@@ -130,12 +154,16 @@ def job_age(job: Job, now: float) -> str:
     return format_duration(now - job.created_at)
 
 
-def cell_text(job: Job, key: str, now: float) -> str:
+def cell_text(job: Job, key: str, now: float, unsaved_after: float = UNSAVED_AFTER) -> str:
     """The printable text of one cell (untrusted parts escaped; never markup)."""
     req = job.request
     if key == "id":
         return one_line(short_id(job), 64)
     if key == "status":
+        state = output_state(job, now, unsaved_after)
+        if state is not None:
+            symbol, label = OUTPUT_LABELS[state]
+            return f"{symbol} {label}"
         return one_line(status_text(job.status), 64)
     if key == "model":
         return one_line(req.model.removeprefix("seedance-"), 64)
@@ -215,8 +243,7 @@ class JobRows:
 
     def matches(self, job: Job) -> bool:
         """True when ``job`` passes the status filter and the search."""
-        statuses = FILTERS[self.filter_name]
-        if statuses is not None and job.status not in statuses:
+        if not in_filter(self.filter_name, job):
             return False
         return self.query.empty or self.query.matches(job, self._hay[job.local_id])
 
@@ -285,9 +312,9 @@ class JobRows:
         self.rebuilds += 1
         order = reversed(self._order) if self.sort_reverse else iter(self._order)
         rows = [self.jobs[key[-1]] for key in order]
-        statuses = FILTERS[self.filter_name]
-        if statuses is not None:
-            rows = [job for job in rows if job.status in statuses]
+        name = self.filter_name
+        if FILTERS[name] is not None:
+            rows = [job for job in rows if in_filter(name, job)]
         if not self.query.empty:
             hay, query = self._hay, self.query
             rows = [job for job in rows if query.matches(job, hay[job.local_id])]

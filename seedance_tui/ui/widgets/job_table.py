@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from seedance_tui.models import Job
+from seedance_tui.models import Job, JobStatus
 from seedance_tui.ui.status_look import css_rules, look_of
 from seedance_tui.ui.widgets.job_rows import (
     COLUMNS,
@@ -23,6 +23,7 @@ from seedance_tui.ui.widgets.job_rows import (
     FILTERS,
     SORT_KEYS,
     STATUS_LABELS,
+    UNSAVED_AFTER,
     Column,
     JobRows,
     cell_text,
@@ -30,6 +31,7 @@ from seedance_tui.ui.widgets.job_rows import (
     job_age,
     layout_columns,
 )
+from seedance_tui.ui.widgets.recent_changes import RecentChanges
 
 EMPTY_HINT = "No jobs yet — press n to submit one"
 #: Drawn before the first cell of a marked row.
@@ -81,6 +83,8 @@ class JobTable(ScrollView, can_focus=True):
         "job-table--hint",
         "job-table--other",
         "job-table--marked",
+        "job-table--changed",
+        "job-table--fading",
         *(_status_class(status) for status in STATUS_LABELS),
     }
 
@@ -96,6 +100,9 @@ class JobTable(ScrollView, can_focus=True):
 
     class MarksChanged(Message):
         """Rows were marked or unmarked (``marks`` holds the local ids)."""
+
+    class CursorMoved(Message):
+        """The cursor is on another job (or on none)."""
 
     def __init__(
         self,
@@ -120,6 +127,15 @@ class JobTable(ScrollView, can_focus=True):
         #: Local ids of the marked jobs (bulk actions apply to these); kept across filters.
         self.marks: set[str] = set()
         self._columns_width = 80
+        #: Seconds after which a succeeded job's unsaved video is flagged.
+        self.unsaved_after = UNSAVED_AFTER
+        #: Rows changed a moment ago: highlighted, then fading (the tick redraws them as they fade).
+        self.recent = RecentChanges()
+        #: Short time-left text of a live job (set by the screen from the service's estimates).
+        self.eta_text: Callable[[Job, float], str] = lambda job, now: ""
+        self._drawn_etas: dict[str, str] = {}
+        self._drawn_status: dict[str, str] = {}
+        self._drawn_phase: dict[str, int] = {}
 
     # -- data ----------------------------------------------------------------------------
 
@@ -140,6 +156,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def apply(self, jobs: Iterable[Job]) -> None:
         """Fold a batch of changed jobs in; only the lines that changed are redrawn."""
+        jobs = list(jobs)
+        self.recent.mark([job.local_id for job in jobs], self._clock())
         structural, positions = self.model.apply(jobs)
         if structural:
             self._rows_replaced()
@@ -226,7 +244,10 @@ class JobTable(ScrollView, can_focus=True):
 
     def _remember_cursor(self) -> None:
         job = self.selected
-        self._cursor_id = job.local_id if job else None
+        cursor_id = job.local_id if job else None
+        if cursor_id != self._cursor_id:
+            self._cursor_id = cursor_id
+            self.post_message(self.CursorMoved())
 
     # -- cursor and scrolling -------------------------------------------------------------
 
@@ -289,7 +310,7 @@ class JobTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             column = self._column_at(offset.x)
-            if column is not None:
+            if column is not None and column.sortable:
                 self.sort_by(column.key)
             return
         position = round(self.scroll_offset.y) + offset.y - 1
@@ -334,7 +355,9 @@ class JobTable(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _tick_live_rows(self) -> None:
-        """Redraw the age cell of visible rows whose shown age changed; nothing else is sent."""
+        """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
+        if self.recent:
+            self._fade_changed_rows()
         span = self._age_span()
         if span is None:
             return
@@ -342,10 +365,30 @@ class JobTable(ScrollView, can_focus=True):
         now = self._clock()
         rows = self.model.rows
         top = round(self.scroll_offset.y)
+        eta_shown = any(column.key == "eta" for column, _ in self._columns)
         for position in self._visible():
             job = rows[position]
+            # An unsaved video turns "⚠ unsaved" once old enough: redraw its row (age and all) when it does.
+            unsaved = job.status == JobStatus.SUCCEEDED and not job.saved_path
+            if unsaved and self._drawn_status.get(job.local_id) != cell_text(
+                job, "status", now, self.unsaved_after
+            ):
+                self._refresh_row(position)
+                continue
             if self._drawn_ages.get(job.local_id) != job_age(job, now):
                 self.refresh(Region(x, position - top + 1, width, 1))
+            if eta_shown and self._drawn_etas.get(job.local_id, "") != self.eta_text(job, now):
+                self._refresh_row(position)
+
+    def _fade_changed_rows(self) -> None:
+        """Redraw visible rows whose highlight phase moved on (fresh → fading → plain)."""
+        now = self._clock()
+        rows = self.model.rows
+        for position in self._visible():
+            local_id = rows[position].local_id
+            if self._drawn_phase.get(local_id, 0) != self.recent.phase(local_id, now):
+                self._refresh_row(position)
+        self.recent.forget_old(now)
 
     def _age_span(self) -> tuple[int, int] | None:
         """(x, width) of the age column, if shown."""
@@ -391,15 +434,30 @@ class JobTable(ScrollView, can_focus=True):
             cursor_class = "job-table--cursor" if self.has_focus else "job-table--cursor-blurred"
             base = base + self.get_component_rich_style(cursor_class, default=Style())
         now = self._clock()
+        phase = self.recent.phase(job.local_id, now) if self.recent else 0
+        if phase:
+            self._drawn_phase[job.local_id] = phase
+        else:
+            self._drawn_phase.pop(job.local_id, None)
+        if phase and not is_cursor:
+            changed_class = "job-table--changed" if phase == 2 else "job-table--fading"
+            base = base + self.get_component_rich_style(changed_class, default=Style())
         segments: list[Segment] = []
         for index, (column, column_width) in enumerate(self._columns):
             if index:
-                segments.append(Segment(" ", base))
-            raw = cell_text(job, column.key, now)
-            if index == 0 and job.local_id in self.marks:
-                raw = MARK_GLYPH + raw  # a glyph, not colour alone, says it is marked
+                # A marker in the first gap says "just changed" without relying on colour.
+                gap = ("•" if phase == 2 else "·") if index == 1 and phase else " "
+                segments.append(Segment(gap, base))
+            if column.key == "eta":
+                raw = self._drawn_etas[job.local_id] = self.eta_text(job, now)
+            else:
+                raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
                 self._drawn_ages[job.local_id] = raw
+            elif column.key == "status":
+                self._drawn_status[job.local_id] = raw
+            if index == 0 and job.local_id in self.marks:
+                raw = MARK_GLYPH + raw  # a glyph, not colour alone, says it is marked
             text = _fit(raw, column_width, column.right)
             style = base
             if column.key == "status":

@@ -1,0 +1,99 @@
+"""The split view's right side: the job under the table's cursor, drawn as one text block.
+
+One Static rebuilt per cursor move (not a widget per fact, as the full-screen detail has), so
+moving through 10,000 rows with the panel open costs one small redraw per step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.content import Content
+from textual.timer import Timer
+from textual.widget import Widget
+
+from seedance_tui.models import Job
+from seedance_tui.service import JobService, long_eta
+from seedance_tui.text import printable
+from seedance_tui.ui.screens.detail import FACTS, download_problem, fact_values, history_text
+from seedance_tui.ui.widgets.job_rows import job_age
+
+LABEL_WIDTH = 14
+#: Facts left out when they have nothing to say.
+_OPTIONAL = {"output-url", "saved-path", "download", "error", "last-error", "webhook-url"}
+
+
+def panel_content(job: Job | None, now: float, eta: str | None) -> Content:
+    """Every fact of ``job`` as label/value lines, then prompt and history (all plain data)."""
+    if job is None:
+        return Content("No job selected.")
+    values = fact_values(job, now)
+    # Minutes, not seconds, past the first minute: a live job's panel then redraws once a minute.
+    values["elapsed"] = job_age(job, now)
+    values["download"] = printable(download_problem(job) or "")
+    lines = [Content.assemble(("Job ", "bold"), (printable(job.request_id or job.local_id), "bold"))]
+    for fact_id, label in FACTS:
+        value = values.get(fact_id, "—")
+        if fact_id == "eta":
+            if eta is None:
+                continue
+            value = eta
+        if fact_id in _OPTIONAL and value in ("—", ""):
+            continue
+        text = value if isinstance(value, Content) else Content(value)
+        lines.append(Content.assemble((label.ljust(LABEL_WIDTH), "dim"), text))
+    prompt = job.request.prompt if isinstance(job.request.prompt, str) else ""
+    lines += [
+        Content(""),
+        Content.styled("Prompt", "bold dim"),
+        Content(printable(prompt, keep_newlines=True)),
+    ]
+    lines += [Content(""), Content.styled("Status history", "bold dim"), history_text(job)]
+    return Content("\n").join(lines)
+
+
+class DetailPanel(Widget, can_focus=False):
+    """Shows one job beside the table; the table keeps the focus and its keys.
+
+    A plain widget drawing one text block: a cursor move repaints only its own region, with no
+    layout pass (a Static's update re-lays the screen out, which doubled the cost of a keypress at
+    10,000 rows). Text past the panel's height is cut; enter opens the full detail.
+    """
+
+    def __init__(
+        self, service: JobService, *, clock: Callable[[], float] = time.time, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.service = service
+        self.clock = clock
+        self.job: Job | None = None
+        self._ticker: Timer | None = None
+        self._shown: Content = Content("")
+
+    def on_mount(self) -> None:
+        self._ticker = self.set_interval(1.0, self.show_job, pause=True)
+
+    def render(self) -> Content:
+        return self._shown
+
+    def follow(self, job: Job | None) -> None:
+        """Show ``job`` (the cursor moved, or it changed)."""
+        self.job = job
+        self.show_job()
+
+    def show_job(self) -> None:
+        if not self.display:
+            return
+        job, now = self.job, self.clock()
+        estimate = self.service.estimate(job, now) if job is not None else None
+        eta = long_eta(estimate) if estimate is not None else None
+        content = panel_content(job, now, eta)
+        if content != self._shown:  # the ticker mostly finds nothing new: send nothing then
+            self._shown = content
+            self.refresh()
+        if self._ticker is not None:
+            if job is not None and not job.is_final:
+                self._ticker.resume()
+            else:
+                self._ticker.pause()
