@@ -8,7 +8,6 @@ import getpass
 import sys
 import tempfile
 from collections.abc import Sequence
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,16 @@ class UsageError(Exception):
     """Bad command-line input: message for the user, exit code 2."""
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed metadata only when asked (importlib.metadata costs ~10 ms)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('seedance-tui')}")
+        parser.exit()
+
+
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
@@ -52,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('seedance-tui')}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _common_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
     parser.add_argument(

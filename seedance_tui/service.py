@@ -132,6 +132,7 @@ class JobService:
             self._watch_for_orphan(job)
         self.scheduler.track_all(jobs)
         self._settle_orphans()
+        await asyncio.to_thread(self.client.prepare)  # its TLS set-up, off the UI loop
         poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
         try:
             await self._housekeeping()

@@ -23,7 +23,7 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
-from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
+from seedance_tui.webhooks import WebhookPlan
 
 
 class SeedanceApp(App[int]):
@@ -74,11 +74,12 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
-        running = (
-            self.service.run()
-            if self.webhooks is None
-            else run_with_webhooks(self.service, self.webhooks, on_error=self._webhooks_failed)
-        )
+        if self.webhooks is None:
+            running = self.service.run()
+        else:
+            from seedance_tui.webhooks import run_with_webhooks  # uvicorn only when webhooks are on
+
+            running = run_with_webhooks(self.service, self.webhooks, on_error=self._webhooks_failed)
         self._service_worker = self.run_worker(running, name="service", group="service", exit_on_error=False)
         self.push_screen(MainScreen(self.service, self.settings, clock=self.clock))
 

@@ -18,8 +18,6 @@ from seedance_tui.models import Job
 from seedance_tui.service import JobService
 from seedance_tui.ui.messages import HealthChanged, JobsChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
-from seedance_tui.ui.screens.detail import DetailScreen
-from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
@@ -156,6 +154,9 @@ class MainScreen(Screen[None]):
         return job
 
     def action_new_job(self) -> None:
+        # Imported when first opened: the form's widgets (TextArea, Select) are not needed to paint.
+        from seedance_tui.ui.screens.submit import SubmitScreen
+
         self.app.push_screen(SubmitScreen(self.service, self.settings), self._submitted)
 
     def _submitted(self, job: Job | None) -> None:
@@ -191,8 +192,13 @@ class MainScreen(Screen[None]):
     def action_detail(self) -> None:
         job = self._selected()
         if job is not None:
-            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id))
+            self._push_detail(job.local_id)
 
     @on(JobTable.Activated)
     def _open_detail(self, event: JobTable.Activated) -> None:
-        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id))
+        self._push_detail(event.local_id)
+
+    def _push_detail(self, local_id: str) -> None:
+        from seedance_tui.ui.screens.detail import DetailScreen  # imported when first opened
+
+        self.app.push_screen(DetailScreen(self.service, self.settings, local_id))
