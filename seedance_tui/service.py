@@ -28,12 +28,14 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.polling.lease import PollerLease, Role, RoleState
 from seedance_tui.store import JobStore, StoreError
 
 JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
 #: Called with a message when the store cannot be written (None once it can again).
 StoreProblemListener = Callable[[str | None], None]
+RoleListener = Callable[[RoleState], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -53,6 +55,9 @@ class JobService:
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
         orphan_age: float = ORPHAN_SUBMIT_AGE,
+        lease: PollerLease | None = None,
+        follow_interval: float = 0.5,
+        lease_retry_interval: float = 1.0,
     ) -> None:
         self.store = store
         self.client = client
@@ -81,6 +86,13 @@ class JobService:
         self._flush_lock = asyncio.Lock()
         #: Sent as webhookUrl when a request names none (while the webhook receiver runs); never stored.
         self.default_webhook_url: str | None = None
+        #: Decides which of the processes on this store polls (None: this one always does).
+        self._lease = lease
+        self._follow_interval = follow_interval
+        self._lease_retry_interval = lease_retry_interval
+        self._role = RoleState(Role.POLLING if lease is None else Role.FOLLOWING)
+        self._role_listeners: list[RoleListener] = []
+        self._one_offs: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -90,7 +102,8 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        return cls(store, client, budget=budget)
+        lease = PollerLease(store.path, settings.base_url, settings.api_key or "")
+        return cls(store, client, budget=budget, lease=lease)
 
     # -- listening -----------------------------------------------------------------------
 
@@ -104,6 +117,14 @@ class JobService:
     def add_store_listener(self, listener: StoreProblemListener) -> None:
         """Hear when the job store cannot be written, and when it can again."""
         self._store_listeners.append(listener)
+
+    def add_role_listener(self, listener: RoleListener) -> None:
+        """Hear whether this process polls or follows the one that does."""
+        self._role_listeners.append(listener)
+
+    @property
+    def role(self) -> RoleState:
+        return self._role
 
     @property
     def health(self) -> HealthState:
@@ -132,8 +153,7 @@ class JobService:
             self._watch_for_orphan(job)
         self.scheduler.track_all(jobs)
         self._settle_orphans()
-        await asyncio.to_thread(self.client.prepare)  # its TLS set-up, off the UI loop
-        poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
+        poller = asyncio.create_task(self._poll(), name="seedance-poller")
         try:
             await self._housekeeping()
         finally:
@@ -159,11 +179,53 @@ class JobService:
                 return 0  # the common idle tick: no thread hand-off at all
             return await asyncio.to_thread(self.store.flush)
 
+    async def _poll(self) -> None:
+        await asyncio.to_thread(self.client.prepare)  # its TLS set-up, off the UI loop
+        if self._lease is None:
+            await self.scheduler.run()
+        else:
+            await self._poll_while_leased(self._lease)
+
+    async def _poll_while_leased(self, lease: PollerLease) -> None:
+        """Follow the poller through the store until the lease is free, then poll (with heartbeats)."""
+        try:
+            while True:
+                state = await asyncio.to_thread(lease.try_acquire)
+                self._set_role(state)
+                if not state.polls:
+                    await asyncio.sleep(self._lease_retry_interval)
+                    continue
+                # Taking over: start from what the previous poller last wrote, so nothing is polled twice.
+                await self._pick_up_outside_changes()
+                self.scheduler.track_all(self.store.all())
+                heartbeat = asyncio.create_task(self._beat(lease))
+                try:
+                    await self.scheduler.run()
+                finally:
+                    heartbeat.cancel()
+        finally:
+            await asyncio.to_thread(lease.release)
+
+    async def _beat(self, lease: PollerLease) -> None:
+        while True:
+            await asyncio.sleep(self._lease_retry_interval)
+            await asyncio.to_thread(lease.beat)
+
+    def _set_role(self, state: RoleState) -> None:
+        if state != self._role:
+            self._role = state
+            for listener in self._role_listeners:
+                listener(state)
+
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
         next_refresh = next_lazy = loop.time()
         while True:
-            await asyncio.sleep(self._flush_interval)
+            # A follower shows the poller's results: they must be on screen within 2 s.
+            following = not self._role.polls
+            await asyncio.sleep(
+                min(self._flush_interval, self._follow_interval) if following else self._flush_interval
+            )
             now = loop.time()
             if now >= next_lazy:
                 next_lazy = now + self._lazy_flush_interval
@@ -171,7 +233,7 @@ class JobService:
             try:
                 touched_disk = await self.flush() > 0
                 if now >= next_refresh:
-                    next_refresh = now + self._refresh_interval
+                    next_refresh = now + (self._follow_interval if following else self._refresh_interval)
                     await self._pick_up_outside_changes()
                     touched_disk = True
             except StoreError as exc:
@@ -361,10 +423,22 @@ class JobService:
         self._mark_changed(job)
 
     def refresh_soon(self, local_id: str) -> None:
-        """Poll this job ahead of its turn (after a rejected key: try the key once more)."""
+        """Poll this job ahead of its turn (after a rejected key: try the key once more).
+
+        A follower has no running scheduler: it asks the API once itself, outside the poll budget.
+        """
+        if not self._role.polls:
+            task = asyncio.get_running_loop().create_task(self._refresh_once(local_id))
+            self._one_offs.add(task)
+            task.add_done_callback(self._one_offs.discard)
+            return
         if self.scheduler.health.health == ApiHealth.KEY_REJECTED:
             self.scheduler.resume()
         self.scheduler.poll_now(local_id)
+
+    async def _refresh_once(self, local_id: str) -> None:
+        with contextlib.suppress(ApiError, KeyError, StoreError):  # an error is recorded on the job
+            await self.refresh(local_id)
 
     async def refresh(self, local_id: str) -> Job:
         """Ask the API for this job's state now and store it (the CLI's ``status``)."""

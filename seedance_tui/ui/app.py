@@ -15,11 +15,11 @@ from textual.worker import Worker, WorkerCancelled
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
 from seedance_tui.polling import ApiHealth, HealthState
-from seedance_tui.service import JobService
+from seedance_tui.service import JobService, Role, RoleState
 from seedance_tui.store import StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
-from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
@@ -65,6 +65,7 @@ class SeedanceApp(App[int]):
         self.service.add_listener(self._on_jobs)
         self.service.add_health_listener(self._on_health)
         self.service.add_store_listener(self._on_store_problem)
+        self.service.add_role_listener(self._on_role)
         if self.service.unreadable_jobs:
             self.notify(
                 f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "
@@ -107,6 +108,18 @@ class SeedanceApp(App[int]):
                 title="Job store not saved",
                 severity="error",
                 timeout=30,
+                markup=False,
+            )
+
+    def _on_role(self, state: RoleState) -> None:
+        self._broadcast(lambda: RoleChanged(state))
+        if state.role == Role.ALONE:
+            self.notify(
+                f"Locks do not work for this job store ({state.detail}). This window polls on its own, "
+                "as every other open one will: the request budget is per window.",
+                title="Polling",
+                severity="warning",
+                timeout=20,
                 markup=False,
             )
 

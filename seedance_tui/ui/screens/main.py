@@ -16,7 +16,7 @@ from textual.widgets import Footer, Input, Static
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import JobService
-from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import FILTERS
@@ -89,6 +89,9 @@ class MainScreen(Screen[None]):
 
     def on_health_changed(self, message: HealthChanged) -> None:
         self.query_one(StatusBar).set_health(message.state)
+
+    def on_role_changed(self, message: RoleChanged) -> None:
+        self.query_one(StatusBar).set_role(message.state)
 
     @on(JobTable.ViewChanged)
     def _update_filter_bar(self) -> None:

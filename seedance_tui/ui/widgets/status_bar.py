@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.polling import ApiHealth, HealthState
+from seedance_tui.service import Role, RoleState
 from seedance_tui.text import one_line
 from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
 
@@ -61,6 +62,18 @@ def health_text(state: HealthState, now: float) -> tuple[str, str]:
     return "● OK", "status-bar--ok"
 
 
+def role_text(state: RoleState) -> tuple[str, str]:
+    """Whether this window polls or follows the one that does, and the style class to say it in."""
+    if state.role == Role.POLLING:
+        return "⇅ polling", "status-bar--dim"
+    if state.role == Role.ALONE:
+        return "⇅ polling alone (no locks)", "status-bar--warning"
+    who = f" pid {state.holder_pid}" if state.holder_pid is not None else ""
+    if state.stale and state.silent_for is not None:
+        return f"⇣ following{who}, silent {state.silent_for:.0f}s", "status-bar--warning"
+    return f"⇣ following{who}", "status-bar--dim"
+
+
 class StatusBar(Widget):
     """Host, demo badge, API health, per-status counts and credits; redrawn only when they change."""
 
@@ -89,6 +102,8 @@ class StatusBar(Widget):
         self.job_counts = JobCounts()
         self._clock = clock
         self._countdown: Timer | None = None
+        #: Shown once the service has said (a service without a lease never does).
+        self.role: RoleState | None = None
 
     def update_jobs(self, jobs: Iterable[Job]) -> None:
         """Count new or changed jobs; redraw only if a number changed."""
@@ -108,6 +123,10 @@ class StatusBar(Widget):
             self._countdown = None
         self.refresh()
 
+    def set_role(self, state: RoleState) -> None:
+        self.role = state
+        self.refresh()
+
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("seedance-tui ", self.get_component_rich_style("status-bar--title", partial=True))
@@ -118,6 +137,10 @@ class StatusBar(Widget):
         health, style = health_text(self.health, self._clock())
         text.append("  ")
         text.append(health, self.get_component_rich_style(style, partial=True))
+        if self.role is not None:
+            role, style = role_text(self.role)
+            text.append("  ")
+            text.append(role, self.get_component_rich_style(style, partial=True))
         text.append("  ")
         counts = self.job_counts.counts
         dim = self.get_component_rich_style("status-bar--dim", partial=True)
