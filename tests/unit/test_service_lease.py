@@ -12,7 +12,9 @@ from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.polling.lease import PollerLease, Role
 from seedance_tui.service import CancelResult, JobService
 from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.webhooks import plan_from_flags, run_with_webhooks
 from tests.conftest import API_KEY
+from tests.perf.scenarios import free_port
 from tests.reliability.helpers import sim_stats, until
 
 FINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -90,3 +92,31 @@ async def test_without_working_locks_each_service_polls_alone(
         await until(lambda: service.role.role == Role.ALONE, 5, "alone")
         job = await service.submit(REQ)
         await until(lambda: service.get(job.local_id).is_final, 15, "polled to the end")  # type: ignore[union-attr]
+
+
+async def test_only_the_poller_receives_webhooks_and_a_follower_that_takes_over_starts_listening(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    plan = plan_from_flags(f"127.0.0.1:{port}", f"http://127.0.0.1:{port}", tmp_path / "config.toml")
+    assert plan is not None
+    errors: list[str] = []
+    first = service_factory(sim.url, lease=PollerLease(db_path, sim.url, API_KEY))
+    second = service_factory(sim.url, lease=PollerLease(db_path, sim.url, API_KEY))
+    first_run = asyncio.create_task(run_with_webhooks(first, plan, errors.append))
+    await until(lambda: first.default_webhook_url is not None, 5, "the poller listens")
+    second_run = asyncio.create_task(run_with_webhooks(second, plan, errors.append))
+    await until(lambda: second.role.holder_pid is not None, 5, "the second follows")
+    assert second.default_webhook_url is None
+    first_run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first_run
+    await until(lambda: second.default_webhook_url is not None, 5, "the new poller listens")
+    job = await second.submit(REQ)
+    await until(lambda: second.get(job.local_id).is_final, 15, "final")  # type: ignore[union-attr]
+    await until(lambda: bool(sim.state.webhook_attempts), 5, "a webhook came")
+    assert [a.status for a in sim.state.webhook_attempts] == ["delivered"]
+    second_run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await second_run
+    assert errors == []
