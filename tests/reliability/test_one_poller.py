@@ -8,9 +8,6 @@ one budget whatever the number of processes; SIGKILL the poller and a follower t
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,39 +16,13 @@ import pytest
 
 from seedance_tui.models import JobStatus
 from seedance_tui.sim.server import SimulatorServer
-from tests.reliability.helpers import ROOT, on_disk, reconcile, sim_stats, until
+from tests.reliability.helpers import on_disk, reconcile, sim_stats, until
+from tests.reliability.lease_worker import Window
 from tests.reliability.test_processes import cli
 
 pytestmark = pytest.mark.slow
 
 RPS = 8.0
-
-
-class Window:
-    """One lease worker process (a dashboard without a screen) and the roles it has announced."""
-
-    def __init__(self, url: str, store: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.lease_worker", url, str(store), str(RPS)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.roles: list[tuple[float, str]] = []
-        self._reader = asyncio.get_running_loop().run_in_executor(None, self._read)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("role "):
-                self.roles.append((time.monotonic(), line.split()[1]))
-
-    @property
-    def role(self) -> str | None:
-        return self.roles[-1][1] if self.roles else None
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
 
 
 async def test_three_windows_one_poller_within_budget_and_a_takeover_after_sigkill(
@@ -65,7 +36,7 @@ async def test_three_windows_one_poller_within_budget_and_a_takeover_after_sigki
         await cli(sim, store, "submit", "--model", "seedance-2.0", "--prompt", f"fox {n}") for n in range(3)
     ]
     assert all(code == 0 for code, _ in submitted), submitted
-    windows = [Window(sim.url, store) for _ in range(3)]
+    windows = [Window(sim.url, store, RPS) for _ in range(3)]
     try:
         await until(
             lambda: sorted(str(w.role) for w in windows) == ["following", "following", "polling"], 20, "roles"
