@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sim_arguments(sim)
 
+    serve = sub.add_parser("serve", help="serve the dashboard to web browsers (tabs follow the one poller)")
+    _common_options(serve, suppress=True)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
@@ -225,6 +230,26 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
             sim.stop()
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from seedance_tui.web_serve import serve
+
+    if args.demo:
+        from seedance_tui.sim.config import SimConfig
+        from seedance_tui.sim.server import SimulatorServer
+
+        sim = SimulatorServer(SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed))
+        settings.base_url, settings.api_key = sim.start(), DEMO_API_KEY
+        if args.db is None:
+            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        try:
+            return serve(args, settings)
+        finally:
+            sim.stop()
+    if not settings.api_key:
+        raise ConfigError(NO_KEY_MESSAGE)
+    return serve(args, settings)
+
+
 def _set_key(args: argparse.Namespace) -> int:
     path = getattr(args, "config", None) or default_config_path()
     key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ").strip()
@@ -255,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command is None:
             return _run_dashboard(args, settings)
+        if args.command == "serve":
+            return _serve(args, settings)
         return _run_command(args, settings)
     except ValidationError as exc:
         for err in exc.errors:
