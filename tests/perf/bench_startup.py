@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table
+from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table, rss_mb
 from tests.perf.scenarios import COMMAND, dashboard_jobs, write_store
 
 #: The smallest Textual app that paints a line: what "start-up close to Textual's own" is measured against.
@@ -38,17 +38,36 @@ def bare_command(work: Path) -> str:
     return f"exec env TERM=xterm-256color {shlex.quote(sys.executable)} {shlex.quote(str(script))}"
 
 
-def paint(command: str | None, db: Path, text: str, work: Path) -> tuple[float, float]:
+def paint(command: str | None, db: Path, text: str, work: Path, timeout: float = 30) -> tuple[float, float]:
     """Wall and CPU seconds from launch until ``text`` shows (``command`` None: the dashboard).
 
     CPU time is reported beside wall time: on a machine shared with other work it varies far less.
     """
+    return paint_and_rss(command, db, text, work, timeout)[:2]
+
+
+def paint_and_rss(
+    command: str | None, db: Path, text: str, work: Path, timeout: float = 30
+) -> tuple[float, float, float]:
+    """``paint``, plus the resident memory (MB) once the first paint is on screen."""
     terminal = Terminal(db, "http://127.0.0.1:9", work, command=command)
     try:
-        wall = terminal.wait_for(text, timeout=30)
-        return wall, cpu_seconds(terminal.pid)
+        wall = terminal.wait_for(text, timeout=timeout)
+        return wall, cpu_seconds(terminal.pid), rss_mb(terminal.pid)
     finally:
         terminal.close()
+
+
+def history_rows(work: Path, stored: int) -> list[Row]:
+    """Start-up and memory with ``stored`` jobs, 1,000 of them in flight: today's full load (item 2's naive)."""
+    db = work / f"history-{stored}.json"
+    write_store(db, dashboard_jobs([f"req_{i:08d}" for i in range(1_000)], stored - 1_000, time.time()))
+    wall, cpu, rss = paint_and_rss(None, db, "fox crossing", work, timeout=120)
+    note = f"full load of every stored job (no archive yet); CPU to paint {cpu * 1000:.0f} ms"
+    return [
+        Row(f"2. process start -> table, {stored:,} stored (tmux)", wall * 1000, 1000, "ms", note=note),
+        Row(f"2. RSS after first paint, {stored:,} stored", rss, 200, "MB"),
+    ]
 
 
 def startup_rows(work: Path, launches: int) -> list[Row]:
@@ -82,11 +101,22 @@ def startup_rows(work: Path, launches: int) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--launches", type=int, default=5, help="launches of each (median reported)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="also: start-up and RSS at N stored",
+    )
     args = parser.parse_args()
     if not (shutil.which("tmux") and COMMAND.exists()):
         raise SystemExit("tmux and the installed command are needed")
     with tempfile.TemporaryDirectory(prefix="seedance-startup-") as tmp:
-        print_table(startup_rows(Path(tmp), args.launches))
+        rows = startup_rows(Path(tmp), args.launches)
+        for stored in args.history:
+            rows += history_rows(Path(tmp), stored)
+        print_table(rows)
 
 
 if __name__ == "__main__":
