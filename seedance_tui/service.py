@@ -91,6 +91,7 @@ class JobService:
         self._follow_interval = follow_interval
         self._lease_retry_interval = lease_retry_interval
         self._role = RoleState(Role.POLLING if lease is None else Role.FOLLOWING)
+        self._role_announced = False
         self._role_listeners: list[RoleListener] = []
         self._one_offs: set[asyncio.Task[None]] = set()
 
@@ -212,8 +213,8 @@ class JobService:
             await asyncio.to_thread(lease.beat)
 
     def _set_role(self, state: RoleState) -> None:
-        if state != self._role:
-            self._role = state
+        if state != self._role or not self._role_announced:
+            self._role, self._role_announced = state, True
             for listener in self._role_listeners:
                 listener(state)
 
