@@ -278,6 +278,9 @@ class Job:
     history: list[StatusChange] = field(default_factory=list)
     #: Extra fields of the last task reply that this version does not model.
     remote_extra: dict[str, Any] = field(default_factory=dict)
+    #: Fingerprint of the API base URL and key it was submitted with (never the key); None when not
+    #: recorded (older jobs): only a poller with the same fingerprint follows it.
+    api: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

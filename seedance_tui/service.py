@@ -28,7 +28,7 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
-from seedance_tui.polling.lease import PollerLease, Role, RoleState
+from seedance_tui.polling.lease import PollerLease, Role, RoleState, api_fingerprint
 from seedance_tui.store import JobStore, StoreError
 
 JobsListener = Callable[[list[Job]], None]
@@ -58,6 +58,7 @@ class JobService:
         lease: PollerLease | None = None,
         follow_interval: float = 0.5,
         lease_retry_interval: float = 1.0,
+        api: str | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -94,6 +95,9 @@ class JobService:
         self._role_announced = False
         self._role_listeners: list[RoleListener] = []
         self._one_offs: set[asyncio.Task[None]] = set()
+        #: This service's API and key (``api_fingerprint``): recorded on its submissions; jobs made
+        #: with another are shown but not polled (the API would not know them). None: poll every job.
+        self._api = api
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -104,7 +108,8 @@ class JobService:
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
         lease = PollerLease(store.path, settings.base_url, settings.api_key or "")
-        return cls(store, client, budget=budget, lease=lease)
+        api = api_fingerprint(settings.base_url, settings.api_key or "")
+        return cls(store, client, budget=budget, lease=lease, api=api)
 
     # -- listening -----------------------------------------------------------------------
 
@@ -152,7 +157,7 @@ class JobService:
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
-        self.scheduler.track_all(jobs)
+        self.scheduler.track_all(self._followable(jobs))
         self._settle_orphans()
         poller = asyncio.create_task(self._poll(), name="seedance-poller")
         try:
@@ -198,7 +203,7 @@ class JobService:
                     continue
                 # Taking over: start from what the previous poller last wrote, so nothing is polled twice.
                 await self._pick_up_outside_changes()
-                self.scheduler.track_all(self.store.all())
+                self.scheduler.track_all(self._followable(self.store.all()))
                 heartbeat = asyncio.create_task(self._beat(lease))
                 try:
                     await self.scheduler.run()
@@ -257,13 +262,20 @@ class JobService:
             self._watch_for_orphan(job)
         self._settle_orphans()
         for job in changed:
-            if job.needs_polling:
+            if job.needs_polling and self._is_ours(job):
                 self.scheduler.track(job)
             else:
                 self.scheduler.untrack(job.local_id)
             self._changed[job.local_id] = job
         if changed:
             self._schedule_emit()
+
+    def _is_ours(self, job: Job) -> bool:
+        """Made with this API and key (or not recorded): the API can answer for it."""
+        return self._api is None or job.api is None or job.api == self._api
+
+    def _followable(self, jobs: list[Job]) -> list[Job]:
+        return [job for job in jobs if self._is_ours(job)]
 
     def _watch_for_orphan(self, job: Job) -> None:
         """Note a job that some other process left mid-submission (it may still be sending)."""
@@ -336,7 +348,12 @@ class JobService:
         job = self._checked(local_id)
         if job is None:
             return
-        if isinstance(error, NotFound):
+        if isinstance(error, NotFound) and not self._is_ours(job):
+            # Asked on purpose (refresh now, ``status``) with another API or key than the job's.
+            job.last_error = "This job was made with another API or key; this one does not know it."
+            job.touch()
+            self._mark_changed(job)
+        elif isinstance(error, NotFound):
             job.last_error = f"The API does not know this request id: {error.message}"
             job.set_status(JobStatus.NOT_FOUND)
             self._mark_changed(job)
@@ -360,6 +377,7 @@ class JobService:
         """
         request.validate()
         job = Job.new(request)
+        job.api = self._api
         self._submitting.add(job.local_id)
         try:
             try:
@@ -426,9 +444,11 @@ class JobService:
     def refresh_soon(self, local_id: str) -> None:
         """Poll this job ahead of its turn (after a rejected key: try the key once more).
 
-        A follower has no running scheduler: it asks the API once itself, outside the poll budget.
+        A follower has no running scheduler, and nobody polls a job made with another API or key:
+        then this process asks the API once itself, outside the poll budget.
         """
-        if not self._role.polls:
+        job = self.store.get(local_id)
+        if not self._role.polls or (job is not None and not self._is_ours(job)):
             task = asyncio.get_running_loop().create_task(self._refresh_once(local_id))
             self._one_offs.add(task)
             task.add_done_callback(self._one_offs.discard)

@@ -61,11 +61,15 @@ class RoleState:
         return self.role != Role.FOLLOWING
 
 
+def api_fingerprint(base_url: str, api_key: str) -> str:
+    """Which API and key: stored on jobs and part of a lease's name, so never the key itself."""
+    key_hash = hashlib.sha256(api_key.encode()).hexdigest()
+    return hashlib.sha256(f"{base_url.rstrip('/').lower()}\0{key_hash}".encode()).hexdigest()[:16]
+
+
 def lease_key(store_path: Path, base_url: str, api_key: str) -> str:
     """The fingerprint that names a lease: the same store reached by two paths shares one."""
-    key_hash = hashlib.sha256(api_key.encode()).hexdigest()
-    real = os.path.realpath(store_path)
-    text = "\0".join((real, base_url.rstrip("/").lower(), key_hash))
+    text = f"{os.path.realpath(store_path)}\0{api_fingerprint(base_url, api_key)}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

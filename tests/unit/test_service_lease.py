@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
-from seedance_tui.polling.lease import PollerLease, Role
+from seedance_tui.polling.lease import PollerLease, Role, api_fingerprint
 from seedance_tui.service import CancelResult, JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.webhooks import plan_from_flags, run_with_webhooks
 from tests.conftest import API_KEY
-from tests.perf.scenarios import free_port
+from tests.perf.scenarios import free_port, in_flight_job, write_store
 from tests.reliability.helpers import sim_stats, until
 
 FINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -120,3 +120,24 @@ async def test_only_the_poller_receives_webhooks_and_a_follower_that_takes_over_
     with contextlib.suppress(asyncio.CancelledError):
         await second_run
     assert errors == []
+
+
+async def test_jobs_made_with_another_api_or_key_are_shown_but_never_polled_nor_marked_not_found(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], db_path: Path
+) -> None:
+    theirs = in_flight_job("req_of_another_account", time.time() - 5, JobStatus.QUEUED)
+    theirs.api = api_fingerprint(sim.url, "another-key")
+    write_store(db_path, [theirs])
+    ours = api_fingerprint(sim.url, API_KEY)
+    service = service_factory(sim.url, api=ours)
+    async with running(service):
+        assert service.get(theirs.local_id) is not None  # shown
+        job = await service.submit(REQ)
+        assert job.api == ours
+        await until(lambda: service.get(job.local_id).is_final, 15, "our job polled to the end")  # type: ignore[union-attr]
+        service.refresh_soon(theirs.local_id)  # asked on purpose: one GET, answered 404 by this API
+        await until(lambda: service.get(theirs.local_id).last_error is not None, 5, "the one-off answer")  # type: ignore[union-attr]
+    kept = service.get(theirs.local_id)
+    assert (
+        kept is not None and kept.status == JobStatus.QUEUED and "another API or key" in str(kept.last_error)
+    )
