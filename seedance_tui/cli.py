@@ -11,7 +11,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -74,6 +73,16 @@ class _Parser(argparse.ArgumentParser):
         raise ArgumentsError(self, message)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed metadata only when asked (importlib.metadata costs ~10 ms)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('seedance-tui')}")
+        parser.exit()
+
+
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
@@ -103,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('seedance-tui')}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _common_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
     parser.add_argument(
@@ -183,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     from seedance_tui.sim.config import add_sim_arguments
 
     add_sim_arguments(sim)
+
+    serve = sub.add_parser("serve", help="serve the dashboard to web browsers (tabs follow the one poller)")
+    _common_options(serve, suppress=True)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
 
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -450,6 +464,26 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
             sim.stop()
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from seedance_tui.web_serve import serve
+
+    if args.demo:
+        from seedance_tui.sim.config import SimConfig
+        from seedance_tui.sim.server import SimulatorServer
+
+        sim = SimulatorServer(SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed))
+        settings.base_url, settings.api_key = sim.start(), DEMO_API_KEY
+        if args.db is None:
+            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+        try:
+            return serve(args, settings)
+        finally:
+            sim.stop()
+    if not settings.api_key:
+        raise ConfigError(NO_KEY_MESSAGE)
+    return serve(args, settings)
+
+
 def _set_key(args: argparse.Namespace) -> int:
     path = getattr(args, "config", None) or default_config_path()
     key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ").strip()
@@ -488,6 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return print_keys(settings, as_json=args.json)
         if args.command is None:
             return _run_dashboard(args, settings)
+        if args.command == "serve":
+            return _serve(args, settings)
         code = _run_command(args, settings)
         sys.stdout.flush()  # a reader that left early is noticed here, not at interpreter exit
         return code

@@ -333,6 +333,9 @@ class Job:
     output_expired: bool = False
     #: Why the last automatic download of the output failed (None once saved).
     download_error: str | None = None
+    #: Fingerprint of the API and key it was submitted with (never the key); None when not
+    #: recorded (older jobs): only a poller with the same fingerprint follows it.
+    account: str | None = None
 
     @classmethod
     def new(cls, request: GenerationRequest) -> Job:

@@ -35,6 +35,7 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
+from seedance_tui.polling.lease import PollerLease, Role, RoleState, api_fingerprint
 from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
 from seedance_tui.store import JobStore, StoreError
 from seedance_tui.summary import PROBLEMS, Summary, summarise
@@ -69,12 +70,15 @@ __all__ = [
     "Frame",
     "JobService",
     "PreviewError",
+    "Role",
+    "RoleState",
     "Summary",
     "half_blocks",
     "long_eta",
     "output_state",
     "short_eta",
 ]
+RoleListener = Callable[[RoleState], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
 ORPHAN_SUBMIT_AGE = 90.0
@@ -99,7 +103,11 @@ class JobService:
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
         orphan_age: float = ORPHAN_SUBMIT_AGE,
+        lease: PollerLease | None = None,
+        follow_interval: float = 0.5,
+        lease_retry_interval: float = 1.0,
         api: str | None = None,
+        account: str | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -139,6 +147,17 @@ class JobService:
         #: Typical queue and processing times, learnt from this store's succeeded jobs.
         self.eta = EtaModel()
         self.eta.learn(store.all())
+        #: Decides which of the processes on this store polls (None: this one always does).
+        self._lease = lease
+        self._follow_interval = follow_interval
+        self._lease_retry_interval = lease_retry_interval
+        self._role = RoleState(Role.POLLING if lease is None else Role.FOLLOWING)
+        self._role_announced = False
+        self._role_listeners: list[RoleListener] = []
+        self._one_offs: set[asyncio.Task[None]] = set()
+        #: This service's API and key (``api_fingerprint``): recorded on its submissions; jobs made
+        #: with another key are shown but not polled (the API would not know them). None: poll every job.
+        self.account = account
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
@@ -148,7 +167,10 @@ class JobService:
             settings.base_url, settings.api_key or "", max_connections=settings.concurrency + 4
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
-        service = cls(store, client, budget=budget, api=api_name(settings))
+        api = api_name(settings)
+        lease = PollerLease(store.path, settings.base_url, settings.api_key or "")
+        account = api_fingerprint(api, settings.api_key or "")
+        service = cls(store, client, budget=budget, lease=lease, api=api, account=account)
         if settings.auto_download:
             service.enable_auto_download(
                 settings.download_dir,
@@ -191,6 +213,14 @@ class JobService:
             for listener in self._damage_listeners:
                 listener(notice.message, notice.jobs_may_be_missing)
         self._damage_reported = len(notices)
+
+    def add_role_listener(self, listener: RoleListener) -> None:
+        """Hear whether this process polls or follows the one that does."""
+        self._role_listeners.append(listener)
+
+    @property
+    def role(self) -> RoleState:
+        return self._role
 
     @property
     def health(self) -> HealthState:
@@ -247,9 +277,9 @@ class JobService:
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
-        self.scheduler.track_all([job for job in jobs if self.belongs_here(job)])
+        self.scheduler.track_all([job for job in jobs if self._is_ours(job)])
         self._settle_orphans()
-        poller = asyncio.create_task(self.scheduler.run(), name="seedance-poller")
+        poller = asyncio.create_task(self._poll(), name="seedance-poller")
         background = [poller]
         if self.downloads is not None:
             self.downloads.catch_up(jobs, time.time())  # includes those a kill left half-saved
@@ -282,11 +312,53 @@ class JobService:
                 return 0  # the common idle tick: no thread hand-off at all
             return await asyncio.to_thread(self.store.flush)
 
+    async def _poll(self) -> None:
+        await asyncio.to_thread(self.client.prepare)  # its TLS set-up, off the UI loop
+        if self._lease is None:
+            await self.scheduler.run()
+        else:
+            await self._poll_while_leased(self._lease)
+
+    async def _poll_while_leased(self, lease: PollerLease) -> None:
+        """Follow the poller through the store until the lease is free, then poll (with heartbeats)."""
+        try:
+            while True:
+                state = await asyncio.to_thread(lease.try_acquire)
+                self._set_role(state)
+                if not state.polls:
+                    await asyncio.sleep(self._lease_retry_interval)
+                    continue
+                # Taking over: start from what the previous poller last wrote, so nothing is polled twice.
+                await self._pick_up_outside_changes()
+                self.scheduler.track_all(self._followable(self.store.all()))
+                heartbeat = asyncio.create_task(self._beat(lease))
+                try:
+                    await self.scheduler.run()
+                finally:
+                    heartbeat.cancel()
+        finally:
+            await asyncio.to_thread(lease.release)
+
+    async def _beat(self, lease: PollerLease) -> None:
+        while True:
+            await asyncio.sleep(self._lease_retry_interval)
+            await asyncio.to_thread(lease.beat)
+
+    def _set_role(self, state: RoleState) -> None:
+        if state != self._role or not self._role_announced:
+            self._role, self._role_announced = state, True
+            for listener in self._role_listeners:
+                listener(state)
+
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
         next_refresh = next_lazy = loop.time()
         while True:
-            await asyncio.sleep(self._flush_interval)
+            # A follower shows the poller's results: they must be on screen within 2 s.
+            following = not self._role.polls
+            await asyncio.sleep(
+                min(self._flush_interval, self._follow_interval) if following else self._flush_interval
+            )
             now = loop.time()
             if now >= next_lazy:
                 next_lazy = now + self._lazy_flush_interval
@@ -294,7 +366,7 @@ class JobService:
             try:
                 touched_disk = await self.flush() > 0
                 if now >= next_refresh:
-                    next_refresh = now + self._refresh_interval
+                    next_refresh = now + (self._follow_interval if following else self._refresh_interval)
                     await self._pick_up_outside_changes()
                     touched_disk = True
             except StoreError as exc:
@@ -323,7 +395,7 @@ class JobService:
             self._watch_for_orphan(job)
         self._settle_orphans()
         for job in changed:
-            if job.needs_polling and self.belongs_here(job):
+            if job.needs_polling and self._is_ours(job):
                 self.scheduler.track(job)
             else:
                 self.scheduler.untrack(job.local_id)
@@ -335,6 +407,15 @@ class JobService:
         """True when another process got an answer about this job (of this API) after ``since``."""
         checked = job.last_checked_at
         return checked is not None and checked > since and job.last_error is None and self.belongs_here(job)
+
+    def _is_ours(self, job: Job) -> bool:
+        """Sent to this API with this key (or not recorded): the API can answer for it."""
+        if not self.belongs_here(job):
+            return False
+        return self.account is None or job.account is None or job.account == self.account
+
+    def _followable(self, jobs: list[Job]) -> list[Job]:
+        return [job for job in jobs if self._is_ours(job)]
 
     def _watch_for_orphan(self, job: Job) -> None:
         """Note a job that some other process left mid-submission (it may still be sending)."""
@@ -408,7 +489,12 @@ class JobService:
         job = self._checked(local_id)
         if job is None:
             return
-        if isinstance(error, NotFound):
+        if isinstance(error, NotFound) and not self._is_ours(job):
+            # Asked on purpose (refresh now, ``status``) with another API or key than the job's.
+            job.last_error = "This job was made with another API or key; this one does not know it."
+            job.touch()
+            self._mark_changed(job)
+        elif isinstance(error, NotFound):
             job.last_error = f"The API does not know this request id: {error.message}"
             job.set_status(JobStatus.NOT_FOUND)
             self._mark_changed(job)
@@ -438,6 +524,7 @@ class JobService:
         job = Job.new(request)
         job.batch_entry, job.rerun_of = batch_entry, rerun_of
         job.api = self.api
+        job.account = self.account
         self._submitting.add(job.local_id)
         try:
             try:
@@ -521,10 +608,24 @@ class JobService:
         return resubmit_warning(job)
 
     def refresh_soon(self, local_id: str) -> None:
-        """Poll this job ahead of its turn (after a rejected key: try the key once more)."""
+        """Poll this job ahead of its turn (after a rejected key: try the key once more).
+
+        A follower has no running scheduler, and nobody polls a job made with another API or key:
+        then this process asks the API once itself, outside the poll budget.
+        """
+        job = self.store.get(local_id)
+        if not self._role.polls or (job is not None and not self._is_ours(job)):
+            task = asyncio.get_running_loop().create_task(self._refresh_once(local_id))
+            self._one_offs.add(task)
+            task.add_done_callback(self._one_offs.discard)
+            return
         if self.scheduler.health.health == ApiHealth.KEY_REJECTED:
             self.scheduler.resume()
         self.scheduler.poll_now(local_id)
+
+    async def _refresh_once(self, local_id: str) -> None:
+        with contextlib.suppress(ApiError, KeyError, StoreError):  # an error is recorded on the job
+            await self.refresh(local_id)
 
     async def refresh(self, local_id: str) -> Job:
         """Ask the API for this job's state now and store it (the CLI's ``status``)."""

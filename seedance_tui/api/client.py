@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -56,15 +57,12 @@ class SeedanceClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
-        limits = httpx.Limits(
+        self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=60.0
         )
-        # API calls are single requests to one origin with no cookies, auth flow or redirects, so they
-        # go straight to a transport: httpx's client layer would add a fifth to each poll's CPU.
+        self._timeout = timeout
+        self._transport = transport
         self._owns_api_transport = transport is None
-        self._api: httpx.AsyncBaseTransport = transport or httpx.AsyncHTTPTransport(
-            limits=limits, proxy=environment_proxy(self.base_url)
-        )
         self._headers = httpx.Headers(
             {
                 "Accept": "application/json",
@@ -74,10 +72,27 @@ class SeedanceClient:
             }
         )
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
-        # Output videos live elsewhere (a bucket that may redirect): those go through a full client.
-        self._http = httpx.AsyncClient(
-            timeout=timeout, limits=limits, transport=transport, follow_redirects=True
+
+    # Both are built on first use (or by ``prepare``): each loads a TLS context, ~40 ms that would
+    # otherwise come before the dashboard's first paint.
+    @functools.cached_property
+    def _api(self) -> httpx.AsyncBaseTransport:
+        # API calls are single requests to one origin with no cookies, auth flow or redirects, so they
+        # go straight to a transport: httpx's client layer would add a fifth to each poll's CPU.
+        return self._transport or httpx.AsyncHTTPTransport(
+            limits=self._limits, proxy=environment_proxy(self.base_url)
         )
+
+    @functools.cached_property
+    def _http(self) -> httpx.AsyncClient:
+        # Output videos live elsewhere (a bucket that may redirect): those go through a full client.
+        return httpx.AsyncClient(
+            timeout=self._timeout, limits=self._limits, transport=self._transport, follow_redirects=True
+        )
+
+    def prepare(self) -> None:
+        """Build the API transport now (blocking: call it off the event loop)."""
+        self._api  # noqa: B018 - the cached property builds it
 
     async def __aenter__(self) -> SeedanceClient:
         return self
@@ -86,8 +101,9 @@ class SeedanceClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
-        if self._owns_api_transport:
+        if "_http" in self.__dict__:
+            await self._http.aclose()
+        if self._owns_api_transport and "_api" in self.__dict__:
             await self._api.aclose()
 
     async def submit(self, request: GenerationRequest) -> SubmitReply:

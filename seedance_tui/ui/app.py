@@ -16,10 +16,10 @@ from textual.worker import Worker, WorkerCancelled
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
 from seedance_tui.notify import Alerter, NotifyMode, toast_for
-from seedance_tui.service import ApiHealth, HealthState, JobService, StoreError
+from seedance_tui.service import ApiHealth, HealthState, JobService, Role, RoleState, StoreError
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
-from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.preferences import apply_preferences
 from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
@@ -91,6 +91,7 @@ class SeedanceApp(App[int]):
         self.service.add_damage_listener(self._on_store_damage)
         for notice in self.startup_notices:
             self.notify(notice, title="Demo", severity="warning", timeout=20, markup=False)
+        self.service.add_role_listener(self._on_role)
         if self.service.unreadable_jobs:
             self.notify(
                 f"{self.service.unreadable_jobs} job record(s) in the store could not be read by this "
@@ -159,6 +160,18 @@ class SeedanceApp(App[int]):
                 title="Job store not saved",
                 severity="error",
                 timeout=30,
+                markup=False,
+            )
+
+    def _on_role(self, state: RoleState) -> None:
+        self._broadcast(lambda: RoleChanged(state))
+        if state.role == Role.ALONE:
+            self.notify(
+                f"Locks do not work for this job store ({state.detail}). This window polls on its own, "
+                "as every other open one will: the request budget is per window.",
+                title="Polling",
+                severity="warning",
+                timeout=20,
                 markup=False,
             )
 

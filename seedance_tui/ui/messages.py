@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from seedance_tui.models import Job
-from seedance_tui.service import HealthState
+from seedance_tui.service import HealthState, RoleState
 
 
 class JobsChanged(Message):
@@ -20,5 +20,13 @@ class HealthChanged(Message):
     """The API's health as seen by the poller changed (ok, unreachable, rate limited, key rejected)."""
 
     def __init__(self, state: HealthState) -> None:
+        super().__init__()
+        self.state = state
+
+
+class RoleChanged(Message):
+    """This window started polling, or follows another process that polls the same store."""
+
+    def __init__(self, state: RoleState) -> None:
         super().__init__()
         self.state = state

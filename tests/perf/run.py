@@ -374,10 +374,10 @@ def rss_mb(pid: int) -> float:
 class Terminal:
     """The installed dashboard in a private tmux server, 120x40."""
 
-    def __init__(self, db: Path, url: str, work: Path) -> None:
+    def __init__(self, db: Path, url: str, work: Path, command: str | None = None) -> None:
         self.socket = f"seedance-perf-{uuid.uuid4().hex[:8]}"
         self.work = work
-        command = (
+        command = command or (
             f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(work / 'none.toml'))} "
             f"SEEDANCE_API_KEY={DEMO_API_KEY} {shlex.quote(str(COMMAND))} "
             f"--db {shlex.quote(str(db))} --base-url {url}"

@@ -18,10 +18,9 @@ from seedance_tui.models import Job
 from seedance_tui.query import QueryError
 from seedance_tui.service import JobService, short_eta
 from seedance_tui.ui.keymap import sends_post
-from seedance_tui.ui.messages import HealthChanged, JobsChanged
+from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.columns import ColumnChooser
-from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.main_many import ManyJobsScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
@@ -177,6 +176,9 @@ class MainScreen(ManyJobsScreen):
     def on_health_changed(self, message: HealthChanged) -> None:
         self.query_one(StatusBar).set_health(message.state)
 
+    def on_role_changed(self, message: RoleChanged) -> None:
+        self.query_one(StatusBar).set_role(message.state)
+
     @on(JobTable.ViewChanged)
     @on(JobTable.MarksChanged)
     def _update_filter_bar(self) -> None:
@@ -304,6 +306,8 @@ class MainScreen(ManyJobsScreen):
         return job
 
     def action_new_job(self) -> None:
+        # Imported when first opened: the form's widgets (TextArea, Select) are not needed to paint.
+
         self.app.push_screen(SubmitScreen(self.service, self.settings), self._submitted)
 
     def _submitted(self, job: Job | None) -> None:
@@ -342,8 +346,13 @@ class MainScreen(ManyJobsScreen):
     def action_detail(self) -> None:
         job = self._selected()
         if job is not None:
-            self.app.push_screen(DetailScreen(self.service, self.settings, job.local_id, clock=self._clock))
+            self._push_detail(job.local_id)
 
     @on(JobTable.Activated)
     def _open_detail(self, event: JobTable.Activated) -> None:
-        self.app.push_screen(DetailScreen(self.service, self.settings, event.local_id, clock=self._clock))
+        self._push_detail(event.local_id)
+
+    def _push_detail(self, local_id: str) -> None:
+        from seedance_tui.ui.screens.detail import DetailScreen  # imported when first opened
+
+        self.app.push_screen(DetailScreen(self.service, self.settings, local_id, clock=self._clock))

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from seedance_tui.models import Job, JobStatus
-from seedance_tui.service import ApiHealth, HealthState
+from seedance_tui.service import ApiHealth, HealthState, Role, RoleState
 from seedance_tui.text import one_line
 from seedance_tui.ui.widgets.job_rows import STATUS_LABELS
 
@@ -85,6 +85,18 @@ def health_text(state: HealthState, now: float) -> tuple[str, str]:
     return "● OK", "status-bar--ok"
 
 
+def role_text(state: RoleState) -> tuple[str, str]:
+    """Whether this window polls or follows the one that does, and the style class to say it in."""
+    if state.role == Role.POLLING:
+        return "⇅ polling", "status-bar--dim"
+    if state.role == Role.ALONE:
+        return "⇅ polling alone (no locks)", "status-bar--warning"
+    who = f" pid {state.holder_pid}" if state.holder_pid is not None else ""
+    if state.stale and state.silent_for is not None:
+        return f"⇣ following{who}, silent {state.silent_for:.0f}s", "status-bar--warning"
+    return f"⇣ following{who}", "status-bar--dim"
+
+
 class StatusBar(Widget):
     """Host, demo badge, API health, per-status counts and credits; redrawn only when they change."""
 
@@ -117,6 +129,8 @@ class StatusBar(Widget):
         self.job_counts = JobCounts()
         self._clock = clock
         self._countdown: Timer | None = None
+        #: Shown once the service has said (a service without a lease never does).
+        self.role: RoleState | None = None
 
     def update_jobs(self, jobs: Iterable[Job]) -> None:
         """Count new or changed jobs; redraw only if a number changed."""
@@ -134,6 +148,10 @@ class StatusBar(Widget):
         elif state.health != ApiHealth.RATE_LIMITED and self._countdown is not None:
             self._countdown.stop()
             self._countdown = None
+        self.refresh()
+
+    def set_role(self, state: RoleState) -> None:
+        self.role = state
         self.refresh()
 
     def render(self) -> Text:
@@ -164,6 +182,10 @@ class StatusBar(Widget):
             text.append(f" ({lost:,} on failed/cancelled jobs)" if lost else "")
         else:
             text.append(f"  {job_counts.credits:,} cr" + (f" ({lost:,} on ✘⊘)" if lost else ""))
+        if self.role is not None:
+            role, style = role_text(self.role)
+            text.append("  ")
+            text.append(role, self.get_component_rich_style(style, partial=True))
         text.append("  ")
         counts = job_counts.counts
         dim = self.get_component_rich_style("status-bar--dim", partial=True)

@@ -1,0 +1,123 @@
+"""Process start -> first paint in tmux: a bare Textual app beside the dashboard (empty store, 10k jobs).
+
+Run from the repository root: .venv/bin/python -m tests.perf.bench_startup [--launches N]
+(issue 15, item 4; the rows ``run.py`` does not measure, so they can be run alone on a loaded machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table, rss_mb
+from tests.perf.scenarios import COMMAND, dashboard_jobs, write_store
+
+#: The smallest Textual app that paints a line: what "start-up close to Textual's own" is measured against.
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App[None]):
+    BINDINGS = [("q", "quit")]
+
+    def compose(self):
+        yield Static("bare textual ready")
+
+Bare().run()
+"""
+
+
+def bare_command(work: Path) -> str:
+    script = work / "bare_app.py"
+    script.write_text(BARE_APP)
+    return f"exec env TERM=xterm-256color {shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+
+
+def paint(command: str | None, db: Path, text: str, work: Path, timeout: float = 30) -> tuple[float, float]:
+    """Wall and CPU seconds from launch until ``text`` shows (``command`` None: the dashboard).
+
+    CPU time is reported beside wall time: on a machine shared with other work it varies far less.
+    """
+    return paint_and_rss(command, db, text, work, timeout)[:2]
+
+
+def paint_and_rss(
+    command: str | None, db: Path, text: str, work: Path, timeout: float = 30
+) -> tuple[float, float, float]:
+    """``paint``, plus the resident memory (MB) once the first paint is on screen."""
+    terminal = Terminal(db, "http://127.0.0.1:9", work, command=command)
+    try:
+        wall = terminal.wait_for(text, timeout=timeout)
+        return wall, cpu_seconds(terminal.pid), rss_mb(terminal.pid)
+    finally:
+        terminal.close()
+
+
+def history_rows(work: Path, stored: int) -> list[Row]:
+    """Start-up and memory with ``stored`` jobs, 1,000 of them in flight: today's full load (item 2's naive)."""
+    db = work / f"history-{stored}.json"
+    write_store(db, dashboard_jobs([f"req_{i:08d}" for i in range(1_000)], stored - 1_000, time.time()))
+    wall, cpu, rss = paint_and_rss(None, db, "fox crossing", work, timeout=120)
+    note = f"full load of every stored job (no archive yet); CPU to paint {cpu * 1000:.0f} ms"
+    return [
+        Row(f"2. process start -> table, {stored:,} stored (tmux)", wall * 1000, 1000, "ms", note=note),
+        Row(f"2. RSS after first paint, {stored:,} stored", rss, 200, "MB"),
+    ]
+
+
+def startup_rows(work: Path, launches: int) -> list[Row]:
+    """Bare app and dashboard launched alternately, so both see the same machine load."""
+    empty_db, big_db = work / "empty.json", work / "jobs.json"
+    write_store(empty_db, [])
+    write_store(big_db, dashboard_jobs([f"req_{i:08d}" for i in range(1_000)], 9_000, time.time()))
+    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "empty": [], "10k": []}
+    for _ in range(launches):
+        runs["bare"].append(paint(bare_command(work), empty_db, "bare textual ready", work))
+        runs["empty"].append(paint(None, empty_db, "No jobs yet", work))
+        runs["10k"].append(paint(None, big_db, "fox crossing", work))
+    wall = {name: med([w for w, _ in samples]) * 1000 for name, samples in runs.items()}
+    cpu = {name: med([c for _, c in samples]) * 1000 for name, samples in runs.items()}
+    note = f"CPU to paint: bare {cpu['bare']:.0f} ms, empty {cpu['empty']:.0f} ms, 10k {cpu['10k']:.0f} ms"
+    return [
+        Row(
+            "7. process start -> paint, bare Textual app (tmux)", wall["bare"], float("inf"), "ms", note=note
+        ),
+        Row(
+            "7. process start -> paint, empty store (tmux)",
+            wall["empty"],
+            1.3 * wall["bare"],
+            "ms",
+            note="bound: 1.3 x the bare Textual app of the same run",
+        ),
+        Row("7. process start -> table with 10k rows (tmux)", wall["10k"], 600, "ms"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--launches", type=int, default=5, help="launches of each (median reported)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="also: start-up and RSS at N stored",
+    )
+    args = parser.parse_args()
+    if not (shutil.which("tmux") and COMMAND.exists()):
+        raise SystemExit("tmux and the installed command are needed")
+    with tempfile.TemporaryDirectory(prefix="seedance-startup-") as tmp:
+        rows = startup_rows(Path(tmp), args.launches)
+        for stored in args.history:
+            rows += history_rows(Path(tmp), stored)
+        print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

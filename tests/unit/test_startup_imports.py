@@ -1,0 +1,38 @@
+"""Start-up imports only what the first paint needs: web servers and tools load when used (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.reliability.helpers import ROOT
+
+#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata.
+DEFERRED = ("uvicorn", "starlette", "httpx._main", "click", "importlib.metadata")
+
+PROBE = """
+import json, sys
+from seedance_tui import cli
+from seedance_tui.ui import launch
+cli.build_parser().parse_args([])
+from seedance_tui.webhooks import plan_from_flags
+from seedance_tui.api.client import SeedanceClient
+client = SeedanceClient("https://example.invalid", "key")
+assert "_api" not in vars(client) and "_http" not in vars(client), "a TLS context was built"
+print(json.dumps(sorted(name for name in sys.modules if sys.modules[name] is not None)))
+"""
+
+
+def test_the_dashboard_start_path_loads_no_web_server_and_no_tls_context() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout))
+    assert not [name for name in loaded if name.split(".")[0] in DEFERRED or name in DEFERRED]
+
+
+def test_deferred_names_still_resolve_from_their_packages() -> None:
+    from seedance_tui import sim, webhooks
+
+    assert webhooks.run_with_webhooks.__name__ == "run_with_webhooks"
+    assert sim.SimulatorServer.__name__ == "SimulatorServer"
