@@ -24,6 +24,9 @@ from seedance_tui.config import (
 )
 from seedance_tui.models import MODELS, GenerationRequest, JobStatus, ValidationError, parse_metadata
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
+from seedance_tui.store.backend import Store
+from seedance_tui.store.location import parse_store_url
+from seedance_tui.store.opening import open_store_url
 
 NO_KEY_MESSAGE = (
     "No API key. Set SEEDANCE_API_KEY, or save one with `seedance-tui set-key`, "
@@ -38,6 +41,10 @@ class UsageError(Exception):
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
+    parser.add_argument(
+        "--store", metavar="URL", default=default, help="job store URL: a path, tinydb:///path or "
+        "postgresql://user@host/db (env SEEDANCE_TUI_STORE)",
+    )  # fmt: skip
     parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
     parser.add_argument(
@@ -105,13 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sim_arguments(sim)
 
+    from seedance_tui.store_cli import add_store_commands
+
+    add_store_commands(sub, lambda cmd: _common_options(cmd, suppress=True))
+
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "db", None) is not None and getattr(args, "store", None) is not None:
+        raise UsageError("Give either --db PATH or --store URL, not both.")
     overrides = {
+        "store": getattr(args, "store", None),
         "base_url": getattr(args, "base_url", None),
         "db_path": getattr(args, "db", None),
         "download_dir": getattr(args, "download_dir", None),
@@ -122,8 +136,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(config_path=getattr(args, "config", None), overrides=overrides)
 
 
-def open_store(path: Path, *, recover: bool) -> JobStore:
+def open_store(settings: Settings, *, recover: bool) -> Store:
     """Open the job store; a corrupt one is only moved aside when the user asked for it."""
+    location = parse_store_url(settings.store or settings.db_path)
+    if location.path is None:
+        return open_store_url(location, api_key=settings.api_key)
+    path = location.path
     try:
         return JobStore.open(path)
     except StoreCorruptError as exc:
@@ -153,11 +171,11 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     from seedance_tui.service import JobService
 
     request = _request_from_args(args) if args.command == "submit" else None
-    store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
+    store = open_store(settings, recover=bool(getattr(args, "recover_db", False)))
     try:
         if store.skipped_documents:
             sys.stderr.write(
-                f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
+                f"warning: {store.skipped_documents} job record(s) in {store.location} could not be read "
                 "by this version; they are kept untouched.\n"
             )
         if args.command == "jobs":
@@ -202,14 +220,14 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         settings.base_url = sim.start()
         settings.api_key = DEMO_API_KEY
         settings.demo = True
-        if args.db is None:
+        if args.db is None and settings.store is None:
             settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
     elif not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
     try:
         from seedance_tui.ui.launch import run_dashboard
 
-        store = open_store(settings.db_path, recover=args.recover_db)
+        store = open_store(settings, recover=args.recover_db)
         return run_dashboard(settings, store, webhooks)
     finally:
         if sim is not None:
@@ -246,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command is None:
             return _run_dashboard(args, settings)
+        if args.command == "store":
+            from seedance_tui.store_cli import run_store_command
+
+            return run_store_command(args, settings)
         return _run_command(args, settings)
     except ValidationError as exc:
         for err in exc.errors:

@@ -54,6 +54,8 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str = DEFAULT_BASE_URL
     db_path: Path = field(default_factory=default_db_path)
+    #: A store URL (``postgresql://...``, ``tinydb:///path``); when set, it is used instead of db_path.
+    store: str | None = None
     download_dir: Path = field(default_factory=default_download_dir)
     config_path: Path = field(default_factory=default_config_path)
     mouse: bool = True
@@ -173,11 +175,14 @@ def load_settings(
             "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
             "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
             "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
+            "store": env.get(f"{ENV_PREFIX}TUI_STORE"),
             "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
         },
         overrides or {},
     ]
     for source in sources:
+        if source.get("db_path") and source.get("store"):
+            raise ConfigError("Both a job store file (db_path) and a store URL (store) are set: give one.")
         for key, value in source.items():
             if value is None or value == "":
                 continue
@@ -186,6 +191,8 @@ def load_settings(
                     f"Unknown setting {key!r} in {path}: known ones are {', '.join(USER_SETTINGS)}"
                 )
             setattr(settings, key, _coerce(key, value))
+            if key == "db_path":
+                settings.store = None  # a file named here beats a URL from a lower layer
     return settings
 
 
@@ -194,6 +201,7 @@ USER_SETTINGS = (
     "api_key",
     "base_url",
     "db_path",
+    "store",
     "download_dir",
     "mouse",
     "requests_per_second",

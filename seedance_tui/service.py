@@ -28,7 +28,8 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
-from seedance_tui.store import JobStore, StoreError
+from seedance_tui.store import StoreError
+from seedance_tui.store.backend import Store
 
 JobsListener = Callable[[list[Job]], None]
 HealthListener = Callable[[HealthState], None]
@@ -44,7 +45,7 @@ class JobService:
 
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         client: SeedanceClient,
         *,
         policy: PollPolicy | None = None,
@@ -83,7 +84,7 @@ class JobService:
         self.default_webhook_url: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
+    def from_settings(cls, settings: Settings, store: Store) -> JobService:
         """The service the dashboard and the CLI run: one client, the user's poll budget."""
         # Pollers use at most ``concurrency`` connections; a few more for submits, cancels, downloads.
         client = SeedanceClient(
@@ -160,10 +161,28 @@ class JobService:
 
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
+        # A store that announces others' changes (PostgreSQL's NOTIFY) wakes us to fetch them at once.
+        announced = asyncio.Event()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(announced.set)
+
+        self.store.add_change_listener(wake)
+        try:
+            await self._housekeep(loop, announced)
+        finally:
+            self.store.remove_change_listener(wake)
+
+    async def _housekeep(self, loop: asyncio.AbstractEventLoop, announced: asyncio.Event) -> None:
         next_refresh = next_lazy = loop.time()
         while True:
-            await asyncio.sleep(self._flush_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(announced.wait(), self._flush_interval)
             now = loop.time()
+            if announced.is_set():
+                announced.clear()
+                next_refresh = now
             if now >= next_lazy:
                 next_lazy = now + self._lazy_flush_interval
                 self._promote_lazy()

@@ -7,12 +7,13 @@ import sys
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
-from seedance_tui.store import JobStore, StoreError
+from seedance_tui.store import StoreError
+from seedance_tui.store.backend import Store
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.webhooks import WebhookPlan
 
 
-def run_dashboard(settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None) -> int:
+def run_dashboard(settings: Settings, store: Store, webhooks: WebhookPlan | None = None) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
     service = JobService.from_settings(settings, store)
     # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which

@@ -59,7 +59,7 @@ async def test_submissions_name_the_receiver_while_the_service_runs(
     await _stop(running)
     assert errors == [] and service.default_webhook_url is None
     assert job.request.webhook_url is None
-    assert plan.token not in service.store.path.read_text()
+    assert plan.token not in Path(service.store.location).read_text()
     socket.create_server((plan.host, plan.port)).close()  # the port is free again
 
 
