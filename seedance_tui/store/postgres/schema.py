@@ -1,8 +1,10 @@
 """The versioned schema, created and upgraded by the program itself.
 
 The guarantees live in SQL so that no writer (another version, a script, psql) can break them:
-the indexed columns are derived from the document by a trigger, a final status never goes back
-(the UPDATE is dropped), a job keeps its account, and every change is announced with NOTIFY.
+a final status never goes back (the UPDATE is dropped), a job keeps its account, batch keys are
+unique per account, and every change is announced with NOTIFY. The indexed columns are copies of
+document fields made by the writer: PostgreSQL cannot read a json value holding a NUL character
+(``\u0000``, which prompts and replies may contain), so SQL never parses ``doc``; it is kept verbatim.
 """
 
 from __future__ import annotations
@@ -45,15 +47,6 @@ CREATE UNIQUE INDEX seedance_jobs_batch_key ON seedance_jobs (account, batch_key
     WHERE batch_key IS NOT NULL;
 CREATE FUNCTION seedance_jobs_before_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.doc->>'local_id' IS DISTINCT FROM NEW.local_id THEN
-        RAISE EXCEPTION 'job document % is stored under local id %', NEW.doc->>'local_id', NEW.local_id
-            USING ERRCODE = 'check_violation';
-    END IF;
-    NEW.status := NEW.doc->>'status';
-    NEW.request_id := NEW.doc->>'request_id';
-    NEW.batch_key := NEW.doc->>'batch_key';
-    NEW.created_at := COALESCE((NEW.doc->>'created_at')::double precision, 0);
-    NEW.updated_at := COALESCE((NEW.doc->>'updated_at')::double precision, 0);
     IF TG_OP = 'UPDATE' THEN
         IF NEW.account <> OLD.account THEN
             RAISE EXCEPTION 'job % belongs to another account', OLD.local_id

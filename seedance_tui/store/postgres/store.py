@@ -52,10 +52,35 @@ CONNECT_DEFAULTS = {
 POOL_TIMEOUT = 5.0
 
 _UPSERT = (
-    "INSERT INTO seedance_jobs (local_id, account, status, created_at, updated_at, doc) "
-    "VALUES (%s, %s, '', 0, 0, %s) ON CONFLICT (local_id) DO UPDATE SET doc = EXCLUDED.doc "
+    "INSERT INTO seedance_jobs "
+    "(local_id, account, request_id, status, batch_key, created_at, updated_at, doc) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (local_id) DO UPDATE SET "
+    "request_id = EXCLUDED.request_id, status = EXCLUDED.status, batch_key = EXCLUDED.batch_key, "
+    "created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc "
     "WHERE seedance_jobs.account = EXCLUDED.account"
 )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _row(local_id: str, account: str, doc: Document) -> tuple[Any, ...]:
+    """The upsert's parameters: the indexed columns are copies of the document's fields."""
+    return (
+        local_id,
+        account,
+        _text(doc.get("request_id")),
+        str(doc.get("status")),
+        _text(doc.get("batch_key")),
+        _number(doc.get("created_at")),
+        _number(doc.get("updated_at")),
+        Json(doc, dumps=_dumps),
+    )
 
 
 def _dumps(obj: Any) -> str:
@@ -286,7 +311,7 @@ class PostgresJobStore:
                 stored = theirs.get(local_id)
                 merged = doc if stored is None else merge_docs(doc, stored)
                 if merged != stored:
-                    params.append((local_id, self.account, Json(merged, dumps=_dumps)))
+                    params.append(_row(local_id, self.account, merged))
             if params:
                 with conn.cursor() as cur:
                     cur.executemany(_UPSERT, params)
