@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool
 
 from seedance_tui.models import Job
@@ -51,13 +50,21 @@ CONNECT_DEFAULTS = {
 #: How long a write waits for a pooled connection before reporting the database unreachable.
 POOL_TIMEOUT = 5.0
 
+# One statement for the whole batch (arrays unnested server-side): executemany of 1,000 single-row
+# upserts cost ~250 ms here. Arrays go in binary (%b): as text, psycopg escapes every quote of
+# every document with a regex (~280 ms for 1,000 jobs). The trigger may drop a row (a final status
+# going back): it is then missing from RETURNING and read back.
 _UPSERT = (
     "INSERT INTO seedance_jobs "
     "(local_id, account, request_id, status, batch_key, created_at, updated_at, doc) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (local_id) DO UPDATE SET "
+    "SELECT l, %s, r, s, b, c, u, d::json FROM unnest("
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::float8[], %b::text[]"
+    ") AS t(l, r, s, b, c, u, d) "
+    "ON CONFLICT (local_id) DO UPDATE SET "
     "request_id = EXCLUDED.request_id, status = EXCLUDED.status, batch_key = EXCLUDED.batch_key, "
     "created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc "
-    "WHERE seedance_jobs.account = EXCLUDED.account"
+    "WHERE seedance_jobs.account = EXCLUDED.account "
+    "RETURNING local_id, version"
 )
 
 
@@ -69,18 +76,18 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _row(local_id: str, account: str, doc: Document) -> tuple[Any, ...]:
-    """The upsert's parameters: the indexed columns are copies of the document's fields."""
-    return (
-        local_id,
-        account,
-        _text(doc.get("request_id")),
-        str(doc.get("status")),
-        _text(doc.get("batch_key")),
-        _number(doc.get("created_at")),
-        _number(doc.get("updated_at")),
-        Json(doc, dumps=_dumps),
-    )
+def _columns(docs: dict[str, Document]) -> list[list[Any]]:
+    """The upsert's arrays, one per column: the indexed columns are copies of the documents' fields."""
+    values = docs.values()
+    return [
+        list(docs),
+        [_text(doc.get("request_id")) for doc in values],
+        [str(doc.get("status")) for doc in values],
+        [_text(doc.get("batch_key")) for doc in values],
+        [_number(doc.get("created_at")) for doc in values],
+        [_number(doc.get("updated_at")) for doc in values],
+        [_dumps(doc) for doc in values],
+    ]
 
 
 def _dumps(obj: Any) -> str:
@@ -297,31 +304,43 @@ class PostgresJobStore:
 
     def _write(self, batch: dict[str, Document]) -> list[tuple[str, int, Document]]:
         """One transaction: lock the rows, merge ours with theirs, upsert; returns the rows as stored."""
-        ids = list(batch)
         pool = self._require_pool()
         with pool.connection(timeout=POOL_TIMEOUT) as conn, conn.transaction():
-            theirs = {
-                local_id: doc
-                for local_id, doc in conn.execute(
-                    "SELECT local_id, doc FROM seedance_jobs WHERE local_id = ANY(%s) FOR UPDATE", (ids,)
-                )
-            }
-            params = []
+            ids = list(batch)
+            locked = conn.execute(
+                "SELECT local_id, version FROM seedance_jobs WHERE local_id = ANY(%s) FOR UPDATE", (ids,)
+            ).fetchall()
+            # Only rows changed since we last read them need their documents fetched (caller holds
+            # _io_lock, under which _versions and _docs change).
+            stale = [
+                lid for lid, version in locked if self._versions.get(lid) != version or lid not in self._docs
+            ]
+            fetched: dict[str, Document] = dict(
+                conn.execute("SELECT local_id, doc FROM seedance_jobs WHERE local_id = ANY(%s)", (stale,))
+                if stale
+                else ()
+            )
+            stored = {lid: (version, fetched.get(lid) or self._docs[lid]) for lid, version in locked}
+            rows: list[tuple[str, int, Document]] = []
+            writes: dict[str, Document] = {}
             for local_id, doc in batch.items():
-                stored = theirs.get(local_id)
-                merged = doc if stored is None else merge_docs(doc, stored)
-                if merged != stored:
-                    params.append(_row(local_id, self.account, merged))
-            if params:
-                with conn.cursor() as cur:
-                    cur.executemany(_UPSERT, params)
-            return list(
-                conn.execute(
+                version, theirs = stored.get(local_id, (0, None))
+                merged = doc if theirs is None else merge_docs(doc, theirs)
+                if merged == theirs:
+                    rows.append((local_id, version, theirs))
+                else:
+                    writes[local_id] = merged
+            if writes:
+                params = [self.account, *_columns(writes)]
+                returned = conn.execute(_UPSERT, params).fetchall()
+                rows += [(local_id, version, writes.pop(local_id)) for local_id, version in returned]
+            if writes:  # dropped by the trigger, or another account's id: take what is stored
+                rows += conn.execute(
                     "SELECT local_id, version, doc FROM seedance_jobs "
                     "WHERE local_id = ANY(%s) AND account = %s",
-                    (ids, self.account),
-                )
-            )
+                    (list(writes), self.account),
+                ).fetchall()
+            return rows
 
     def _refuse_if_read_only(self) -> None:
         if self.read_only:
