@@ -373,7 +373,7 @@ class PostgresJobStore:
         if ids or reload:
             try:
                 with self._io_lock:
-                    rows = self._fetch(None if reload else ids)
+                    rows = self._fetch_newer(None if reload else ids)
                     with self._lock:
                         self._absorb(rows, report=True)
             except Exception as exc:
@@ -389,6 +389,23 @@ class PostgresJobStore:
             changed = list(self._changed.values())
             self._changed.clear()
         return changed
+
+    def _fetch_newer(self, ids: set[str] | None) -> list[tuple[str, int, Document]]:
+        """The rows among ``ids`` (None: all of the account's) newer than we know; caller holds _io_lock.
+
+        Versions first, documents only where needed: most announcements are of our own commits,
+        and a reconnection compares every job (~100 bytes a row instead of a whole document).
+        """
+        query = "SELECT local_id, version FROM seedance_jobs WHERE account = %s"
+        params: tuple[Any, ...] = (self.account,)
+        if ids is not None:
+            query += " AND local_id = ANY(%s)"
+            params = (self.account, list(ids))
+        with self._require_pool().connection(timeout=POOL_TIMEOUT) as conn:
+            newer = [
+                lid for lid, version in conn.execute(query, params) if self._versions.get(lid, 0) < version
+            ]
+        return self._fetch(set(newer)) if newer else []
 
     def _load(self) -> None:
         rows = self._fetch(None)
