@@ -76,7 +76,7 @@ class Listener:
                             with self._lock:
                                 self._ids.add(note.payload)
                             self._on_change()
-            except psycopg.Error as exc:
+            except Exception as exc:  # whatever it is, keep listening once the database is back
                 self.problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 self.listening.clear()
                 self._on_change()

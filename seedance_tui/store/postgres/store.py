@@ -308,7 +308,9 @@ class PostgresJobStore:
         with pool.connection(timeout=POOL_TIMEOUT) as conn, conn.transaction():
             ids = list(batch)
             locked = conn.execute(
-                "SELECT local_id, version FROM seedance_jobs WHERE local_id = ANY(%s) FOR UPDATE", (ids,)
+                "SELECT local_id, version FROM seedance_jobs WHERE local_id = ANY(%s) AND account = %s "
+                "FOR UPDATE",
+                (ids, self.account),
             ).fetchall()
             # Only rows changed since we last read them need their documents fetched (caller holds
             # _io_lock, under which _versions and _docs change).
@@ -320,7 +322,9 @@ class PostgresJobStore:
                 if stale
                 else ()
             )
-            stored = {lid: (version, fetched.get(lid) or self._docs[lid]) for lid, version in locked}
+            stored = {
+                lid: (version, fetched[lid] if lid in fetched else self._docs[lid]) for lid, version in locked
+            }
             rows: list[tuple[str, int, Document]] = []
             writes: dict[str, Document] = {}
             for local_id, doc in batch.items():
