@@ -74,7 +74,7 @@ class Listener:
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=WAIT):
                             with self._lock:
-                                self._ids.add(note.payload)
+                                self._ids.update(note.payload.split(","))
                             self._on_change()
             except Exception as exc:  # whatever it is, keep listening once the database is back
                 self.problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -17,7 +17,7 @@ from seedance_tui.store.errors import StoreError
 
 #: The version this program writes; a database at a newer one is refused.
 SCHEMA_VERSION = 1
-#: Channel of the change announcements; each payload is one job's local id.
+#: Channel of the change announcements; each payload is up to 200 changed local ids, comma-separated.
 CHANNEL = "seedance_jobs"
 #: Two processes upgrading at once take turns on this transaction-scoped advisory lock.
 _MIGRATION_LOCK = 0x5EED_0001
@@ -64,12 +64,23 @@ END $$;
 CREATE TRIGGER seedance_jobs_before_write BEFORE INSERT OR UPDATE ON seedance_jobs
     FOR EACH ROW EXECUTE FUNCTION seedance_jobs_before_write();
 CREATE FUNCTION seedance_jobs_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids text;
 BEGIN
-    PERFORM pg_notify('seedance_jobs', NEW.local_id);
+    -- One notification per 200 changed ids (a payload stays far below the 8,000-byte limit).
+    FOR ids IN
+        SELECT string_agg(local_id, ',') FROM (
+            SELECT local_id, (row_number() OVER () - 1) / 200 AS chunk FROM changed
+        ) AS numbered GROUP BY chunk
+    LOOP
+        PERFORM pg_notify('seedance_jobs', ids);
+    END LOOP;
     RETURN NULL;
 END $$;
-CREATE TRIGGER seedance_jobs_announce AFTER INSERT OR UPDATE ON seedance_jobs
-    FOR EACH ROW EXECUTE FUNCTION seedance_jobs_announce();
+CREATE TRIGGER seedance_jobs_announce_inserts AFTER INSERT ON seedance_jobs
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION seedance_jobs_announce();
+CREATE TRIGGER seedance_jobs_announce_updates AFTER UPDATE ON seedance_jobs
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION seedance_jobs_announce();
 INSERT INTO seedance_schema (version) VALUES (1);
 """
 

@@ -109,7 +109,6 @@ class PostgresJobStore:
 
     def __init__(self, url: str, account: str) -> None:
         """Use ``PostgresJobStore.open``."""
-        self._url = url
         self._where = mask_url(url)
         self._conninfo = _conninfo(url)
         self.account = account
