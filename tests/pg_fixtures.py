@@ -15,11 +15,16 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from seedance_tui.service import JobService
+    from seedance_tui.sim.server import SimulatorServer
 
 SUPERUSER_PASSWORD = "s3cret-pw"
 
@@ -122,3 +127,44 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     yield pg_cluster.url(name)
     with contextlib.suppress(Exception):
         pg_cluster.sql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[PgCluster]:
+    """A server of the test's own, to stop and restart without disturbing other tests."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_services(sim: SimulatorServer) -> Iterator[Callable[[str], JobService]]:
+    """JobServices on PostgreSQL stores that refresh only when woken by NOTIFY (no periodic re-reads)."""
+    from seedance_tui.api.client import SeedanceClient
+    from seedance_tui.polling import RequestBudget
+    from seedance_tui.service import JobService
+    from seedance_tui.store.opening import open_store_url
+    from tests.conftest import API_KEY, fast_policy
+
+    services: list[JobService] = []
+
+    def build(url: str) -> JobService:
+        store = open_store_url(url, api_key=API_KEY, notice=lambda message: None)
+        service = JobService(
+            store,
+            SeedanceClient(sim.url, API_KEY),
+            policy=fast_policy(),
+            budget=RequestBudget(requests_per_second=200, concurrency=16),
+            flush_interval=0.1,
+            refresh_interval=3600.0,
+        )
+        services.append(service)
+        return service
+
+    yield build
+    for service in services:
+        with contextlib.suppress(Exception):
+            service.store.close()

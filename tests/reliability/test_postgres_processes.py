@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from seedance_tui.models import JobStatus
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store.postgres import PostgresJobStore
 from tests.conftest import API_KEY
-from tests.pg_fixtures import PgCluster, start_cluster
+from tests.pg_fixtures import PgCluster
 from tests.reliability.helpers import (
     ROOT,
     attempts_logged,
@@ -29,16 +29,6 @@ from tests.reliability.helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[PgCluster]:
-    """A server of this test's own, to restart mid-run."""
-    cluster = start_cluster()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 async def cli_submit(sim: SimulatorServer, url: str, tag: str) -> tuple[int, str]:

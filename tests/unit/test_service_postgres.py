@@ -5,45 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from seedance_tui.api.client import SeedanceClient
 from seedance_tui.models import GenerationRequest, Job, JobStatus
-from seedance_tui.polling import RequestBudget
 from seedance_tui.service import JobService, SubmitError, SubmitOutcome
 from seedance_tui.sim.server import SimulatorServer
-from seedance_tui.store.opening import open_store_url
-from tests.conftest import API_KEY, fast_policy
-from tests.pg_fixtures import PgCluster, start_cluster
+from tests.pg_fixtures import PgCluster
 
 REQ = GenerationRequest("seedance-2.0", "a lighthouse at dusk", duration=5)
-Factory = Callable[..., JobService]
-
-
-@pytest.fixture
-def pg_services(sim: SimulatorServer) -> Iterator[Callable[[str], JobService]]:
-    """JobServices on a PostgreSQL store; refreshes only when woken (no periodic re-reads)."""
-    services: list[JobService] = []
-
-    def build(url: str) -> JobService:
-        store = open_store_url(url, api_key=API_KEY, notice=lambda message: None)
-        service = JobService(
-            store,
-            SeedanceClient(sim.url, API_KEY),
-            policy=fast_policy(),
-            budget=RequestBudget(requests_per_second=200, concurrency=16),
-            flush_interval=0.1,
-            refresh_interval=3600.0,
-        )
-        services.append(service)
-        return service
-
-    yield build
-    for service in services:
-        with contextlib.suppress(Exception):
-            service.store.close()
 
 
 @contextlib.asynccontextmanager
@@ -76,15 +47,6 @@ async def test_another_process_sees_a_submission_within_a_second_through_notify(
         while (seen := watcher.get(job.local_id)) is None or seen.status != JobStatus.SUCCEEDED:
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[PgCluster]:
-    cluster = start_cluster()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 async def test_a_submission_is_refused_unsent_when_its_row_cannot_be_committed(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -15,7 +14,7 @@ from seedance_tui.store.errors import StoreError
 from seedance_tui.store.location import mask_url, parse_store_url
 from seedance_tui.store.opening import open_store_url
 from seedance_tui.store.postgres import PostgresJobStore
-from tests.pg_fixtures import SUPERUSER_PASSWORD, PgCluster, start_cluster
+from tests.pg_fixtures import SUPERUSER_PASSWORD, PgCluster
 
 KEY = "sd2_postgres_key_0123456789"
 OTHER_KEY = "sd2_another_account_key_987"
@@ -156,16 +155,6 @@ def test_urls_name_the_backend_and_never_show_a_password() -> None:
     assert mask_url("host=db password=hunter2 user=a") == "host=db password=*** user=a"
     with pytest.raises(StoreError, match="Unknown store URL scheme"):
         parse_store_url("mysql://a:b@c/d")
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[PgCluster]:
-    """A server of this test's own, to stop and start without disturbing the others."""
-    cluster = start_cluster()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_a_restarted_database_loses_nothing_and_refuses_unrecorded_submissions(
