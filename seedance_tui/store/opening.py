@@ -7,6 +7,7 @@ from pathlib import Path
 
 from seedance_tui.store.account import account_fingerprint
 from seedance_tui.store.backend import Store
+from seedance_tui.store.errors import StoreError
 from seedance_tui.store.job_store import JobStore
 from seedance_tui.store.location import StoreLocation, parse_store_url
 
@@ -19,6 +20,11 @@ def open_store_url(
     if location.conninfo is None:
         assert location.path is not None
         return JobStore.open(location.path)
+    if not api_key:
+        raise StoreError(
+            f"The job store at {location} is shared by API keys and shows the jobs of one: set "
+            "SEEDANCE_API_KEY (or save it with `seedance-tui set-key`) to see yours."
+        )
     # Imported here: psycopg is loaded only by people who use the PostgreSQL store.
     from seedance_tui.store.postgres import PostgresJobStore
 

@@ -81,6 +81,8 @@ def test_the_cli_works_on_postgresql_from_the_environment_and_never_prints_the_p
     assert [job["request_id"] for job in json.loads(listed.stdout)] == [submitted.stdout.strip()]
     status = run(env, "status", submitted.stdout.strip())
     assert status.returncode == 0, status.stderr
+    keyless = run({k: v for k, v in env.items() if k != "SEEDANCE_API_KEY"}, "jobs")
+    assert keyless.returncode == 2 and "set SEEDANCE_API_KEY" in keyless.stderr
     everything = (
         submitted.stdout + submitted.stderr + listed.stdout + listed.stderr + status.stdout + status.stderr
     )
