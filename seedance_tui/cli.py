@@ -38,6 +38,9 @@ from seedance_tui.models import (
 from seedance_tui.query import Query, QueryError, parse_query
 from seedance_tui.read_only import ReadOnlyError, check_writable
 from seedance_tui.store import JobStore, StoreCorruptError, StoreError
+from seedance_tui.store.backend import Store
+from seedance_tui.store.location import parse_store_url
+from seedance_tui.store.opening import open_store_url
 
 NO_KEY_MESSAGE = (
     "No API key. Set SEEDANCE_API_KEY, or save one with `seedance-tui set-key`, "
@@ -86,6 +89,10 @@ class _VersionAction(argparse.Action):
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
+    parser.add_argument(
+        "--store", metavar="URL", default=default, help="job store URL: a path, tinydb:///path or "
+        "postgresql://user@host/db (env SEEDANCE_TUI_STORE)",
+    )  # fmt: skip
     parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
     parser.add_argument(
@@ -197,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(serve, suppress=True)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
+    from seedance_tui.store_cli import add_store_commands
+
+    add_store_commands(sub, lambda cmd: _common_options(cmd, suppress=True))
 
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -234,7 +244,10 @@ def _many_job_parsers(sub: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "db", None) is not None and getattr(args, "store", None) is not None:
+        raise UsageError("Give either --db PATH or --store URL, not both.")
     overrides = {
+        "store": getattr(args, "store", None),
         "base_url": getattr(args, "base_url", None),
         "db_path": getattr(args, "db", None),
         "download_dir": getattr(args, "download_dir", None),
@@ -254,8 +267,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def open_store(path: Path, *, recover: bool) -> JobStore:
+def open_store(settings: Settings, *, recover: bool) -> Store:
     """Open the job store; a corrupt one is only moved aside when the user asked for it."""
+    location = parse_store_url(settings.store or settings.db_path)
+    if location.path is None:
+        return open_store_url(location, api_key=settings.api_key)
+    path = location.path
     try:
         return JobStore.open(path)
     except StoreCorruptError as exc:
@@ -264,6 +281,12 @@ def open_store(path: Path, *, recover: bool) -> JobStore:
         moved = JobStore.quarantine(exc.store, exc.path)
         sys.stderr.write(f"The corrupt job store was kept as {moved}; starting a new one.\n")
         return JobStore.open(path)
+
+
+def _missing_store_file(settings: Settings) -> Path | None:
+    """The store file when the store is a file that does not exist yet (a database always exists)."""
+    path = parse_store_url(settings.store or settings.db_path).path
+    return path if path is not None and not path.exists() else None
 
 
 def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
@@ -288,10 +311,11 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
         check_writable(settings, f"`seedance-tui {args.command}`")
     request = _request_from_args(args) if args.command == "submit" else None
     query = parse_query(args.query, time.time()) if args.command == "jobs" else None
-    if args.command != "submit" and not settings.db_path.exists():
+    missing = _missing_store_file(settings)
+    if args.command != "submit" and missing is not None:
         # Reading must not create a store: a mistyped --db would otherwise leave files behind.
-        return _no_store_yet(args, settings.db_path)
-    store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
+        return _no_store_yet(args, missing)
+    store = open_store(settings, recover=bool(getattr(args, "recover_db", False)))
     try:
         code = _run_on_store(args, settings, store, request, query)
     finally:
@@ -304,7 +328,7 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> int:
 def _run_on_store(
     args: argparse.Namespace,
     settings: Settings,
-    store: JobStore,
+    store: Store,
     request: GenerationRequest | None,
     query: Query | None,
 ) -> int:
@@ -312,7 +336,7 @@ def _run_on_store(
 
     if store.skipped_documents:
         sys.stderr.write(
-            f"warning: {store.skipped_documents} job record(s) in {store.path} could not be read "
+            f"warning: {store.skipped_documents} job record(s) in {store.location} could not be read "
             "by this version; they are kept untouched.\n"
         )
     if query is not None:
@@ -358,9 +382,10 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("no terminal to confirm on: pass --yes to send, or --dry-run to see the plan")
         if not args.dry_run:
             check_writable(settings, "`seedance-tui batch` (except --dry-run)")
-    if args.command == "export" and not settings.db_path.exists():
-        return _no_store_yet(args, settings.db_path)
-    store = open_store(settings.db_path, recover=bool(getattr(args, "recover_db", False)))
+    missing = _missing_store_file(settings)
+    if args.command == "export" and missing is not None:
+        return _no_store_yet(args, missing)
+    store = open_store(settings, recover=bool(getattr(args, "recover_db", False)))
     try:
         if args.command == "export":
             from seedance_tui.export import export_to_file, select
@@ -393,7 +418,7 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
         _close_store(store)
 
 
-def _close_store(store: JobStore) -> None:
+def _close_store(store: Store) -> None:
     """Close the store, then say on stderr whatever it set aside or could not replay."""
     try:
         store.close()
@@ -433,7 +458,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
             demo = SimConfig(failure_rate=args.demo_failure_rate, speed=args.demo_speed)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if args.db is not None:
+        if args.db is not None and settings.store is None:
             # The demo's tasks live beside the store, so a restarted demo still follows its jobs.
             demo_state = state_path(settings.db_path)
     elif not settings.api_key:
@@ -442,7 +467,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     if not has_terminal():
         raise UsageError(NO_TERMINAL_MESSAGE)
     if args.demo:
-        if args.db is None:
+        if args.db is None and settings.store is None:
             settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
         sim = start_demo(demo, demo_state)
         settings.base_url = sim.url
@@ -451,7 +476,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from seedance_tui.launch import run_dashboard
 
-        store = open_store(settings.db_path, recover=args.recover_db)
+        store = open_store(settings, recover=args.recover_db)
         notices: list[str] = []
         if sim is not None:
             from seedance_tui.sim.demo import lost_jobs_message
@@ -524,6 +549,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_dashboard(args, settings)
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "store":
+            from seedance_tui.store_cli import run_store_command
+
+            return run_store_command(args, settings)
         code = _run_command(args, settings)
         sys.stdout.flush()  # a reader that left early is noticed here, not at interpreter exit
         return code

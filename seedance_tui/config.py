@@ -57,6 +57,8 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str = DEFAULT_BASE_URL
     db_path: Path = field(default_factory=default_db_path)
+    #: A store URL (``postgresql://...``, ``tinydb:///path``); when set, it is used instead of db_path.
+    store: str | None = None
     download_dir: Path = field(default_factory=default_download_dir)
     config_path: Path = field(default_factory=default_config_path)
     mouse: bool = True
@@ -196,6 +198,7 @@ def load_settings(
         "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
         "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
         "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
+        "store": env.get(f"{ENV_PREFIX}TUI_STORE"),
         "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
     }
     if profile is not None:
@@ -206,6 +209,8 @@ def load_settings(
     file_values = {k: v for k, v in file_values.items() if k != "profiles"}
     sources: list[dict[str, Any]] = [file_values, environment, overrides or {}]
     for source in sources:
+        if source.get("db_path") and source.get("store"):
+            raise ConfigError("Both a job store file (db_path) and a store URL (store) are set: give one.")
         for key, value in source.items():
             if value is None or value == "":
                 continue
@@ -220,6 +225,8 @@ def load_settings(
                 if source is not file_values:
                     raise
                 raise ConfigError(f"{_place(path, key)}: {exc}") from None
+            if key == "db_path":
+                settings.store = None  # a file named here beats a URL from a lower layer
     return settings
 
 
@@ -235,6 +242,7 @@ USER_SETTINGS = (
     "api_key",
     "base_url",
     "db_path",
+    "store",
     "download_dir",
     "mouse",
     "requests_per_second",

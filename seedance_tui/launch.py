@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
-from seedance_tui.store import JobStore, StoreError
+from seedance_tui.store import StoreError
+from seedance_tui.store.backend import Store
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
 from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
 
@@ -20,7 +21,7 @@ def service_runner(service: JobService, webhooks: WebhookPlan | None) -> Service
 
 
 def run_dashboard(
-    settings: Settings, store: JobStore, webhooks: WebhookPlan | None = None, notices: Sequence[str] = ()
+    settings: Settings, store: Store, webhooks: WebhookPlan | None = None, notices: Sequence[str] = ()
 ) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
     service = JobService.from_settings(settings, store)

@@ -38,6 +38,7 @@ from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollSchedul
 from seedance_tui.polling.lease import PollerLease, Role, RoleState, api_fingerprint
 from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
 from seedance_tui.store import JobStore, StoreError
+from seedance_tui.store.backend import Store
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
@@ -94,7 +95,7 @@ class JobService:
 
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         client: SeedanceClient,
         *,
         policy: PollPolicy | None = None,
@@ -160,7 +161,7 @@ class JobService:
         self.account = account
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: JobStore) -> JobService:
+    def from_settings(cls, settings: Settings, store: Store) -> JobService:
         """The service the dashboard and the CLI run: one client, the user's poll budget."""
         # Pollers use at most ``concurrency`` connections; a few more for submits, cancels, downloads.
         client = SeedanceClient(
@@ -168,7 +169,12 @@ class JobService:
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
         api = api_name(settings)
-        lease = PollerLease(store.path, settings.base_url, settings.api_key or "")
+        # One poller per store file; a database store does not share the role yet (every process polls).
+        lease = (
+            PollerLease(store.path, settings.base_url, settings.api_key or "")
+            if isinstance(store, JobStore)
+            else None
+        )
         account = api_fingerprint(api, settings.api_key or "")
         service = cls(store, client, budget=budget, lease=lease, api=api, account=account)
         if settings.auto_download:
@@ -352,14 +358,33 @@ class JobService:
 
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
+        # A store that announces others' changes (PostgreSQL's NOTIFY) wakes us to fetch them at once.
+        announced = asyncio.Event()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(announced.set)
+
+        self.store.add_change_listener(wake)
+        try:
+            await self._housekeep(loop, announced)
+        finally:
+            self.store.remove_change_listener(wake)
+
+    async def _housekeep(self, loop: asyncio.AbstractEventLoop, announced: asyncio.Event) -> None:
         next_refresh = next_lazy = loop.time()
         while True:
             # A follower shows the poller's results: they must be on screen within 2 s.
             following = not self._role.polls
-            await asyncio.sleep(
-                min(self._flush_interval, self._follow_interval) if following else self._flush_interval
-            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    announced.wait(),
+                    min(self._flush_interval, self._follow_interval) if following else self._flush_interval,
+                )
             now = loop.time()
+            if announced.is_set():
+                announced.clear()
+                next_refresh = now
             if now >= next_lazy:
                 next_lazy = now + self._lazy_flush_interval
                 self._promote_lazy()

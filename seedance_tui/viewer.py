@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.api_key:
             raise ConfigError(cli.NO_KEY_MESSAGE)
         webhooks = plan_from_flags(args.webhook_listen, args.webhook_public_url, settings.config_path)
-        store = cli.open_store(settings.db_path, recover=False)
+        store = cli.open_store(settings, recover=False)
     except (ConfigError, StoreError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from seedance_tui.service import JobService
     from seedance_tui.sim.server import SimulatorServer
 
+pytest_plugins = ("tests.pg_fixtures",)
+
 API_KEY = DEMO_API_KEY
 
 #: Fast enough for tests: a task is queued ~0.3 s and processes ~0.8 s.

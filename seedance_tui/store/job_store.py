@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -15,6 +15,7 @@ from tinydb import TinyDB
 
 from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
+from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
@@ -158,6 +159,54 @@ class JobStore:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """A file announces nothing: ``refresh`` notices others' appends by one stat."""
+
+    def remove_change_listener(self, listener: ChangeListener) -> None:
+        """Nothing to remove (see ``add_change_listener``)."""
+
+    def documents(self) -> list[Document]:
+        """Every readable job document as stored, unknown fields included, with unsaved changes."""
+        with self._io_lock:
+            self._reload_if_changed()
+            table = self._raw_table()
+            with self._lock:
+                docs = {doc["local_id"]: doc for key, doc in table.items() if key not in self._skipped_keys}
+                docs.update(self._dirty)
+        return list(docs.values())
+
+    def put_documents(self, docs: Iterable[Document]) -> int:
+        """Merge raw documents in (unknown fields kept) and write them; return how many changed."""
+        changed = 0
+        with self._io_lock:
+            self._reload_if_changed()
+        with self._io_lock, self._lock:
+            for doc in docs:
+                job = _parse(doc)
+                if job is None:
+                    continue
+                cached = self._jobs.get(job.local_id)
+                ours = self._dirty.get(job.local_id) or (
+                    self._stored_doc(job.local_id) if cached is not None else None
+                )
+                merged = doc if ours is None else merge_docs(ours, doc)
+                if ours is not None and merged == ours:
+                    continue
+                self._jobs[job.local_id] = job if merged is doc else Job.from_dict(merged)
+                self._dirty[job.local_id] = merged
+                changed += 1
+        self.flush()
+        return changed
+
+    def _stored_doc(self, local_id: str) -> Document | None:
+        """The document on disk for ``local_id`` as last read (caller holds _lock)."""
+        doc_id = self._doc_ids.get(local_id)
+        return None if doc_id is None else self._raw_table().get(str(doc_id))
 
     def all(self) -> list[Job]:
         """Every job (live objects), newest created first."""

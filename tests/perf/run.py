@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from textual.pilot import Pilot
 
@@ -170,11 +170,11 @@ async def batch_round(
     while len(applied) == seen and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
     await pilot.pause()
-    journal_before = service.store.journal_bytes
+    journal_before = cast(JobStore, service.store).journal_bytes
     start = time.perf_counter()
     written, flush_cpu_ms = await asyncio.to_thread(thread_cpu_ms, service.store.flush)
     flush_ms = (time.perf_counter() - start) * 1000
-    appended = service.store.journal_bytes - journal_before
+    appended = cast(JobStore, service.store).journal_bytes - journal_before
     await asyncio.sleep(0.05)
     await probe.stop()
     # The app's own poller may have changed a job or two first; the batch is still ~1,000 jobs.
@@ -232,10 +232,10 @@ async def app_scenarios(db: Path, url: str, request_ids: list[str], rounds: int)
                     figures[key].append(value)
 
         # The journal is folded into the file once it outgrows it: one rewrite per that many batches.
-        file_bytes = service.store.path.stat().st_size
+        file_bytes = cast(JobStore, service.store).path.stat().st_size
         journal_limit = max(storage.MIN_JOURNAL_LIMIT, storage.JOURNAL_GROWTH * file_bytes)
         start = time.perf_counter()
-        _, fold_cpu_ms = await asyncio.to_thread(thread_cpu_ms, service.store.compact)
+        _, fold_cpu_ms = await asyncio.to_thread(thread_cpu_ms, cast(JobStore, service.store).compact)
         fold_ms = (time.perf_counter() - start) * 1000
         batches_per_fold = max(1.0, journal_limit / med(figures["appended"]))
 

@@ -17,7 +17,7 @@ from seedance_tui.api.client import SeedanceClient
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.polling import PollPolicy, RequestBudget
 from seedance_tui.service import JobService
-from seedance_tui.store import JobStore
+from seedance_tui.store.opening import open_store_url
 from tests import support
 from tests.conftest import API_KEY, fast_policy
 
@@ -32,7 +32,7 @@ def request(tag: str) -> GenerationRequest:
 
 def build_service(
     url: str,
-    path: Path,
+    path: Path | str,
     *,
     timeout: float = 3.0,
     policy: PollPolicy | None = None,
@@ -40,11 +40,11 @@ def build_service(
     client_type: type[SeedanceClient] = SeedanceClient,
     **kwargs: Any,
 ) -> JobService:
-    """A real JobService on a real store file, polling fast, with a client timeout of ``timeout`` s."""
+    """A real JobService on a real store (file or URL), polling fast, with a client timeout of ``timeout`` s."""
     kwargs.setdefault("flush_interval", 0.05)
     kwargs.setdefault("refresh_interval", 0.2)
     return JobService(
-        JobStore.open(path),
+        open_store_url(path, api_key=API_KEY),
         client_type(url, API_KEY, timeout=timeout),
         policy=policy or fast_policy(),
         budget=budget or RequestBudget(requests_per_second=100, concurrency=8),
@@ -75,10 +75,13 @@ def sim_tasks(url: str) -> dict[str, dict[str, Any]]:
     return {task["requestId"]: task for task in tasks}
 
 
-def on_disk(path: Path) -> dict[str, Job]:
+def on_disk(path: Path | str) -> dict[str, Job]:
     """Every job in a freshly opened store (raises if the file is corrupt)."""
-    with JobStore.open(path) as store:
+    store = open_store_url(path, api_key=API_KEY)
+    try:
         return {job.local_id: job for job in store.all()}
+    finally:
+        store.close()
 
 
 @dataclass
@@ -111,7 +114,7 @@ class Ledger:
         )
 
 
-def reconcile(url: str, path: Path, created: set[str], submit_calls: int) -> Ledger:
+def reconcile(url: str, path: Path | str, created: set[str], submit_calls: int) -> Ledger:
     """Compare a freshly opened store with the simulator's tasks and counters."""
     stored = on_disk(path)
     stats = sim_stats(url)
@@ -140,12 +143,21 @@ def reconcile(url: str, path: Path, created: set[str], submit_calls: int) -> Led
 
 
 def start_worker(
-    url: str, store: Path, attempts: Path, tag: str, jobs: int, *, until_final: bool = False
+    url: str,
+    store: Path | str,
+    attempts: Path,
+    tag: str,
+    jobs: int,
+    *,
+    until_final: bool = False,
+    orphan_age: float | None = None,
 ) -> subprocess.Popen[str]:
     """Start ``tests/reliability/worker.py`` in its own process (see there for what it does)."""
     argv = [sys.executable, "-m", "tests.reliability.worker", url, str(store), str(attempts), tag, str(jobs)]
     if until_final:
         argv.append("--until-final")
+    if orphan_age is not None:
+        argv += ["--orphan-age", str(orphan_age)]
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 

@@ -1,9 +1,9 @@
 """A worker process for the crash and multi-process suites: a real JobService submitting and polling.
 
-Run as ``python -m tests.reliability.worker URL STORE ATTEMPTS_LOG TAG JOBS [--until-final]`` from the
-project root. Each submission is noted in ATTEMPTS_LOG before it is made. It prints ``ready`` once
-its service runs; with ``--until-final`` it exits 0 when all its accepted jobs are final, else it
-polls until killed.
+Run as ``python -m tests.reliability.worker URL STORE ATTEMPTS_LOG TAG JOBS [--until-final]
+[--orphan-age S]`` from the project root; STORE is a file or a store URL. Each submission is noted
+in ATTEMPTS_LOG before it is made. It prints ``ready`` once its service runs; with ``--until-final``
+it exits 0 when all its accepted jobs are final, else it polls until killed.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from tests.support import until
 ORPHAN_AGE = 0.5
 
 
-async def work(url: str, store: Path, attempts: Path, tag: str, jobs: int, until_final: bool) -> None:
+async def work(
+    url: str,
+    store: str,
+    attempts: Path,
+    tag: str,
+    jobs: int,
+    until_final: bool,
+    orphan_age: float = ORPHAN_AGE,
+) -> None:
     """Submit ``jobs`` jobs one after the other while the service polls, then keep polling."""
-    service = build_service(url, store, orphan_age=ORPHAN_AGE)
+    service = build_service(url, store, orphan_age=orphan_age)
     accepted: list[str] = []
     async with running(service):
         print("ready", flush=True)
@@ -44,13 +52,16 @@ async def work(url: str, store: Path, attempts: Path, tag: str, jobs: int, until
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
-    parser.add_argument("store", type=Path)
+    parser.add_argument("store", help="a store file or URL")
     parser.add_argument("attempts", type=Path)
     parser.add_argument("tag")
     parser.add_argument("jobs", type=int)
     parser.add_argument("--until-final", action="store_true")
+    parser.add_argument("--orphan-age", type=float, default=ORPHAN_AGE)
     args = parser.parse_args()
-    asyncio.run(work(args.url, args.store, args.attempts, args.tag, args.jobs, args.until_final))
+    asyncio.run(
+        work(args.url, args.store, args.attempts, args.tag, args.jobs, args.until_final, args.orphan_age)
+    )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,10 @@ async def test_a_finished_job_is_saved_marked_and_its_path_shown(
 async def test_old_unsaved_and_expired_outputs_are_flagged(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
-    unsaved = old_succeeded(service.store.path, f"{sim.url}/files/req_a.mp4", "old unsaved", hours_ago=13)
-    recent = old_succeeded(service.store.path, f"{sim.url}/files/req_b.mp4", "recent", hours_ago=1)
+    unsaved = old_succeeded(
+        Path(service.store.location), f"{sim.url}/files/req_a.mp4", "old unsaved", hours_ago=13
+    )
+    recent = old_succeeded(Path(service.store.location), f"{sim.url}/files/req_b.mp4", "recent", hours_ago=1)
     service.store.refresh()
     app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda data: None)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -90,7 +92,7 @@ async def test_a_gone_output_link_is_marked_expired_and_joins_the_problems(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
     # The simulator answers 404 for a video it never made: the link is treated as expired.
-    gone = old_succeeded(service.store.path, f"{sim.url}/files/req_gone.mp4", "gone", hours_ago=2)
+    gone = old_succeeded(Path(service.store.location), f"{sim.url}/files/req_gone.mp4", "gone", hours_ago=2)
     service.store.refresh()
     settings = make_settings(sim.url, tmp_path, auto_download=True)
     service.enable_auto_download(settings.download_dir, settings.download_name)
@@ -109,7 +111,7 @@ async def test_a_gone_output_link_is_marked_expired_and_joins_the_problems(
 async def test_an_unsaved_video_is_flagged_when_it_grows_old_while_watched(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
-    job = old_succeeded(service.store.path, f"{sim.url}/files/req_c.mp4", "aging", hours_ago=11.99)
+    job = old_succeeded(Path(service.store.location), f"{sim.url}/files/req_c.mp4", "aging", hours_ago=11.99)
     service.store.refresh()
     clock = Clock()
     app = SeedanceApp(service, make_settings(sim.url, tmp_path), clock=clock, terminal_write=lambda d: None)

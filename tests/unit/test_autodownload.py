@@ -50,7 +50,7 @@ async def test_a_succeeded_job_lands_as_a_real_mp4(service: JobService, tmp_path
         job = await service.submit(REQ)
         await until(lambda: bool(service.get(job.local_id).saved_path))  # type: ignore[union-attr]
         await service.flush()
-    saved = Path(on_disk(service.store.path)[job.local_id].saved_path or "")
+    saved = Path(on_disk(Path(service.store.location))[job.local_id].saved_path or "")
     assert saved.parent == folder and saved.name == f"a-lighthouse-at-dusk-{job.request_id}.mp4"
     assert saved.read_bytes()[4:8] == b"ftyp"
     assert [p.name for p in folder.iterdir()] == [saved.name]  # no temporary file left

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from seedance_tui.models import GenerationRequest, JobStatus
 from seedance_tui.polling import ApiHealth, PollPolicy
@@ -56,7 +57,7 @@ async def test_outage_is_cleared_when_another_process_finishes_the_last_followed
 ) -> None:
     _, service, ids, runner = await outage(sim_factory, service_factory, jobs=3)
     try:
-        with JobStore.open(service.store.path) as other:  # the CLI, or a second dashboard
+        with JobStore.open(Path(service.store.location)) as other:  # the CLI, or a second dashboard
             for local_id in ids:
                 job = other.get(local_id)
                 assert job is not None
@@ -86,7 +87,7 @@ async def test_outage_is_cleared_when_another_process_reached_the_api(
 ) -> None:
     _, service, ids, runner = await outage(sim_factory, service_factory, jobs=3)
     try:
-        with JobStore.open(service.store.path) as other:  # it got an answer; still queued
+        with JobStore.open(Path(service.store.location)) as other:  # it got an answer; still queued
             job = other.get(ids[0])
             assert job is not None
             job.last_checked_at, job.last_error, job.poll_count = time.time(), None, job.poll_count + 1

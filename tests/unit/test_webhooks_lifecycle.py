@@ -42,7 +42,7 @@ async def test_submissions_name_the_receiver_while_the_service_runs(
         await until(lambda: service.get(job.local_id).status == JobStatus.SUCCEEDED)  # type: ignore[union-attr]
     assert errors == [] and service.default_webhook_url is None
     assert job.request.webhook_url is None
-    assert plan.token not in service.store.path.read_text()
+    assert plan.token not in Path(service.store.location).read_text()
     socket.create_server((plan.host, plan.port)).close()  # the port is free again
 
 

@@ -1,0 +1,122 @@
+"""The versioned schema, created and upgraded by the program itself.
+
+The guarantees live in SQL so that no writer (another version, a script, psql) can break them:
+a final status never goes back (the UPDATE is dropped), a job keeps its account, batch keys are
+unique per account, and every change is announced with NOTIFY. The indexed columns are copies of
+document fields made by the writer: PostgreSQL cannot read a json value holding a NUL character
+(``\u0000``, which prompts and replies may contain), so SQL never parses ``doc``; it is kept verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from seedance_tui.store.errors import StoreError
+
+#: The version this program writes; a database at a newer one is refused.
+SCHEMA_VERSION = 1
+#: Channel of the change announcements; each payload is up to 200 changed local ids, comma-separated.
+CHANNEL = "seedance_jobs"
+#: Two processes upgrading at once take turns on this transaction-scoped advisory lock.
+_MIGRATION_LOCK = 0x5EED_0001
+
+_V1 = """
+CREATE TABLE seedance_schema (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    version integer NOT NULL
+);
+CREATE FUNCTION seedance_is_final(status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT status IN ('succeeded', 'failed', 'cancelled', 'rejected', 'not_found') $$;
+CREATE TABLE seedance_jobs (
+    local_id text PRIMARY KEY,
+    account text NOT NULL,
+    request_id text,
+    status text NOT NULL,
+    batch_key text,
+    created_at double precision NOT NULL,
+    updated_at double precision NOT NULL,
+    version bigint NOT NULL DEFAULT 1,
+    doc json NOT NULL
+);
+CREATE INDEX seedance_jobs_by_account ON seedance_jobs (account, created_at DESC);
+CREATE INDEX seedance_jobs_by_request_id ON seedance_jobs (account, request_id);
+CREATE UNIQUE INDEX seedance_jobs_batch_key ON seedance_jobs (account, batch_key)
+    WHERE batch_key IS NOT NULL;
+CREATE FUNCTION seedance_jobs_before_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.account <> OLD.account THEN
+            RAISE EXCEPTION 'job % belongs to another account', OLD.local_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF seedance_is_final(OLD.status) AND NOT seedance_is_final(NEW.status) THEN
+            RETURN NULL;  -- a final status never goes back: the row stays as it is
+        END IF;
+        NEW.version := OLD.version + 1;
+    ELSE
+        NEW.version := 1;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER seedance_jobs_before_write BEFORE INSERT OR UPDATE ON seedance_jobs
+    FOR EACH ROW EXECUTE FUNCTION seedance_jobs_before_write();
+CREATE FUNCTION seedance_jobs_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids text;
+BEGIN
+    -- One notification per 200 changed ids (a payload stays far below the 8,000-byte limit).
+    FOR ids IN
+        SELECT string_agg(local_id, ',') FROM (
+            SELECT local_id, (row_number() OVER () - 1) / 200 AS chunk FROM changed
+        ) AS numbered GROUP BY chunk
+    LOOP
+        PERFORM pg_notify('seedance_jobs', ids);
+    END LOOP;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER seedance_jobs_announce_inserts AFTER INSERT ON seedance_jobs
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION seedance_jobs_announce();
+CREATE TRIGGER seedance_jobs_announce_updates AFTER UPDATE ON seedance_jobs
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION seedance_jobs_announce();
+INSERT INTO seedance_schema (version) VALUES (1);
+"""
+
+#: MIGRATIONS[n] takes a database from version n - 1 to n.
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+Notice = Callable[[str], None]
+
+
+def schema_version(conn: psycopg.Connection) -> int:
+    """The database's schema version (0 when the store was never created there)."""
+    row = conn.execute("SELECT to_regclass('seedance_schema') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return 0
+    found = conn.execute("SELECT version FROM seedance_schema").fetchone()
+    return int(found[0]) if found else 0
+
+
+def check_version(version: int, where: str) -> None:
+    """Refuse a database whose schema is newer than this program."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The job store at {where} has schema version {version}, newer than this seedance-tui "
+            f"understands ({SCHEMA_VERSION}). Upgrade seedance-tui on this machine; nothing was changed."
+        )
+
+
+def migrate(conn: psycopg.Connection, where: str, notice: Notice) -> tuple[int, int]:
+    """Bring the schema up to SCHEMA_VERSION; return (version before, version now)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        before = schema_version(conn)
+        check_version(before, where)
+        for target in range(before + 1, SCHEMA_VERSION + 1):
+            notice(f"Creating the job store schema version {target} in {where}.")
+            conn.execute(MIGRATIONS[target].encode())
+        if before and before < SCHEMA_VERSION:
+            conn.execute("UPDATE seedance_schema SET version = %s", (SCHEMA_VERSION,))
+    return before, SCHEMA_VERSION
