@@ -12,12 +12,16 @@ from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
-from seedance_tui.webhooks import WebhookPlan, run_with_webhooks
+from seedance_tui.webhooks import WebhookPlan
 
 
 def service_runner(service: JobService, webhooks: WebhookPlan | None) -> ServiceRunner | None:
     """What the app runs in the background: its default ``service.run()``, or that beside a receiver."""
-    return None if webhooks is None else functools.partial(run_with_webhooks, service, webhooks)
+    if webhooks is None:
+        return None
+    from seedance_tui.webhooks import run_with_webhooks  # uvicorn loads only when webhooks are on
+
+    return functools.partial(run_with_webhooks, service, webhooks)
 
 
 def run_dashboard(

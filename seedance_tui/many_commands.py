@@ -8,11 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from seedance_tui.batch import BatchRunner, LineResult, SendPlan, sort_plan
 from seedance_tui.batch_file import (
     BatchFileError,
     BatchPlan,
-    PlannedJob,
     looks_like_csv,
     parse_matrix,
     plan_batch,
@@ -22,8 +20,15 @@ from seedance_tui.commands import EXIT_OK, EXIT_REMOTE, EXIT_USAGE
 from seedance_tui.export import write_jobs
 from seedance_tui.models import Job
 from seedance_tui.service import JobService
+from seedance_tui.service.batch import (
+    BatchRunner,
+    LineResult,
+    describe_plan,
+    plan_line,
+    sort_plan,
+)
+from seedance_tui.service.track import TrackResult, id_problem, track
 from seedance_tui.text import one_line, printable
-from seedance_tui.track import TrackResult, id_problem, track
 
 
 def export(jobs: Sequence[Job], *, fmt: str, out: TextIO) -> int:
@@ -91,45 +96,6 @@ def load_plan(options: BatchOptions, err: TextIO) -> BatchPlan | None:
         err.write("error: the file holds no jobs (only blank or # comment lines).\n")
         return None
     return plan
-
-
-def describe_plan(plan: BatchPlan, sorted_plan: SendPlan) -> str:
-    """The summary shown before sending: jobs, credits in total and per model, what is skipped."""
-    counts = plan.jobs_by_model()
-    send_credits = sum(job.credits for job in sorted_plan.to_send)
-    lines = [f"{len(plan.jobs):,} job(s), estimated {plan.total_credits:,} credits in all:"]
-    for model, credits in sorted(plan.credits_by_model().items()):
-        lines.append(f"  {model:<18} {counts[model]:>6,} job(s) {credits:>9,} credits")
-    lines.extend(skip_lines(sorted_plan))
-    lines.append(f"To send now: {len(sorted_plan.to_send):,} job(s), estimated {send_credits:,} credits.")
-    return "\n".join(lines)
-
-
-def skip_lines(sorted_plan: SendPlan) -> list[str]:
-    lines = []
-    if sorted_plan.skipped:
-        reasons = ", ".join(f"{status} {n}" for status, n in sorted(sorted_plan.skip_reasons().items()))
-        lines.append(f"Skipped {len(sorted_plan.skipped):,} already in the store ({reasons}).")
-        uncertain = sum(1 for s in sorted_plan.skipped if s.uncertain)
-        if uncertain:
-            lines.append(
-                f"  {uncertain:,} of them have an unknown outcome: not sent again "
-                "(--resend-uncertain sends them, and they may be paid twice)."
-            )
-    if sorted_plan.resent_uncertain:
-        lines.append(
-            f"WARNING: {len(sorted_plan.resent_uncertain):,} job(s) with an unknown outcome will be sent "
-            "again: if the API did create them, they are paid twice."
-        )
-    return lines
-
-
-def plan_line(planned: PlannedJob) -> str:
-    req = planned.request
-    return (
-        f"line {planned.line:>5}  {req.model:<17} {req.duration or '':>2}s {req.resolution or '':<5} "
-        f"{req.aspect_ratio or '':<4} {planned.credits:>5} cr  {one_line(req.prompt, 50)}"
-    )
 
 
 def result_line(done: int, total: int, result: LineResult) -> str:

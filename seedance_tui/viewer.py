@@ -16,7 +16,7 @@ from seedance_tui.store import StoreError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from seedance_tui.ui.launch import run_dashboard
+    from seedance_tui.launch import run_dashboard
     from seedance_tui.webhooks import plan_from_flags
 
     args = cli.build_parser().parse_args(argv)

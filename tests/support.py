@@ -1,12 +1,18 @@
-"""Waiting helpers every test package shares: wait for a condition (never a fixed sleep), run in the background."""
+"""Helpers every test package shares: wait for a condition (never a fixed sleep), run in the background,
+write a store of jobs, find a free port."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from seedance_tui.models import GenerationRequest, Job, JobStatus, StatusChange
+from seedance_tui.store import JobStore
 
 if TYPE_CHECKING:
     from seedance_tui.service import JobService
@@ -55,3 +61,34 @@ async def running(service: JobService) -> AsyncIterator[asyncio.Task[None]]:
             yield task
     finally:
         await service.client.aclose()
+
+
+# -- stores and ports ---------------------------------------------------------------------
+
+
+def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PROCESSING) -> Job:
+    """A job the API accepted as ``request_id``, believed to be in ``status`` since ``created_at``."""
+    job = Job.new(
+        GenerationRequest(model="seedance-2.0", prompt=f"A fox crossing a snowy field, {request_id}")
+    )
+    job.created_at = job.updated_at = created_at
+    job.history[0] = StatusChange(job.history[0].status, created_at)
+    job.request_id, job.credits_charged, job.submitted_at = request_id, 40, created_at
+    job.set_status(JobStatus.QUEUED, created_at)
+    if status != JobStatus.QUEUED:
+        job.set_status(status, created_at)
+    return job
+
+
+def write_store(path: Path, jobs: list[Job]) -> None:
+    """A job store file at ``path`` holding ``jobs`` (one flush)."""
+    with JobStore.open(path) as store:
+        for job in jobs:
+            store.update(job)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

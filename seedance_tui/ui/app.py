@@ -15,8 +15,17 @@ from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus, is_final
-from seedance_tui.notify import Alerter, NotifyMode, toast_for
-from seedance_tui.service import ApiHealth, HealthState, JobService, Role, RoleState, StoreError
+from seedance_tui.service import (
+    Alerter,
+    ApiHealth,
+    HealthState,
+    JobService,
+    NotifyMode,
+    Role,
+    RoleState,
+    StoreError,
+    toast_for,
+)
 from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged

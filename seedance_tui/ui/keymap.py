@@ -14,7 +14,7 @@ from textual.dom import DOMNode
 from textual.keys import KEY_TO_UNICODE_NAME, REPLACED_KEYS, Keys, _normalize_key_list, key_to_character
 
 from seedance_tui.config import where
-from seedance_tui.read_only import POST_ACTION_IDS
+from seedance_tui.service import POST_ACTION_IDS
 
 #: Modifiers Textual reports on keys.
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})

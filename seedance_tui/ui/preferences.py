@@ -8,7 +8,7 @@ from textual.app import App
 from textual.theme import Theme
 
 from seedance_tui.config import ConfigError, Settings, where
-from seedance_tui.config_file import update_config
+from seedance_tui.service import update_config
 from seedance_tui.ui.keymap import build_keymap
 
 

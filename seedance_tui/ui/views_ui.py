@@ -13,9 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from seedance_tui.config import ConfigError
-from seedance_tui.config_file import update_config
+from seedance_tui.service import VIEW_NAME, View, load_views, update_config
 from seedance_tui.ui.widgets.job_rows import CHOOSABLE, COLUMNS, SORT_KEYS
-from seedance_tui.views import VIEW_NAME, View, load_views
 
 if TYPE_CHECKING:
     from seedance_tui.ui.screens.main import MainScreen

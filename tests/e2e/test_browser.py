@@ -22,8 +22,8 @@ from seedance_tui.models import GenerationRequest
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from tests.conftest import API_KEY
-from tests.perf.scenarios import free_port
 from tests.reliability.helpers import ROOT
+from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from tests.perf.run import Row, med, print_table
-from tests.perf.scenarios import SimProcess, dashboard_jobs, sim_process, submit_tasks, write_store
+from tests.perf.scenarios import SimProcess, dashboard_jobs, sim_process, submit_tasks
 from tests.reliability.lease_worker import Window
-from tests.support import until
+from tests.support import until, write_store
 
 IN_FLIGHT = 1_000
 #: Each window's budget; its fast test policy wants ~10 polls per job per second, so the budget binds.

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table, rss_mb
-from tests.perf.scenarios import COMMAND, dashboard_jobs, write_store
+from tests.perf.scenarios import COMMAND, dashboard_jobs
+from tests.support import write_store
 
 #: The smallest Textual app that paints a line: what "start-up close to Textual's own" is measured against.
 BARE_APP = """

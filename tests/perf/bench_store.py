@@ -9,7 +9,8 @@ from pathlib import Path
 
 from seedance_tui.models import Job
 from seedance_tui.store import JobStore
-from tests.perf.scenarios import full_job, lean_job, median_ms, naive_update_ms, write_store
+from tests.perf.scenarios import full_job, lean_job, median_ms, naive_update_ms
+from tests.support import write_store
 
 JOBS = 10_000
 CHANGED = 1_000

@@ -43,8 +43,8 @@ from tests.perf.scenarios import (
     naive_update_ms,
     sim_process,
     submit_tasks,
-    write_store,
 )
+from tests.support import write_store
 
 T = TypeVar("T")
 

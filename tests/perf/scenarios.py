@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,9 +19,9 @@ from tinydb import TinyDB
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.config import DEMO_API_KEY
-from seedance_tui.models import MODELS, GenerationRequest, Job, JobStatus, StatusChange
+from seedance_tui.models import MODELS, GenerationRequest, Job, JobStatus
 from seedance_tui.polling import PollPolicy
-from seedance_tui.store import JobStore
+from tests.support import free_port, in_flight_job
 
 #: The installed command, next to the running interpreter.
 COMMAND = Path(sys.executable).parent / "seedance-tui"
@@ -96,20 +95,6 @@ def full_job(i: int) -> Job:
     return job
 
 
-def in_flight_job(request_id: str, created_at: float, status: str = JobStatus.PROCESSING) -> Job:
-    """A job the API accepted as ``request_id``, believed to be in ``status`` since ``created_at``."""
-    job = Job.new(
-        GenerationRequest(model="seedance-2.0", prompt=f"A fox crossing a snowy field, {request_id}")
-    )
-    job.created_at = job.updated_at = created_at
-    job.history[0] = StatusChange(job.history[0].status, created_at)
-    job.request_id, job.credits_charged, job.submitted_at = request_id, 40, created_at
-    job.set_status(JobStatus.QUEUED, created_at)
-    if status != JobStatus.QUEUED:
-        job.set_status(status, created_at)
-    return job
-
-
 def dashboard_jobs(request_ids: list[str], finished: int, now: float, *, steady: bool = False) -> list[Job]:
     """``finished`` old finished jobs plus one queued job per request id (as the sim says), the queued newest.
 
@@ -126,13 +111,6 @@ def dashboard_jobs(request_ids: list[str], finished: int, now: float, *, steady:
             job.last_checked_at = now - interval * i / max(1, len(request_ids))
         jobs.append(job)
     return jobs
-
-
-def write_store(path: Path, jobs: list[Job]) -> None:
-    """A job store file at ``path`` holding ``jobs`` (one flush)."""
-    with JobStore.open(path) as store:
-        for job in jobs:
-            store.update(job)
 
 
 def median_ms(run: Callable[[], object], repeat: int) -> float:
@@ -154,13 +132,6 @@ def naive_update_ms(path: Path, make_job: Callable[[int], Job], jobs: int, sampl
         return median_ms(lambda: table.update({"poll_count": 13}, doc_ids=[next(ids)]), sample)
     finally:
         db.close()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SimProcess:

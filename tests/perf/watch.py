@@ -32,7 +32,8 @@ from tests.perf.run import (
     print_table,
     rss_mb,
 )
-from tests.perf.scenarios import COMMAND, LagProbe, dashboard_jobs, sim_process, submit_tasks, write_store
+from tests.perf.scenarios import COMMAND, LagProbe, dashboard_jobs, sim_process, submit_tasks
+from tests.support import write_store
 
 
 async def in_process_rows(db: Path, url: str, rounds: int) -> list[Row]:

@@ -22,7 +22,8 @@ from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from seedance_tui.ui.widgets.job_rows import JobRows
-from tests.perf.scenarios import full_job, in_flight_job, make_jobs, write_store
+from tests.perf.scenarios import full_job, make_jobs
+from tests.support import in_flight_job, write_store
 
 pytestmark = pytest.mark.perf
 

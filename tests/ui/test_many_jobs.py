@@ -9,10 +9,10 @@ from pathlib import Path
 
 from textual.widgets import Button, Log, Static, TextArea
 
-from seedance_tui.bulk import BulkResult, JobResult
 from seedance_tui.export import original
 from seedance_tui.models import GenerationRequest, JobStatus
 from seedance_tui.service import JobService
+from seedance_tui.service.bulk import BulkResult, JobResult
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.batch import BatchScreen

@@ -11,7 +11,7 @@ from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from seedance_tui.ui.app import SeedanceApp
-from seedance_tui.ui.widgets.job_rows import COLUMNS, JobRows, cell_text, layout_columns
+from seedance_tui.ui.widgets.job_rows import SORT_KEYS, JobRows, cell_text, layout_columns
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import make_settings
@@ -111,7 +111,7 @@ async def test_s_cycles_the_columns_left_to_right_each_in_its_natural_direction(
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one(JobTable)
         seen = []
-        for _ in range(len(COLUMNS)):
+        for _ in range(len(SORT_KEYS)):
             await pilot.press("s")
             seen.append((table.model.sort_column, table.model.sort_reverse))
             if table.model.sort_column == "status":  # ties: newest first

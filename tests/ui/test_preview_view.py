@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.sim.video import make_mp4
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.widgets.frame_preview import FramePreview
@@ -27,13 +26,7 @@ def saved_job(folder: Path, content: bytes | None = None) -> Job:
     job = fixed_job(JobStatus.SUCCEEDED)
     video = folder / "dl" / "clip.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
-    if content is None:
-        with resources.as_file(
-            resources.files("seedance_tui.sim").joinpath("assets", "sample.mp4")
-        ) as sample:
-            shutil.copyfile(sample, video)
-    else:
-        video.write_bytes(content)
+    video.write_bytes(make_mp4("16:9", 2) if content is None else content)
     job.saved_path = str(video)
     return job
 

@@ -16,7 +16,7 @@ from seedance_tui.ui.commands import main_screen_commands
 from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.views_ui import ViewNameDialog
-from seedance_tui.ui.widgets.job_rows import column_for, layout_columns
+from seedance_tui.ui.widgets.job_rows import COLUMNS, column_for, layout_columns
 from tests.ui.helpers import make_settings, wait_for
 from tests.ui.test_main_screen import seed_store
 
@@ -116,7 +116,7 @@ async def test_column_chooser_hides_and_moves_columns_and_they_persist(
         await pilot.press("down", "K")  # move status above id
         assert await wait_for(pilot, lambda: screen.table.chosen[0].key == "status")
         assert "id" not in [c.key for c in screen.table.chosen]
-        for _ in range(9):  # down to "request id (full)", show it
+        for _ in range(len(COLUMNS)):  # past the default columns to "request id (full)", show it
             await pilot.press("down")
         await pilot.press("space")
         await pilot.press("escape")

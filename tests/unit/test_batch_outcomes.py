@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from seedance_tui.api.errors import RateLimited
-from seedance_tui.batch import rate_limit_wait, sort_plan
 from seedance_tui.batch_file import BatchPlan, PlannedJob
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import SubmitError, SubmitOutcome
+from seedance_tui.service.batch import rate_limit_wait, sort_plan
 
 
 def _refused(cause: Exception) -> SubmitError:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from seedance_tui.preview import PreviewError, cache_path, first_frame, half_blocks, read_ppm
+from seedance_tui.sim.video import make_mp4
 
 
 @pytest.fixture
 def video(tmp_path: Path) -> Path:
     path = tmp_path / "clip.mp4"
-    with resources.as_file(resources.files("seedance_tui.sim").joinpath("assets", "sample.mp4")) as sample:
-        shutil.copyfile(sample, path)
+    path.write_bytes(make_mp4("16:9", 2))  # the simulator's own video
     return path
 
 

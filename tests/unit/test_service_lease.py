@@ -14,9 +14,8 @@ from seedance_tui.service import CancelResult, JobService
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.webhooks import plan_from_flags, run_with_webhooks
 from tests.conftest import API_KEY
-from tests.perf.scenarios import free_port, in_flight_job, write_store
 from tests.reliability.helpers import sim_stats
-from tests.support import until
+from tests.support import free_port, in_flight_job, until, write_store
 
 FINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 REQ = GenerationRequest(model="seedance-2.0", prompt="A fox in the snow", duration=5)

@@ -14,7 +14,7 @@ DEFERRED = ("uvicorn", "starlette", "httpx._main", "click", "importlib.metadata"
 PROBE = """
 import json, sys
 from seedance_tui import cli
-from seedance_tui.ui import launch
+from seedance_tui import launch
 cli.build_parser().parse_args([])
 from seedance_tui.webhooks import plan_from_flags
 from seedance_tui.api.client import SeedanceClient

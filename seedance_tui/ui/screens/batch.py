@@ -13,17 +13,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, Static
 
-from seedance_tui.batch import SendPlan, sort_plan
-from seedance_tui.batch_file import (
+from seedance_tui.service import (
     BatchFileError,
     BatchPlan,
+    JobService,
+    SendPlan,
+    describe_plan,
     looks_like_csv,
     parse_matrix,
     plan_batch,
+    plan_line,
     read_source,
+    sort_plan,
 )
-from seedance_tui.many_commands import describe_plan, plan_line
-from seedance_tui.service import JobService
 from seedance_tui.text import printable
 from seedance_tui.ui.styles import style_path
 

@@ -15,8 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.query import QueryError
-from seedance_tui.service import JobService, short_eta
+from seedance_tui.service import JobService, QueryError, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.cancel import CancelDialog

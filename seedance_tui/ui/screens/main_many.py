@@ -13,22 +13,25 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from seedance_tui.batch import BatchRunner, LineResult, SendPlan
-from seedance_tui.bulk import (
+from seedance_tui.config import Settings
+from seedance_tui.models import Job
+from seedance_tui.service import (
+    BatchRunner,
     JobResult,
+    JobService,
+    LineResult,
+    SendPlan,
+    TrackResult,
     cancel_many,
     download_many,
+    export_to_file,
     plan_cancel,
     rerun_credits,
     rerun_many,
     summarize,
+    track,
 )
-from seedance_tui.config import Settings
-from seedance_tui.export import export_to_file
-from seedance_tui.models import Job
-from seedance_tui.service import JobService
 from seedance_tui.text import one_line, printable
-from seedance_tui.track import TrackResult, track
 from seedance_tui.ui.screens.batch import BatchScreen
 from seedance_tui.ui.screens.dialogs import AskDialog, ConfirmDialog
 from seedance_tui.ui.screens.submit import SubmitScreen

@@ -10,8 +10,7 @@ from typing import Any
 
 from seedance_tui.config import Settings
 from seedance_tui.models import RESOLUTIONS, Job, JobStatus
-from seedance_tui.query import Query, job_haystack, parse_query
-from seedance_tui.service import output_state
+from seedance_tui.service import Query, job_haystack, output_state, parse_query
 from seedance_tui.text import one_line
 from seedance_tui.ui.status_look import STATUS_LOOKS
 from seedance_tui.ui.widgets.more_columns import EXTRA_COLUMNS, META_PREFIX, extra_cell, extra_sort_value
@@ -85,7 +84,7 @@ COLUMNS: tuple[Column, ...] = (
 #: The prompt is what tells jobs apart: optional columns hide (last first) until it has this much room.
 PROMPT_MIN = 28
 #: Sort cycle for the ``s`` key: the columns left to right (the age column sorts by creation time).
-SORT_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
+SORT_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS if column.sortable)
 #: Columns whose natural order is descending: newest, longest and dearest first.
 DESCENDING_FIRST: frozenset[str] = frozenset({"age", "duration", "credits"})
 _RESOLUTION_ORDER = {resolution: rank for rank, resolution in enumerate(RESOLUTIONS)}

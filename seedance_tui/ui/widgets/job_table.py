@@ -186,8 +186,8 @@ class JobTable(ScrollView, can_focus=True):
         self._rows_replaced()
 
     def cycle_sort(self) -> None:
-        """Sort by the next column of SORT_KEYS, in that column's natural direction."""
-        keys = SORT_KEYS
+        """Sort by the next shown column (left to right), in that column's natural direction."""
+        keys = [column.key for column in self.chosen if column.sortable] or list(SORT_KEYS)
         current = keys.index(self.model.sort_column) if self.model.sort_column in keys else -1
         column = keys[(current + 1) % len(keys)]
         self.sort_by(column, reverse=column in DESCENDING_FIRST)

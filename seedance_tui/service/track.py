@@ -10,7 +10,7 @@ from seedance_tui.api.errors import ApiError, NotFound
 from seedance_tui.api.types import TaskReply
 from seedance_tui.models import GenerationRequest, Job, new_local_id
 from seedance_tui.outcomes import apply_task_reply
-from seedance_tui.service import JobService
+from seedance_tui.service.jobs import JobService
 
 #: Longest request id accepted (the API's look like ``req_`` and a few dozen characters).
 MAX_ID_LENGTH = 200

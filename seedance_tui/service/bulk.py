@@ -19,7 +19,7 @@ from seedance_tui.outcomes import CancelResult, SubmitError
 from seedance_tui.pricing import credits_for
 
 if TYPE_CHECKING:
-    from seedance_tui.service import JobService
+    from seedance_tui.service.jobs import JobService
 
 #: Requests a bulk action keeps in flight (the poller keeps its own budget).
 BULK_CONCURRENCY = 4

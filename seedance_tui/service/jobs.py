@@ -43,17 +43,32 @@ from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
 __all__ = [
+    "PROBLEMS",
     "ApiHealth",
     "CancelOutcome",
     "CancelResult",
+    "DamageListener",
+    "DownloadsState",
+    "Estimate",
+    "Frame",
     "HealthListener",
     "HealthState",
     "JobService",
     "JobsListener",
+    "PreviewError",
+    "Role",
+    "RoleListener",
+    "RoleState",
     "StoreError",
     "StoreProblemListener",
     "SubmitError",
     "SubmitOutcome",
+    "Summary",
+    "foreign_job_message",
+    "half_blocks",
+    "long_eta",
+    "output_state",
+    "short_eta",
 ]
 
 JobsListener = Callable[[list[Job]], None]
@@ -64,21 +79,6 @@ StoreProblemListener = Callable[[str | None], None]
 #: and whether jobs may be missing from view because of it.
 DamageListener = Callable[[str, bool], None]
 
-__all__ = [
-    "PROBLEMS",
-    "DownloadsState",
-    "Estimate",
-    "Frame",
-    "JobService",
-    "PreviewError",
-    "Role",
-    "RoleState",
-    "Summary",
-    "half_blocks",
-    "long_eta",
-    "output_state",
-    "short_eta",
-]
 RoleListener = Callable[[RoleState], None]
 
 #: A job still "submitting" this long after creation belongs to a process that died mid-POST.

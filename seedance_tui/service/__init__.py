@@ -1,0 +1,153 @@
+"""The service layer: what the dashboard and the command line call.
+
+Its ``__all__`` is the whole surface the UI may use (checked by ``tests/unit/test_layers.py``):
+the UI never talks to the API client, the store, the poller or the webhook receiver itself.
+"""
+
+from __future__ import annotations
+
+from seedance_tui.batch_file import (
+    BatchFileError,
+    BatchPlan,
+    looks_like_csv,
+    parse_matrix,
+    plan_batch,
+    read_source,
+)
+from seedance_tui.config_file import (
+    update_config,
+)
+from seedance_tui.export import (
+    export_to_file,
+)
+from seedance_tui.notify import (
+    Alerter,
+    NotifyMode,
+    toast_for,
+)
+from seedance_tui.query import (
+    Query,
+    QueryError,
+    job_haystack,
+    parse_query,
+)
+from seedance_tui.read_only import (
+    POST_ACTION_IDS,
+)
+from seedance_tui.service.batch import (
+    BatchRunner,
+    LineResult,
+    SendPlan,
+    describe_plan,
+    plan_line,
+    sort_plan,
+)
+from seedance_tui.service.bulk import (
+    JobResult,
+    cancel_many,
+    download_many,
+    plan_cancel,
+    rerun_credits,
+    rerun_many,
+    summarize,
+)
+from seedance_tui.service.jobs import (
+    PROBLEMS,
+    ApiHealth,
+    CancelOutcome,
+    CancelResult,
+    DamageListener,
+    DownloadsState,
+    Estimate,
+    Frame,
+    HealthListener,
+    HealthState,
+    JobService,
+    JobsListener,
+    PreviewError,
+    Role,
+    RoleListener,
+    RoleState,
+    StoreError,
+    StoreProblemListener,
+    SubmitError,
+    SubmitOutcome,
+    Summary,
+    foreign_job_message,
+    half_blocks,
+    long_eta,
+    output_state,
+    short_eta,
+)
+from seedance_tui.service.track import (
+    TrackResult,
+    track,
+)
+from seedance_tui.views import (
+    VIEW_NAME,
+    View,
+    load_views,
+)
+
+__all__ = [
+    "POST_ACTION_IDS",
+    "PROBLEMS",
+    "VIEW_NAME",
+    "Alerter",
+    "ApiHealth",
+    "BatchFileError",
+    "BatchPlan",
+    "BatchRunner",
+    "CancelOutcome",
+    "CancelResult",
+    "DamageListener",
+    "DownloadsState",
+    "Estimate",
+    "Frame",
+    "HealthListener",
+    "HealthState",
+    "JobResult",
+    "JobService",
+    "JobsListener",
+    "LineResult",
+    "NotifyMode",
+    "PreviewError",
+    "Query",
+    "QueryError",
+    "Role",
+    "RoleListener",
+    "RoleState",
+    "SendPlan",
+    "StoreError",
+    "StoreProblemListener",
+    "SubmitError",
+    "SubmitOutcome",
+    "Summary",
+    "TrackResult",
+    "View",
+    "cancel_many",
+    "describe_plan",
+    "download_many",
+    "export_to_file",
+    "foreign_job_message",
+    "half_blocks",
+    "job_haystack",
+    "load_views",
+    "long_eta",
+    "looks_like_csv",
+    "output_state",
+    "parse_matrix",
+    "parse_query",
+    "plan_batch",
+    "plan_cancel",
+    "plan_line",
+    "read_source",
+    "rerun_credits",
+    "rerun_many",
+    "short_eta",
+    "sort_plan",
+    "summarize",
+    "toast_for",
+    "track",
+    "update_config",
+]
