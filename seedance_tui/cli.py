@@ -286,7 +286,9 @@ def open_store(settings: Settings, *, recover: bool) -> Store:
 def _missing_store_file(settings: Settings) -> Path | None:
     """The store file when the store is a file that does not exist yet (a database always exists)."""
     path = parse_store_url(settings.store or settings.db_path).path
-    return path if path is not None and not path.exists() else None
+    if path is None or path.exists() or path.with_name(path.name + ".journal").exists():
+        return None  # a journal without its file is damage, which opening the store reports
+    return path
 
 
 def _request_from_args(args: argparse.Namespace) -> GenerationRequest:

@@ -274,12 +274,12 @@ class JobService:
 
     # -- running -------------------------------------------------------------------------
 
-    async def run(self, *, webhook_url: str | None = None) -> None:
+    async def run(self) -> None:
         """Follow every unfinished job and keep the store flushed, until cancelled.
 
-        While it runs, submissions that name no webhook carry ``webhook_url`` (our receiver's).
+        Submissions that name no webhook carry ``default_webhook_url``: the webhook lifecycle sets it
+        while this process is the poller and its receiver listens (seedance_tui.webhooks.lifecycle).
         """
-        self.default_webhook_url = webhook_url
         jobs = self.store.all()
         for job in jobs:
             self._watch_for_orphan(job)
@@ -293,7 +293,6 @@ class JobService:
         try:
             await self._housekeeping()
         finally:
-            self.default_webhook_url = None
             for task in background:
                 task.cancel()
             for task in background:

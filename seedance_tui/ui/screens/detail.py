@@ -169,6 +169,8 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=True)
+        #: What the tick last drew, by fact.
+        self._ticked: dict[str, str | Content] = {}
         self.show_job()
 
     # -- showing -------------------------------------------------------------------------
@@ -217,8 +219,14 @@ class DetailScreen(Screen[None]):
         self.refresh_bindings()
 
     def _tick(self) -> None:
+        """Each second of a live job: its elapsed time, and its polls (a poll that changes nothing is
+        not announced, but it is counted on the live job object)."""
         if self.job is not None:
-            self.query_one("#value-elapsed", Static).update(fact_values(self.job, self.clock())["elapsed"])
+            values = fact_values(self.job, self.clock())
+            for key in ("elapsed", "polls", "last-checked"):
+                if self._ticked.get(key) != values[key]:  # a calm screen sends no bytes
+                    self._ticked[key] = values[key]
+                    self.query_one(f"#value-{key}", Static).update(values[key])
             self._show_eta()
 
     def _show_eta(self) -> None:
