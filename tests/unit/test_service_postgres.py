@@ -56,7 +56,7 @@ async def test_a_submission_is_refused_unsent_when_its_row_cannot_be_committed(
     own_cluster.stop()
     with pytest.raises(SubmitError) as refused:
         await service.submit(REQ)
-    assert refused.value.outcome == SubmitOutcome.REJECTED and "Not sent" in str(refused.value)
+    assert refused.value.outcome == SubmitOutcome.NOT_SENT and "Not sent" in str(refused.value)
     assert sim.state.stats()["submits_received"] == 0
     own_cluster.start()
     await service.client.aclose()

@@ -130,6 +130,11 @@ class PostgresJobStore:
         self._listener = Listener(self._connect, self._announce)
         self._closed = False
 
+    @property
+    def conninfo(self) -> str:
+        """How to connect to this store's database (it may hold a password: never show it)."""
+        return self._conninfo
+
     @classmethod
     def open(
         cls, url: str, account: str, *, notice: Callable[[str], None] = _stderr_notice
