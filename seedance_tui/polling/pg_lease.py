@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -41,7 +43,8 @@ SERVER_SIDE = {
     "tcp_user_timeout": "15000",
     "idle_session_timeout": "15000",
 }
-#: Statements on the lease connection never wait longer than this (ms).
+#: Statements on the lease connection never wait longer than this (ms). (PostgreSQL before 14 has
+#: no ``idle_session_timeout``: it is then left out, and the keepalives alone end a silent session.)
 STATEMENT_TIMEOUT = "3000"
 
 _HOLDER = (
@@ -62,17 +65,14 @@ def lock_key(account: str) -> int:
 class PgPollerLease:
     """Try to take, hold and give back the poller's role for one account in one database."""
 
-    def __init__(self, conninfo: str, account: str) -> None:
+    def __init__(self, conninfo: str, account: str, *, server_side: Mapping[str, str] = SERVER_SIDE) -> None:
         self.key = lock_key(account)
         self._host = socket.gethostname()
-        options = " ".join(f"-c {name}={value}" for name, value in SERVER_SIDE.items())
-        options += f" -c statement_timeout={STATEMENT_TIMEOUT}"
         self._conninfo = make_conninfo(
-            conninfo,
-            **CLIENT_SIDE,
-            options=options,
-            application_name=f"seedance-tui poller {os.getpid()}@{self._host}"[:63],
+            conninfo, **CLIENT_SIDE, application_name=f"seedance-tui poller {os.getpid()}@{self._host}"[:63]
         )
+        #: The session settings asked of the server; one an older server does not know is dropped.
+        self._server_side = {**server_side, "statement_timeout": STATEMENT_TIMEOUT}
         self._conn: psycopg.Connection[Any] | None = None
         self._held = False
 
@@ -84,7 +84,7 @@ class PgPollerLease:
         """Take the role if nobody holds it (never waits for the lock); the role this process now has."""
         try:
             if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self._conninfo, autocommit=True)
+                self._conn = self._connect()
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
             self._held = bool(row and row[0])
             if self._held:
@@ -94,6 +94,18 @@ class PgPollerLease:
             self._drop()
             # Without the database nobody here can know who polls: following is the safe side.
             return RoleState(Role.FOLLOWING, detail=f"database unreachable: {type(exc).__name__}")
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """The lock's own connection; a setting the server does not know (too old) is done without."""
+        while True:
+            options = " ".join(f"-c {name}={value}" for name, value in self._server_side.items())
+            try:
+                return psycopg.connect(make_conninfo(self._conninfo, options=options), autocommit=True)
+            except psycopg.OperationalError as exc:
+                unknown = re.search(r'unrecognized configuration parameter "([^"]+)"', str(exc))
+                if unknown is None or unknown.group(1) not in self._server_side:
+                    raise
+                del self._server_side[unknown.group(1)]
 
     def _follower_view(self, conn: psycopg.Connection[Any]) -> RoleState:
         """Who holds the lock, from its session's name; how long since its last beat."""

@@ -92,6 +92,20 @@ def test_the_lease_connection_asks_the_server_to_end_a_silent_holder_within_30_s
         lease.release()
 
 
+def test_a_setting_the_server_does_not_know_is_left_out_and_the_lease_still_works(pg_url: str) -> None:
+    # As on a server older than PostgreSQL 14, which refuses idle_session_timeout at connection time.
+    asked = {"tcp_keepalives_idle": "5", "seedance_no_such_setting": "1"}
+    lease, other = PgPollerLease(pg_url, "acct", server_side=asked), PgPollerLease(pg_url, "acct")
+    try:
+        assert lease.try_acquire().role == Role.POLLING
+        assert lease._conn is not None
+        assert lease._conn.execute("SHOW tcp_keepalives_idle").fetchone() == ("5",)
+        assert other.try_acquire().role == Role.FOLLOWING
+    finally:
+        lease.release()
+        other.release()
+
+
 async def test_two_services_on_one_database_only_one_polls_and_a_lost_database_stops_it(
     own_cluster: PgCluster, sim_factory: Callable[..., SimulatorServer]
 ) -> None:
