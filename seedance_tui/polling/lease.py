@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 try:
     import fcntl
@@ -170,3 +171,16 @@ class PollerLease:
             self.beat_path.unlink()
         os.close(self._fd)
         self._fd = None
+
+
+class Lease(Protocol):
+    """What the service needs of a lease, on a file (``PollerLease``) or a database (``PgPollerLease``)."""
+
+    @property
+    def held(self) -> bool: ...
+
+    def try_acquire(self) -> RoleState: ...
+
+    def beat(self) -> None: ...
+
+    def release(self) -> None: ...

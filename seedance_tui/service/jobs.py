@@ -35,9 +35,10 @@ from seedance_tui.outcomes import (
     unknown_message,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
-from seedance_tui.polling.lease import PollerLease, Role, RoleState, api_fingerprint
+from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
+from seedance_tui.polling.leases import lease_for
 from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
-from seedance_tui.store import JobStore, StoreError
+from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
@@ -104,7 +105,7 @@ class JobService:
         refresh_interval: float = 2.0,
         lazy_flush_interval: float = 60.0,
         orphan_age: float = ORPHAN_SUBMIT_AGE,
-        lease: PollerLease | None = None,
+        lease: Lease | None = None,
         follow_interval: float = 0.5,
         lease_retry_interval: float = 1.0,
         api: str | None = None,
@@ -169,13 +170,9 @@ class JobService:
         )
         budget = RequestBudget(settings.requests_per_second, settings.concurrency)
         api = api_name(settings)
-        # One poller per store file; a database store does not share the role yet (every process polls).
-        lease = (
-            PollerLease(store.path, settings.base_url, settings.api_key or "")
-            if isinstance(store, JobStore)
-            else None
-        )
         account = api_fingerprint(api, settings.api_key or "")
+        # One poller per store file, or per account in a database.
+        lease = lease_for(store, settings.base_url, settings.api_key or "", account)
         service = cls(store, client, budget=budget, lease=lease, api=api, account=account)
         if settings.auto_download:
             service.enable_auto_download(
@@ -324,7 +321,7 @@ class JobService:
         else:
             await self._poll_while_leased(self._lease)
 
-    async def _poll_while_leased(self, lease: PollerLease) -> None:
+    async def _poll_while_leased(self, lease: Lease) -> None:
         """Follow the poller through the store until the lease is free, then poll (with heartbeats)."""
         try:
             while True:
@@ -336,16 +333,23 @@ class JobService:
                 # Taking over: start from what the previous poller last wrote, so nothing is polled twice.
                 await self._pick_up_outside_changes()
                 self.scheduler.track_all(self._followable(self.store.all()))
-                heartbeat = asyncio.create_task(self._beat(lease))
+                # Poll until the lease is lost (its database connection died), then follow again.
+                heartbeat = asyncio.create_task(self._beat(lease, state))
+                polling = asyncio.create_task(self.scheduler.run())
                 try:
-                    await self.scheduler.run()
+                    await asyncio.wait((heartbeat, polling), return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     heartbeat.cancel()
+                    polling.cancel()
+                    await asyncio.gather(heartbeat, polling, return_exceptions=True)
+                if not polling.cancelled():
+                    polling.result()  # the poller failed: that propagates, as it always did
         finally:
             await asyncio.to_thread(lease.release)
 
-    async def _beat(self, lease: PollerLease) -> None:
-        while True:
+    async def _beat(self, lease: Lease, state: RoleState) -> None:
+        """Beat while polling; return when the lease is lost (a process polling ALONE holds none)."""
+        while state.role != Role.POLLING or lease.held:
             await asyncio.sleep(self._lease_retry_interval)
             await asyncio.to_thread(lease.beat)
 

@@ -23,7 +23,7 @@ IN_FLIGHT = 1_000
 RPS = 20.0
 
 
-async def get_rate(sim: SimProcess, store: Path, windows: int, *, lease: bool, seconds: float) -> float:
+async def get_rate(sim: SimProcess, store: Path | str, windows: int, *, lease: bool, seconds: float) -> float:
     """GETs per second the simulator answers while ``windows`` processes have ``store`` open."""
     started = [Window(sim.url, store, RPS, lease=lease) for _ in range(windows)]
     try:

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from seedance_tui.polling import RequestBudget
-from seedance_tui.polling.lease import PollerLease, RoleState
+from seedance_tui.polling.lease import PollerLease, RoleState, api_fingerprint
+from seedance_tui.polling.pg_lease import PgPollerLease
 from tests.conftest import API_KEY
 from tests.reliability.helpers import ROOT, build_service, running
 
@@ -24,7 +25,7 @@ from tests.reliability.helpers import ROOT, build_service, running
 class Window:
     """One worker process (a dashboard without a screen) and the roles it has announced."""
 
-    def __init__(self, url: str, store: Path, rps: float, *, lease: bool = True) -> None:
+    def __init__(self, url: str, store: Path | str, rps: float, *, lease: bool = True) -> None:
         argv = [sys.executable, "-m", "tests.reliability.lease_worker", url, str(store), str(rps)]
         self.process = subprocess.Popen(
             [*argv, *([] if lease else ["--no-lease"])], cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -48,12 +49,17 @@ class Window:
         self.process.wait(10)
 
 
-async def follow_or_poll(url: str, store: Path, rps: float, lease: bool) -> None:
+async def follow_or_poll(url: str, store: str, rps: float, lease: bool) -> None:
+    # The lease a dashboard gets: a lock file beside the store, or an advisory lock in the database.
+    pg = store.startswith("postgresql://")
+    chosen = (
+        PgPollerLease(store, api_fingerprint(url, API_KEY)) if pg else PollerLease(Path(store), url, API_KEY)
+    )
     service = build_service(
         url,
         store,
         budget=RequestBudget(requests_per_second=rps, concurrency=4),
-        lease=PollerLease(store, url, API_KEY) if lease else None,
+        lease=chosen if lease else None,
         flush_interval=0.2,
     )
 
@@ -70,7 +76,7 @@ async def follow_or_poll(url: str, store: Path, rps: float, lease: bool) -> None
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
-    parser.add_argument("store", type=Path)
+    parser.add_argument("store", help="a store path or a postgresql:// URL")
     parser.add_argument("rps", type=float)
     parser.add_argument("--no-lease", action="store_true")
     args = parser.parse_args()

@@ -130,6 +130,11 @@ class PostgresJobStore:
         self._listener = Listener(self._connect, self._announce)
         self._closed = False
 
+    @property
+    def conninfo(self) -> str:
+        """How to connect to this store's database (it may hold a password: never show it)."""
+        return self._conninfo
+
     @classmethod
     def open(
         cls, url: str, account: str, *, notice: Callable[[str], None] = _stderr_notice
@@ -308,7 +313,14 @@ class PostgresJobStore:
                         del self._dirty[local_id]
                     # Compare what was stored with our cache even if the version looks known.
                     self._versions.pop(local_id, None)
-                self._absorb(rows, report=True)
+                # Our own documents stored as they were: the cache already holds them (no parsing).
+                others = []
+                for local_id, version, doc in rows:
+                    if doc is batch.get(local_id):
+                        self._versions[local_id], self._docs[local_id] = version, doc
+                    else:
+                        others.append((local_id, version, doc))
+                self._absorb(others, report=True)
         return len(batch)
 
     def _write(self, batch: dict[str, Document]) -> list[tuple[str, int, Document]]:
