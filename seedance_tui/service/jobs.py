@@ -379,11 +379,13 @@ class JobService:
         while True:
             # A follower shows the poller's results: they must be on screen within 2 s.
             following = not self._role.polls
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that lands as the
+            # event is set (another process's NOTIFY), and run() would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    announced.wait(),
-                    min(self._flush_interval, self._follow_interval) if following else self._flush_interval,
-                )
+                async with asyncio.timeout(
+                    min(self._flush_interval, self._follow_interval) if following else self._flush_interval
+                ):
+                    await announced.wait()
             now = loop.time()
             if announced.is_set():
                 announced.clear()

@@ -66,7 +66,8 @@ class WebhookDispatcher:
             due = self._state.next_webhook_due()
             nap = None if due is None else min(max(due - self._state.clock(), 0.0), MAX_NAP)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), nap)
+                async with asyncio.timeout(nap):  # not wait_for: it can swallow a cancel on 3.11
+                    await self._wakeup.wait()
 
     async def _deliver(self, request_id: str, url: str, body: dict[str, Any]) -> None:
         assert self._client is not None
