@@ -265,6 +265,37 @@ class JobStore:
             self._jobs[job.local_id] = job
             self._dirty[job.local_id] = doc
 
+    def remove(self, local_ids: Iterable[str]) -> int:
+        """Drop these jobs from the store file (the archive keeps them); return how many were here.
+
+        Another process that has the store open and still holds one of them writes it back on its
+        next save (see ``_absorb``); the archive's readers then show it once.
+        """
+        with self._io_lock:
+            with _locked(self._file_lock, self.path):
+                self._reload_if_changed()
+                with self._lock:
+                    keys = []
+                    for local_id in local_ids:
+                        doc_id = self._doc_ids.pop(local_id, None)
+                        self._jobs.pop(local_id, None)
+                        self._dirty.pop(local_id, None)
+                        self._changed.pop(local_id, None)
+                        if doc_id is not None:
+                            del self._doc_owner[doc_id]
+                            keys.append(str(doc_id))
+                    batch = dict(self._dirty)
+                self._put(batch)
+                if keys:
+                    if self._storage.journal_bytes:
+                        # Fold the journal in first: left beside the rewritten file by a crash, it
+                        # would hold the removed jobs and read as changes the store lost.
+                        self._storage.compact()
+                    self._storage.remove_documents(JOBS_TABLE, keys)
+                self._storage.commit()
+            self._written(batch)
+        return len(keys)
+
     @property
     def journal_bytes(self) -> int:
         """Size of the journal of changes not yet folded into the file."""
