@@ -24,10 +24,11 @@ from pathlib import Path
 
 import orjson
 
-from seedance_tui.models import is_final
+from seedance_tui.models import Job, is_final
 from seedance_tui.store.atomic import write_atomic
+from seedance_tui.store.backend import Store
 from seedance_tui.store.errors import StoreCorruptError, StoreError
-from seedance_tui.store.job_store import JOBS_TABLE, JobStore, store_path
+from seedance_tui.store.job_store import JOBS_TABLE, JobStore, _parse, store_path
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.storage import parse_database
@@ -212,3 +213,35 @@ def all_documents(store: JobStore, archive: Archive) -> list[Document]:
     """Every job, store and archive, each once (the store's version when in both)."""
     docs = store.documents()
     return docs + list(archive.iter_documents(skip=(d["local_id"] for d in docs)))
+
+
+@dataclass(frozen=True)
+class ArchivedRead:
+    """Jobs read from the archive files, how long that took, and damage met on the way."""
+
+    jobs: list[Job]
+    seconds: float
+    notices: list[StoreNotice]
+
+
+def read_archived(store: Store) -> ArchivedRead:
+    """Every archived job the store itself does not hold (a job in both is the store's), read now.
+
+    Only a file store has archives; for any other store this is empty and costs nothing.
+    """
+    started = time.perf_counter()
+    if not isinstance(store, JobStore):
+        return ArchivedRead([], 0.0, [])
+    archive = Archive(store.path)
+    if not archive.months():
+        return ArchivedRead([], time.perf_counter() - started, [])
+    live = {job.local_id for job in store.all()}
+    jobs = [job for doc in archive.iter_documents(skip=live) if (job := _parse(doc)) is not None]
+    return ArchivedRead(jobs, time.perf_counter() - started, archive.notices)
+
+
+def newest_first(store: Store, archived: ArchivedRead) -> list[Job]:
+    """The store's jobs and the archived ones, each once, newest created first."""
+    jobs = store.all() + archived.jobs
+    jobs.sort(key=lambda job: job.created_at, reverse=True)
+    return jobs
