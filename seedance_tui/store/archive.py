@@ -222,6 +222,8 @@ class ArchivedRead:
     jobs: list[Job]
     seconds: float
     notices: list[StoreNotice]
+    #: Month files looked at.
+    months: int = 0
 
 
 def read_archived(store: Store) -> ArchivedRead:
@@ -233,11 +235,12 @@ def read_archived(store: Store) -> ArchivedRead:
     if not isinstance(store, JobStore):
         return ArchivedRead([], 0.0, [])
     archive = Archive(store.path)
-    if not archive.months():
+    months = archive.months()
+    if not months:
         return ArchivedRead([], time.perf_counter() - started, [])
     live = {job.local_id for job in store.all()}
     jobs = [job for doc in archive.iter_documents(skip=live) if (job := _parse(doc)) is not None]
-    return ArchivedRead(jobs, time.perf_counter() - started, archive.notices)
+    return ArchivedRead(jobs, time.perf_counter() - started, archive.notices, len(months))
 
 
 def newest_first(store: Store, archived: ArchivedRead) -> list[Job]:
