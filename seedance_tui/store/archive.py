@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from filelock import FileLock, Timeout
 
 from seedance_tui.models import Job, is_final
-from seedance_tui.store.atomic import write_atomic
+from seedance_tui.store.atomic import fsync_dir, write_atomic
 from seedance_tui.store.backend import Store
 from seedance_tui.store.errors import StoreCorruptError, StoreError
-from seedance_tui.store.job_store import JOBS_TABLE, JobStore, _parse, store_path
+from seedance_tui.store.job_store import JOBS_TABLE, LOCK_TIMEOUT, JobStore, _parse, store_path
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.storage import parse_database
@@ -162,7 +164,23 @@ class ArchiveResult:
 
 
 def archive_finished(store: JobStore, older_than: float, now: float | None = None) -> ArchiveResult:
-    """Move the store's finished jobs unchanged for ``older_than`` seconds into the month archives."""
+    """Move the store's finished jobs unchanged for ``older_than`` seconds into the month archives.
+
+    One process at a time (the archive's own lock): two writers of one month file could otherwise
+    each drop what the other just moved there.
+    """
+    lock = FileLock(f"{index_path(store.path)}.lock", timeout=LOCK_TIMEOUT, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        return ArchiveResult(0, [], 0.0)  # another process is archiving this store right now
+    try:
+        return _archive_finished(store, older_than, now)
+    finally:
+        lock.release()
+
+
+def _archive_finished(store: JobStore, older_than: float, now: float | None) -> ArchiveResult:
     started = time.perf_counter()
     cutoff = (time.time() if now is None else now) - older_than
     archive = Archive(store.path)
@@ -248,3 +266,45 @@ def newest_first(store: Store, archived: ArchivedRead) -> list[Job]:
     jobs = store.all() + archived.jobs
     jobs.sort(key=lambda job: job.created_at, reverse=True)
     return jobs
+
+
+def archive_at_start(store: Store, older_than_days: float, now: float | None = None) -> ArchiveResult | None:
+    """Move old finished jobs out of a file store before the dashboard loads it (None: nothing to do).
+
+    The first time (no archive index yet) the store file is copied aside first, as
+    ``<name>.pre-archive-<YYYYmmdd-HHMMSS>``, never overwriting: the upgrade keeps a backup.
+    """
+    if older_than_days <= 0 or not isinstance(store, JobStore):
+        return None
+    cutoff = (time.time() if now is None else now) - older_than_days * 86_400
+    if not any(due_for_archive(doc, cutoff) for doc in store.documents()):
+        return None
+    if not index_path(store.path).exists():
+        store.compact()  # the backup then holds every job in one file
+        backup_store_file(store.path)
+    return archive_finished(store, older_than_days * 86_400, now)
+
+
+def backup_store_file(path: Path) -> Path:
+    """A durable copy of the store file beside it, under a name not taken yet."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        target = path.with_name(f"{path.name}.pre-archive-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"Could not back up the job store to {target}: {exc.strerror}.") from None
+        try:
+            with open(fd, "wb") as out, path.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            raise StoreError(f"Could not back up the job store to {target}: {exc.strerror}.") from None
+        fsync_dir(path.parent)
+        return target
+    raise StoreError(
+        f"Could not back up the job store {path}: too many backups named {path.name}.pre-archive-*."
+    )

@@ -72,3 +72,18 @@ async def test_a_damaged_archive_file_is_reported_and_the_rest_still_shown(
         )
         assert await wait_for(pilot, lambda: screen.table.row_count == 5 - hidden)
         assert damaged.read_bytes() == b"[broken"
+
+
+async def test_export_waits_for_the_archive_so_archived_rows_are_exported_too(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    _archived_store(tmp_path / "jobs.json")
+    service = service_factory(sim.url, path=tmp_path / "jobs.json")
+    settings = make_settings(sim.url, tmp_path)
+    app = SeedanceApp(service, settings)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        assert await wait_for(pilot, lambda: any(settings.download_dir.glob("seedance-jobs-*.csv")))
+        exported = next(settings.download_dir.glob("seedance-jobs-*.csv")).read_text()
+        assert all(f"req_old{n}" in exported for n in range(3)) and "req_new0" in exported

@@ -224,13 +224,16 @@ class MainScreen(ManyJobsScreen):
 
     def action_cycle_sort(self) -> None:
         self.table.cycle_sort()
+        self._read_archive_once()
 
     def action_reverse_sort(self) -> None:
         self.table.reverse_sort()
+        self._read_archive_once()
 
     def action_sort(self, column: str) -> None:
         """Sort by one column (from the command palette)."""
         self.table.sort_by(column)
+        self._read_archive_once()
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -302,22 +305,31 @@ class MainScreen(ManyJobsScreen):
 
     # -- the archive ---------------------------------------------------------------------
 
-    def _read_archive_once(self) -> None:
+    def action_export_view(self) -> None:
+        """Export once the archive is in the table, so the view's archived rows are exported too."""
+        if self._archive_asked:
+            super().action_export_view()
+        else:
+            self._read_archive_once(then=super().action_export_view)
+
+    def _read_archive_once(self, then: Callable[[], None] | None = None) -> None:
         if not self._archive_asked:
             self._archive_asked = True
-            self._read_archive()
+            self._read_archive(then)
 
     @work(thread=True, group="archive", exit_on_error=False)
-    def _read_archive(self) -> None:
+    def _read_archive(self, then: Callable[[], None] | None) -> None:
         read = self.service.read_archive()
-        self.app.call_from_thread(self._show_archive, read)
+        self.app.call_from_thread(self._show_archive, read, then)
 
-    def _show_archive(self, read: ArchivedRead) -> None:
+    def _show_archive(self, read: ArchivedRead, then: Callable[[], None] | None) -> None:
         for notice in read.notices:
             self.notify(str(notice), title="Archive", severity="error", timeout=30, markup=False)
         if read.jobs:
             self.table.load(self.service.jobs() + read.jobs)
             self.notify(archive_loaded_message(read), title="Archive", markup=False)
+        if then is not None:
+            then()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
