@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from seedance_tui.config import DEMO_API_KEY
 from seedance_tui.models import Job
 from seedance_tui.store import JobStore
-from seedance_tui.store.archive import Archive, all_documents, archive_finished
+from seedance_tui.store.archive import Archive, all_documents
 from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table, rss_mb
 from tests.perf.scenarios import COMMAND, dashboard_jobs
 from tests.support import write_store
@@ -78,38 +79,48 @@ def history_rows(work: Path, stored: int) -> list[Row]:
 
 
 def archived_rows(work: Path, db: Path, stored: int) -> list[Row]:
-    """The same store once its finished jobs older than 30 days are in month archives: what start-up
-    reads is the store file alone; a search past the recent jobs reads every archive file."""
-    with JobStore.open(db) as store:
-        moved = archive_finished(store, older_than=30 * 86_400)
-    wall, cpu, rss = paint_and_rss(None, db, "fox crossing", work, timeout=120)
+    """The same store opened by a dashboard that archives at start (finished jobs older than 30 days):
+    the first start upgrades it (moves them, keeps a backup); later starts read the store file alone;
+    a search past the recent jobs reads every archive file."""
+    config = work / "archive.toml"
+    config.write_text("archive_after_days = 30\n")
+    command = (
+        f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(config))} "
+        f"SEEDANCE_API_KEY={DEMO_API_KEY} {shlex.quote(str(COMMAND))} "
+        f"--db {shlex.quote(str(db))} --base-url http://127.0.0.1:9"
+    )
+    first, _, first_rss = paint_and_rss(command, db, "fox crossing", work, timeout=300)
+    wall, cpu, rss = paint_and_rss(command, db, "fox crossing", work, timeout=120)
     started = time.perf_counter()
     archive = Archive(db)
     with JobStore.open(db) as store:
+        in_store = len(store)
         every = [Job.from_dict(doc) for doc in all_documents(store, archive)]
     read_all = time.perf_counter() - started
     assert len(every) == stored and not archive.notices, archive.notices
+    archived = stored - in_store
     return [
         Row(
-            f"2. moving {moved.moved:,} finished jobs into month archives (once)",
-            moved.seconds * 1000,
+            f"2. first start (upgrade: {archived:,} moved) -> table, {stored:,} stored (tmux)",
+            first * 1000,
             float("inf"),
             "ms",
+            note=f"once per store; RSS then {first_rss:.0f} MB",
         ),
         Row(
-            f"2. process start -> table, {stored:,} stored, {moved.moved:,} archived (tmux)",
+            f"2. process start -> table, {stored:,} stored, {archived:,} archived (tmux)",
             wall * 1000,
             1000,
             "ms",
             note=f"CPU to paint {cpu * 1000:.0f} ms",
         ),
-        Row(f"2. RSS after first paint, {stored:,} stored, {moved.moved:,} archived", rss, 200, "MB"),
+        Row(f"2. RSS after first paint, {stored:,} stored, {archived:,} archived", rss, 200, "MB"),
         Row(
             f"2. reading every job, store + archives, {stored:,} (in-process)",
             read_all * 1000,
             float("inf"),
             "ms",
-            note="what a search or export past the recent jobs pays once",
+            note="what the first search, filter, sort or export past the recent jobs pays",
         ),
     ]
 
