@@ -32,16 +32,18 @@ def archive_old_jobs(store: Store, days: float) -> list[str]:
         result = archive_at_start(store, days)
     except StoreError as exc:
         return [f"Old finished jobs were not moved into the archive: {exc}"]
-    if result is None or not (result.moved or result.skipped_months):
+    if result is None:
         return []
-    said = [
-        f"Moved {result.moved:,} finished job(s) older than {days:g} days into the archive files beside "
-        f"the store in {result.seconds:.1f} s; a search or status filter reads them when needed."
-    ]
+    said = []
+    if result.moved:
+        said.append(
+            f"Moved {result.moved:,} finished job(s) older than {days:g} days into the archive files beside "
+            f"the store in {result.seconds:.1f} s; a search or status filter reads them when needed."
+        )
     if result.skipped_months:
         said.append(
-            f"Archive file(s) for {', '.join(result.skipped_months)} cannot be read; they were left "
-            "untouched and those months' jobs stay in the store."
+            f"Finished jobs of {', '.join(result.skipped_months)} stay in the store: "
+            + " ".join(str(notice) for notice in result.notices)
         )
     return said
 

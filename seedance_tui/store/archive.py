@@ -161,6 +161,8 @@ class ArchiveResult:
     #: Months left alone because their file could not be read (their jobs stay in the store).
     skipped_months: list[str]
     seconds: float
+    #: Why (damaged or unreadable archive files, each left untouched).
+    notices: list[StoreNotice] = field(default_factory=list)
 
 
 def archive_finished(store: JobStore, older_than: float, now: float | None = None) -> ArchiveResult:
@@ -192,6 +194,8 @@ def _archive_finished(store: JobStore, older_than: float, now: float | None) -> 
     moved: list[str] = []
     skipped: list[str] = []
     index = archive.index()
+    if archive.notices:  # a damaged index is kept as it is: nothing moves until it is repaired
+        return ArchiveResult(0, sorted(by_month), time.perf_counter() - started, archive.notices)
     for month in sorted(by_month):
         existing = archive.documents(month)
         if existing is None:
@@ -205,7 +209,7 @@ def _archive_finished(store: JobStore, older_than: float, now: float | None) -> 
         _write_index(index_path(store.path), index)
         moved.extend(doc["local_id"] for doc in by_month[month])
     store.remove(moved)
-    return ArchiveResult(len(moved), skipped, time.perf_counter() - started)
+    return ArchiveResult(len(moved), skipped, time.perf_counter() - started, archive.notices)
 
 
 def _write_month(path: Path, docs: Iterable[Document]) -> None:

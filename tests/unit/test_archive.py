@@ -171,3 +171,16 @@ def test_removing_jobs_folds_the_journal_first_and_leaves_no_notice(tmp_path: Pa
     with JobStore.open(path) as reopened:
         assert {j.local_id for j in reopened.all()} == set(statuses) - set(gone)
         assert reopened.notices == [] and reopened.get(job.local_id) is not None
+
+
+def test_a_damaged_index_is_never_overwritten_and_nothing_moves(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    statuses = _history(path)
+    index_path(path).write_bytes(b"{broken")
+    with JobStore.open(path) as store:
+        result = archive_finished(store, older_than=30 * DAY, now=NOW)
+        assert result.moved == 0 and len(result.skipped_months) == 3 and len(store.all()) == len(statuses)
+    assert index_path(path).read_bytes() == b"{broken"
+    archive = Archive(path)
+    archive.months()
+    assert archive.notices and "cannot be read" in archive.notices[0].message

@@ -12,7 +12,7 @@ from seedance_tui.config import ConfigError, load_settings
 from seedance_tui.launch import archive_old_jobs
 from seedance_tui.models import JobStatus
 from seedance_tui.store import JobStore
-from seedance_tui.store.archive import Archive, all_documents, index_path
+from seedance_tui.store.archive import Archive, all_documents, index_path, month_of
 from tests.support import in_flight_job, write_store
 
 DAY = 86_400.0
@@ -62,3 +62,16 @@ def test_archive_after_days_is_read_from_the_config_and_checked(tmp_path: Path) 
     config.write_text("archive_after_days = -1\n")
     with pytest.raises(ConfigError, match="archive_after_days"):
         load_settings({}, config_path=config)
+
+
+def test_a_damaged_month_file_at_start_is_named_and_its_jobs_stay_in_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    now = time.time()
+    write_store(path, [in_flight_job(f"req_old{n}", now - 40 * DAY, JobStatus.SUCCEEDED) for n in range(3)])
+    damaged = tmp_path / f"jobs-archive-{month_of(now - 40 * DAY)}.json"
+    damaged.write_bytes(b"{broken")
+    with JobStore.open(path) as store:
+        said = archive_old_jobs(store, 30)
+        assert len(store.all()) == 3
+    assert len(said) == 1 and str(damaged) in said[0] and "stay in the store" in said[0]
+    assert damaged.read_bytes() == b"{broken"
