@@ -312,3 +312,21 @@ def backup_store_file(path: Path) -> Path:
     raise StoreError(
         f"Could not back up the job store {path}: too many backups named {path.name}.pre-archive-*."
     )
+
+
+def archived_versions(store: Path, docs: Iterable[Document]) -> dict[str, Document]:
+    """The archived version of each of these jobs found in its month file (reads only those months;
+    nothing when the store has never been archived)."""
+    if not index_path(store).exists():
+        return {}
+    wanted: dict[str, set[str]] = {}
+    for doc in docs:
+        created = doc.get("created_at")
+        if isinstance(created, int | float):
+            wanted.setdefault(month_of(created), set()).add(doc["local_id"])
+    archive = Archive(store)
+    found: dict[str, Document] = {}
+    for month, ids in wanted.items():
+        month_docs = archive.documents(month) or {}
+        found.update({local_id: month_docs[local_id] for local_id in ids if local_id in month_docs})
+    return found

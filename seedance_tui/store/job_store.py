@@ -401,6 +401,22 @@ class JobStore:
             self._doc_owner = {doc_id: local_id for local_id, doc_id in doc_ids.items()}
             self._next_doc_id = max(map(int, table), default=0) + 1
             self.skipped_documents = len(skipped)
+            lost = {local_id: self._dirty[local_id] for local_id in self._jobs if local_id not in doc_ids}
+        if report and lost:
+            self._forget_archived(lost)
+
+    def _forget_archived(self, lost: dict[str, Document]) -> None:
+        """Of the jobs the file lost, drop those another process moved into the archive (holding
+        this version or a newer one) instead of writing them back; the rest are written back."""
+        from seedance_tui.store.archive import archived_versions  # the archive builds on this module
+
+        archived = archived_versions(self.path, lost.values())
+        with self._lock:
+            for local_id, doc in lost.items():
+                kept = archived.get(local_id)
+                if kept is not None and self._dirty.get(local_id) is doc and merge_docs(doc, kept) == kept:
+                    del self._dirty[local_id], self._jobs[local_id]
+                    self._changed.pop(local_id, None)
 
     def _absorb_documents(self, keys: set[str]) -> None:
         """Take in the documents other processes appended (the rest of the table is as we knew it)."""

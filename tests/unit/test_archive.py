@@ -184,3 +184,19 @@ def test_a_damaged_index_is_never_overwritten_and_nothing_moves(tmp_path: Path) 
     archive = Archive(path)
     archive.months()
     assert archive.notices and "cannot be read" in archive.notices[0].message
+
+
+def test_a_store_open_elsewhere_during_archiving_does_not_write_the_moved_jobs_back(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    statuses = _history(path)
+    with JobStore.open(path) as other, JobStore.open(path) as archiver:
+        assert len(other.all()) == len(statuses)
+        archive_finished(archiver, older_than=30 * DAY, now=NOW)
+        other.refresh()
+        other.flush()
+        assert len(other.all()) == 10  # what the archiver left, nothing written back
+        assert not other.has_unsaved
+    with JobStore.open(path) as reopened:
+        assert len(reopened.all()) == 10
+    ids = _ids(path)
+    assert sorted(ids) == sorted(statuses) and len(ids) == len(set(ids))
