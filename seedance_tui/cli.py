@@ -342,8 +342,14 @@ def _run_on_store(
             "by this version; they are kept untouched.\n"
         )
     if query is not None:
-        listed = [job for job in store.all() if query.matches(job)]
-        return commands.list_jobs(listed, statuses=args.status, as_json=args.json, out=sys.stdout)
+        from seedance_tui.store.archive import newest_first, read_archived
+
+        archived = read_archived(store)
+        commands.report_store_notices(archived.notices, sys.stderr)
+        listed = [job for job in newest_first(store, archived) if query.matches(job)]
+        code = commands.list_jobs(listed, statuses=args.status, as_json=args.json, out=sys.stdout)
+        missing = any(notice.jobs_may_be_missing for notice in archived.notices)
+        return commands.EXIT_REMOTE if missing and code == commands.EXIT_OK else code
     if not settings.api_key:
         raise ConfigError(NO_KEY_MESSAGE)
 
@@ -391,8 +397,11 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "export":
             from seedance_tui.export import export_to_file, select
+            from seedance_tui.store.archive import newest_first, read_archived
 
-            jobs = select(store.all(), args.status)
+            archived = read_archived(store)
+            commands.report_store_notices(archived.notices, sys.stderr)
+            jobs = select(newest_first(store, archived), args.status)
             if args.output is None:
                 return many.export(jobs, fmt=args.format, out=sys.stdout)
             try:

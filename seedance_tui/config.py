@@ -93,6 +93,8 @@ class Settings:
     download_concurrency: int = 2
     #: Hours after which a succeeded job's unsaved video is flagged (its link may have expired).
     output_expiry_hours: float = 12.0
+    #: Days after which a finished job moves from the store file into its month archive (0: never).
+    archive_after_days: float = 30.0
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
@@ -259,6 +261,7 @@ USER_SETTINGS = (
     "download_name",
     "download_concurrency",
     "output_expiry_hours",
+    "archive_after_days",
 )
 
 
@@ -297,6 +300,11 @@ def _coerce(key: str, value: Any) -> Any:
             if not math.isfinite(hours) or hours <= 0:
                 raise ValueError(hours)
             return hours
+        if key == "archive_after_days":
+            days = float(value)
+            if not math.isfinite(days) or days < 0:
+                raise ValueError(days)
+            return days
         if key == "requests_per_second":
             rate = float(value)
             if not math.isfinite(rate):

@@ -9,7 +9,7 @@ from seedance_tui.models import Job
 REQUEST_ID_PREFIX = "req_"
 
 
-def _forms(job: Job) -> tuple[str, ...]:
+def job_ids(job: Job) -> tuple[str, ...]:
     """Every id under which the user may know this job (the table shows the request id without req_)."""
     if not job.request_id:
         return (job.local_id,)
@@ -22,10 +22,10 @@ def match_jobs(jobs: Iterable[Job], ref: str) -> list[Job]:
     if not ref:
         return []
     candidates = list(jobs)
-    exact = [job for job in candidates if ref in _forms(job)]
+    exact = [job for job in candidates if ref in job_ids(job)]
     if exact:
         return exact[:1]
-    return [job for job in candidates if any(form.startswith(ref) for form in _forms(job))]
+    return [job for job in candidates if any(form.startswith(ref) for form in job_ids(job))]
 
 
 def ambiguity_message(ref: str, matches: list[Job], shown: int = 5) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
+from seedance_tui.store.archive import archive_at_start
 from seedance_tui.store.backend import Store
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
 from seedance_tui.webhooks import WebhookPlan
@@ -24,10 +25,35 @@ def service_runner(service: JobService, webhooks: WebhookPlan | None) -> Service
     return functools.partial(run_with_webhooks, service, webhooks)
 
 
+def archive_old_jobs(store: Store, days: float) -> list[str]:
+    """Move old finished jobs into the archive before loading (start-up then follows the jobs in
+    flight); what was done or went wrong, for the start-up notices. Never stops the dashboard."""
+    try:
+        result = archive_at_start(store, days)
+    except StoreError as exc:
+        return [f"Old finished jobs were not moved into the archive: {exc}"]
+    if result is None:
+        return []
+    said = []
+    if result.moved:
+        said.append(
+            f"Moved {result.moved:,} finished job(s) older than {days:g} days into the archive files beside "
+            f"the store in {result.seconds:.1f} s; a search or status filter reads them when needed."
+        )
+    if result.skipped_months:
+        said.append(
+            f"Finished jobs of {', '.join(result.skipped_months)} stay in the store: "
+            + " ".join(str(notice) for notice in result.notices)
+        )
+    return said
+
+
 def run_dashboard(
     settings: Settings, store: Store, webhooks: WebhookPlan | None = None, notices: Sequence[str] = ()
 ) -> int:
     """Run the dashboard on ``store``; returns the process exit code."""
+    if not settings.read_only:
+        notices = [*notices, *archive_old_jobs(store, settings.archive_after_days)]
     service = JobService.from_settings(settings, store)
     # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which
     # would stall the UI for ~100 ms at 10,000 jobs.

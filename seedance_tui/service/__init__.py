@@ -83,6 +83,7 @@ from seedance_tui.service.track import (
     TrackResult,
     track,
 )
+from seedance_tui.store.archive import ArchivedRead
 from seedance_tui.views import (
     VIEW_NAME,
     View,
@@ -95,6 +96,7 @@ __all__ = [
     "VIEW_NAME",
     "Alerter",
     "ApiHealth",
+    "ArchivedRead",
     "BatchFileError",
     "BatchPlan",
     "BatchRunner",

@@ -20,7 +20,7 @@ from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_sta
 from seedance_tui.config import Settings
 from seedance_tui.downloads import Progress, save_video
 from seedance_tui.eta import Estimate, EtaModel, long_eta, short_eta
-from seedance_tui.job_refs import match_jobs
+from seedance_tui.job_refs import job_ids, match_jobs
 from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
     CancelOutcome,
@@ -39,6 +39,7 @@ from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
 from seedance_tui.polling.leases import lease_for
 from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
 from seedance_tui.store import StoreError
+from seedance_tui.store.archive import ArchivedRead, newest_first, read_archived
 from seedance_tui.store.backend import Store
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
@@ -115,6 +116,8 @@ class JobService:
         self.client = client
         #: Which API this service talks to; jobs recorded for another one are shown, never sent there.
         self.api = api
+        #: The last read of the archive files (None: not read yet).
+        self.last_archive_read: ArchivedRead | None = None
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -253,8 +256,9 @@ class JobService:
         return self.eta.estimate(job, now)
 
     def find(self, ref: str) -> Job | None:
-        """The one job ``ref`` names (any id form the UI shows, or a unique prefix), else None."""
-        matches = self.find_all(ref)
+        """The one job in the store ``ref`` names (any id form the UI shows, or a unique prefix), else
+        None; never reads the archive (webhook callbacks call it for any id a caller sends)."""
+        matches = match_jobs(self.store.all(), ref)
         return matches[0] if len(matches) == 1 else None
 
     def belongs_here(self, job: Job) -> bool:
@@ -266,8 +270,25 @@ class JobService:
         return [job for job in self.store.all() if not self.belongs_here(job)]
 
     def find_all(self, ref: str) -> list[Job]:
-        """The job ``ref`` names exactly, else every job with an id starting with it."""
-        return match_jobs(self.store.all(), ref)
+        """The job ``ref`` names exactly, else every job with an id starting with it, archived or not
+        (the archive is read only when the store's own jobs hold no exact match)."""
+        live = match_jobs(self.store.all(), ref)
+        if len(live) == 1 and ref.strip() in job_ids(live[0]):
+            return live
+        archived = match_jobs(self.read_archive().jobs, ref)
+        if len(archived) == 1 and ref.strip() in job_ids(archived[0]):
+            return archived
+        return live + archived
+
+    def every_job(self) -> list[Job]:
+        """Every job, archived or not, newest first; reads the archive files (call it off the UI loop)."""
+        return newest_first(self.store, self.read_archive())
+
+    def read_archive(self) -> ArchivedRead:
+        """The archived jobs the store does not hold, read now; kept as ``last_archive_read`` so the
+        UI can say that results came from the archive and how long reading it took."""
+        self.last_archive_read = read_archived(self.store)
+        return self.last_archive_read
 
     # -- running -------------------------------------------------------------------------
 
@@ -719,7 +740,18 @@ class JobService:
     def _require(self, local_id: str) -> Job:
         job = self.store.get(local_id)
         if job is None:
+            job = self._unarchive(local_id)
+        if job is None:
             raise KeyError(f"No job {local_id!r} in the store")
+        return job
+
+    def _unarchive(self, local_id: str) -> Job | None:
+        """An archived job ``find_all`` just named, put back in the store so it can be checked again
+        (it stays in its archive file too; readers show it once, the store's version)."""
+        archived = self.last_archive_read.jobs if self.last_archive_read is not None else []
+        job = next((job for job in archived if job.local_id == local_id), None)
+        if job is not None:
+            self.store.update(job)
         return job
 
 

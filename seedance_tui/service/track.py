@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,6 +72,9 @@ async def track(service: JobService, request_id: str) -> TrackOutcome:
     if problem is not None:
         return TrackOutcome(request_id, TrackResult.ERROR, f"Not a request id: {problem}.")
     existing = next((job for job in service.jobs() if job.request_id == request_id), None)
+    if existing is None:
+        archived = (await asyncio.to_thread(service.read_archive)).jobs
+        existing = next((job for job in archived if job.request_id == request_id), None)
     if existing is not None:
         return TrackOutcome(
             request_id, TrackResult.ALREADY_STORED, f"Already in the store ({existing.status}).", existing

@@ -265,6 +265,37 @@ class JobStore:
             self._jobs[job.local_id] = job
             self._dirty[job.local_id] = doc
 
+    def remove(self, local_ids: Iterable[str]) -> int:
+        """Drop these jobs from the store file (the archive keeps them); return how many were here.
+
+        Another process that has the store open and still holds one of them writes it back on its
+        next save (see ``_absorb``); the archive's readers then show it once.
+        """
+        with self._io_lock:
+            with _locked(self._file_lock, self.path):
+                self._reload_if_changed()
+                with self._lock:
+                    keys = []
+                    for local_id in local_ids:
+                        doc_id = self._doc_ids.pop(local_id, None)
+                        self._jobs.pop(local_id, None)
+                        self._dirty.pop(local_id, None)
+                        self._changed.pop(local_id, None)
+                        if doc_id is not None:
+                            del self._doc_owner[doc_id]
+                            keys.append(str(doc_id))
+                    batch = dict(self._dirty)
+                self._put(batch)
+                if keys:
+                    if self._storage.journal_bytes:
+                        # Fold the journal in first: left beside the rewritten file by a crash, it
+                        # would hold the removed jobs and read as changes the store lost.
+                        self._storage.compact()
+                    self._storage.remove_documents(JOBS_TABLE, keys)
+                self._storage.commit()
+            self._written(batch)
+        return len(keys)
+
     @property
     def journal_bytes(self) -> int:
         """Size of the journal of changes not yet folded into the file."""
@@ -370,6 +401,22 @@ class JobStore:
             self._doc_owner = {doc_id: local_id for local_id, doc_id in doc_ids.items()}
             self._next_doc_id = max(map(int, table), default=0) + 1
             self.skipped_documents = len(skipped)
+            lost = {local_id: self._dirty[local_id] for local_id in self._jobs if local_id not in doc_ids}
+        if report and lost:
+            self._forget_archived(lost)
+
+    def _forget_archived(self, lost: dict[str, Document]) -> None:
+        """Of the jobs the file lost, drop those another process moved into the archive (holding
+        this version or a newer one) instead of writing them back; the rest are written back."""
+        from seedance_tui.store.archive import archived_versions  # the archive builds on this module
+
+        archived = archived_versions(self.path, lost.values())
+        with self._lock:
+            for local_id, doc in lost.items():
+                kept = archived.get(local_id)
+                if kept is not None and self._dirty.get(local_id) is doc and merge_docs(doc, kept) == kept:
+                    del self._dirty[local_id], self._jobs[local_id]
+                    self._changed.pop(local_id, None)
 
     def _absorb_documents(self, keys: set[str]) -> None:
         """Take in the documents other processes appended (the rest of the table is as we knew it)."""

@@ -136,6 +136,14 @@ class BufferedOrjsonStorage(Storage):
             encoded.pop(key, None)
             pending.add(key)
 
+    def remove_documents(self, table: str, keys: Iterable[str]) -> None:
+        """Drop these documents; only a rewrite can save a removal, so the next commit compacts."""
+        rows, encoded = self._data.get(table, {}), self._encoded.get(table, {})
+        for key in keys:
+            rows.pop(key, None)
+            encoded.pop(key, None)
+        self._rewrite = True
+
     def close(self) -> None:
         self._repin(None)
         self._set_journal(None)

@@ -377,8 +377,10 @@ class Terminal:
     def __init__(self, db: Path, url: str, work: Path, command: str | None = None) -> None:
         self.socket = f"seedance-perf-{uuid.uuid4().hex[:8]}"
         self.work = work
+        # Rows measure the store as given: no archiving at start (bench_startup archives explicitly).
+        (work / "perf.toml").write_text("archive_after_days = 0\n")
         command = command or (
-            f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(work / 'none.toml'))} "
+            f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(work / 'perf.toml'))} "
             f"SEEDANCE_API_KEY={DEMO_API_KEY} {shlex.quote(str(COMMAND))} "
             f"--db {shlex.quote(str(db))} --base-url {url}"
         )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,9 +15,10 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import JobService, QueryError, short_eta
+from seedance_tui.service import ArchivedRead, JobService, QueryError, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
+from seedance_tui.ui.screens.archive_text import archive_loaded_message
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.help import keys_for
@@ -84,6 +85,8 @@ class MainScreen(ManyJobsScreen):
         self._clock = clock
         #: The user's wish for the split view; it shows only when the terminal is wide enough.
         self.split_wanted = True
+        #: The archive of old finished jobs is read once, when a search or filter first needs it.
+        self._archive_asked = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
@@ -217,16 +220,20 @@ class MainScreen(ManyJobsScreen):
         """Show only jobs of one status group."""
         if name in FILTERS:
             self.table.set_filter(name)
+            self._read_archive_once()
 
     def action_cycle_sort(self) -> None:
         self.table.cycle_sort()
+        self._read_archive_once()
 
     def action_reverse_sort(self) -> None:
         self.table.reverse_sort()
+        self._read_archive_once()
 
     def action_sort(self, column: str) -> None:
         """Sort by one column (from the command palette)."""
         self.table.sort_by(column)
+        self._read_archive_once()
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -292,7 +299,37 @@ class MainScreen(ManyJobsScreen):
             error.display = True
             return False
         error.display = False
+        if text.strip():
+            self._read_archive_once()
         return True
+
+    # -- the archive ---------------------------------------------------------------------
+
+    def action_export_view(self) -> None:
+        """Export once the archive is in the table, so the view's archived rows are exported too."""
+        if self._archive_asked:
+            super().action_export_view()
+        else:
+            self._read_archive_once(then=super().action_export_view)
+
+    def _read_archive_once(self, then: Callable[[], None] | None = None) -> None:
+        if not self._archive_asked:
+            self._archive_asked = True
+            self._read_archive(then)
+
+    @work(thread=True, group="archive", exit_on_error=False)
+    def _read_archive(self, then: Callable[[], None] | None) -> None:
+        read = self.service.read_archive()
+        self.app.call_from_thread(self._show_archive, read, then)
+
+    def _show_archive(self, read: ArchivedRead, then: Callable[[], None] | None) -> None:
+        for notice in read.notices:
+            self.notify(str(notice), title="Archive", severity="error", timeout=30, markup=False)
+        if read.jobs:
+            self.table.load(self.service.jobs() + read.jobs)
+            self.notify(archive_loaded_message(read), title="Archive", markup=False)
+        if then is not None:
+            then()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
