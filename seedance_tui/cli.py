@@ -23,6 +23,7 @@ from seedance_tui.config import (
     load_settings,
     mask_key,
 )
+from seedance_tui.config_fields import FIELDS, FlagPlace, flag_help
 from seedance_tui.config_file import write_api_key
 from seedance_tui.models import (
     ASPECT_RATIOS,
@@ -88,12 +89,7 @@ class _VersionAction(argparse.Action):
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--db", type=Path, default=default, help="job store file (env SEEDANCE_TUI_DB)")
-    parser.add_argument(
-        "--store", metavar="URL", default=default, help="job store URL: a path, tinydb:///path or "
-        "postgresql://user@host/db (env SEEDANCE_TUI_STORE)",
-    )  # fmt: skip
-    parser.add_argument("--base-url", default=default, help="API base URL (env SEEDANCE_BASE_URL)")
+    _setting_flags(parser, "common", default)
     parser.add_argument("--config", type=Path, default=default, help="config file (env SEEDANCE_CONFIG)")
     parser.add_argument(
         "--profile",
@@ -102,17 +98,37 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="use [profiles.NAME] of the config file (its store, API and key; SEEDANCE_* ignored)",
     )
     parser.add_argument(
-        "--read-only",
-        action="store_true",
-        default=default if suppress else False,
-        help="refuse everything that sends a POST: submit, cancel, re-run, batch",
-    )
-    parser.add_argument(
         "--recover-db",
         action="store_true",
         default=default if suppress else False,
         help="if the job store is corrupt, move it aside (kept) and start a new one",
     )
+
+
+def _setting_flags(parser: argparse.ArgumentParser, place: FlagPlace, default: Any) -> None:
+    """The flags of the settings (seedance_tui.config_fields) that belong at ``place``."""
+    for field in FIELDS:
+        if field.flag is None or field.flag_place != place:
+            continue
+        if field.is_switch:
+            switch_default = False if default is None else default
+            parser.add_argument(
+                field.flag,
+                dest=field.dest,
+                action="store_true",
+                default=switch_default,
+                help=flag_help(field),
+            )
+            continue
+        parser.add_argument(
+            field.flag,
+            dest=field.dest,
+            type=field.flag_type,
+            metavar=field.flag_metavar,
+            choices=field.flag_choices,
+            default=default,
+            help=flag_help(field),
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,17 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo-speed", type=float, default=1.0, metavar="X", help="demo jobs run X times faster"
     )
-    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
-    parser.add_argument("--theme", help="a Textual theme, e.g. nord, gruvbox, textual-ansi")
-    parser.add_argument("--download-dir", type=Path, help="where downloaded videos go")
-    parser.add_argument(
-        "--notify", choices=("bell", "desktop", "off"), help="alert when jobs finish (default bell)"
-    )
-    parser.add_argument(
-        "--auto-download", action="store_true", help="save every succeeded job's video in the background"
-    )
-    parser.add_argument("--rps", type=float, help="poll budget: requests per second")
-    parser.add_argument("--concurrency", type=int, help="poll budget: requests in flight")
+    _setting_flags(parser, "main", None)
     parser.add_argument(
         "--webhook-listen",
         metavar="HOST:PORT",
@@ -246,19 +252,7 @@ def _many_job_parsers(sub: Any) -> None:
 def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "db", None) is not None and getattr(args, "store", None) is not None:
         raise UsageError("Give either --db PATH or --store URL, not both.")
-    overrides = {
-        "store": getattr(args, "store", None),
-        "base_url": getattr(args, "base_url", None),
-        "db_path": getattr(args, "db", None),
-        "download_dir": getattr(args, "download_dir", None),
-        "requests_per_second": getattr(args, "rps", None),
-        "concurrency": getattr(args, "concurrency", None),
-        "mouse": False if getattr(args, "no_mouse", False) else None,
-        "theme": getattr(args, "theme", None),
-        "read_only": True if getattr(args, "read_only", False) else None,
-        "notify": getattr(args, "notify", None),
-        "auto_download": True if getattr(args, "auto_download", False) else None,
-    }
+    overrides = {field.name: field.flag_value(getattr(args, field.dest)) for field in FIELDS if field.flag}
     settings = load_settings(
         config_path=getattr(args, "config", None), overrides=overrides, profile=getattr(args, "profile", None)
     )
