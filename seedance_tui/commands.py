@@ -17,8 +17,6 @@ from seedance_tui.text import local_time, one_line, printable
 EXIT_OK = 0
 EXIT_REMOTE = 1
 EXIT_USAGE = 2
-#: Commands that only report what the store holds: they exit 1 when jobs may be missing from it.
-READ_COMMANDS = frozenset({"jobs", "status"})
 
 
 def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:

@@ -10,12 +10,26 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.polling import ApiHealth, PollScheduler
 from seedance_tui.service.feed import ChangeFeed, DamageListener
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often housekeeping flushes, reads others' changes, writes lazy changes, settles orphans."""
+
+    flush: float
+    refresh: float
+    lazy_flush: float
+    #: The refresh interval of a process that follows the poller (its results on screen within 2 s).
+    follow: float
+    #: A job still "submitting" this long after creation belongs to a process that died mid-POST.
+    orphan_age: float
 
 
 class Housekeeper:
@@ -26,16 +40,12 @@ class Housekeeper:
         store: Store,
         scheduler: PollScheduler,
         feed: ChangeFeed,
+        timing: Timing,
         *,
         is_ours: Callable[[Job], bool],
         belongs_here: Callable[[Job], bool],
         mark_changed: Callable[[Job], None],
         submitting: set[str],
-        flush_interval: float,
-        refresh_interval: float,
-        lazy_flush_interval: float,
-        follow_interval: float,
-        orphan_age: float,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -45,11 +55,7 @@ class Housekeeper:
         self._mark_changed = mark_changed
         #: Jobs this process is sending now (owned by JobService.submit): never orphans.
         self._submitting = submitting
-        self._flush_interval = flush_interval
-        self._refresh_interval = refresh_interval
-        self._lazy_flush_interval = lazy_flush_interval
-        self._follow_interval = follow_interval
-        self._orphan_age = orphan_age
+        self._timing = timing
         self._damage_reported = 0
         self._store_problem: str | None = None
         #: Jobs seen "submitting" that this process is not sending: settled once old enough.
@@ -131,19 +137,19 @@ class Housekeeper:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     announced.wait(),
-                    min(self._flush_interval, self._follow_interval) if following else self._flush_interval,
+                    min(self._timing.flush, self._timing.follow) if following else self._timing.flush,
                 )
             now = loop.time()
             if announced.is_set():
                 announced.clear()
                 next_refresh = now
             if now >= next_lazy:
-                next_lazy = now + self._lazy_flush_interval
+                next_lazy = now + self._timing.lazy_flush
                 self._promote_lazy()
             try:
                 touched_disk = await self.flush() > 0
                 if now >= next_refresh:
-                    next_refresh = now + (self._follow_interval if following else self._refresh_interval)
+                    next_refresh = now + (self._timing.follow if following else self._timing.refresh)
                     await self.pick_up_outside_changes()
                     touched_disk = True
             except StoreError as exc:
@@ -191,7 +197,7 @@ class Housekeeper:
             job = self.store.get(local_id)
             if job is None or job.status != JobStatus.SUBMITTING:
                 self._maybe_orphans.discard(local_id)
-            elif now - job.created_at > self._orphan_age:
+            elif now - job.created_at > self._timing.orphan_age:
                 self._maybe_orphans.discard(local_id)
                 job.set_status(JobStatus.OUTCOME_UNKNOWN, now)
                 job.last_error = "The app stopped while this job was being submitted; its outcome is unknown."

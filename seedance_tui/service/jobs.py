@@ -38,7 +38,7 @@ from seedance_tui.service.feed import (
     RoleListener,
     StoreProblemListener,
 )
-from seedance_tui.service.housekeeping import Housekeeper
+from seedance_tui.service.housekeeping import Housekeeper, Timing
 from seedance_tui.store import JobStore, StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.summary import PROBLEMS, Summary, summarise
@@ -123,15 +123,11 @@ class JobService(JobActions):
             store,
             self.scheduler,
             self._feed,
+            Timing(flush_interval, refresh_interval, lazy_flush_interval, follow_interval, orphan_age),
             is_ours=self._is_ours,
             belongs_here=self.belongs_here,
             mark_changed=self._mark_changed,
             submitting=self._submitting,
-            flush_interval=flush_interval,
-            refresh_interval=refresh_interval,
-            lazy_flush_interval=lazy_flush_interval,
-            follow_interval=follow_interval,
-            orphan_age=orphan_age,
         )
         #: Sent as webhookUrl when a request names none (set by ``run``); never stored.
         self.default_webhook_url: str | None = None

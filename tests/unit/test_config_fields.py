@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seedance_tui.cli import _settings, build_parser
+from seedance_tui.cli import build_parser, settings_from_args
 from seedance_tui.config import ConfigError, Settings, load_settings, settings_table
 from seedance_tui.config_fields import FIELDS
 
@@ -40,7 +40,7 @@ def test_every_flag_reaches_its_setting(tmp_path: Path, monkeypatch: pytest.Monk
             *("--download-dir", str(tmp_path / "videos"), "jobs", "--db", str(tmp_path / "jobs.json")),
         ]
     )
-    settings = _settings(args)
+    settings = settings_from_args(args)
     assert (settings.mouse, settings.requests_per_second, settings.concurrency) == (False, 5.0, 3)
     assert (settings.theme, settings.notify, settings.auto_download) == ("nord", "off", True)
     assert (settings.read_only, settings.base_url) == (True, "http://x")
@@ -53,7 +53,7 @@ def test_unset_flags_leave_the_config_file_in_force(tmp_path: Path, monkeypatch:
     for field in FIELDS:
         if field.env_var:
             monkeypatch.delenv(field.env_var, raising=False)
-    settings = _settings(build_parser().parse_args(["--config", str(cfg)]))
+    settings = settings_from_args(build_parser().parse_args(["--config", str(cfg)]))
     assert (settings.mouse, settings.read_only, settings.notify, settings.requests_per_second) == (
         False,
         True,
