@@ -6,7 +6,6 @@ The grammar is in seedance_tui.cli_parser, the handlers in cli_handlers, cli_man
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -62,9 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _arguments_error(exc: ArgumentsError, *, as_json: bool) -> int:
     if as_json:
-        sys.stdout.write(
-            json.dumps({"error": exc.message, "usage": exc.parser.format_usage().strip()}) + "\n"
-        )
+        commands.report_error(True, exc.message, usage=exc.parser.format_usage().strip())
     else:
         exc.parser.print_usage(sys.stderr)
         sys.stderr.write(f"{exc.parser.prog}: error: {exc.message}\n")
@@ -79,15 +76,9 @@ def _fail(
     fields: Sequence[Any] = (),
     code: int = commands.EXIT_USAGE,
 ) -> int:
-    """Report an error: JSON on standard output under --json, else ``error:`` lines on standard error."""
-    if args.json:
-        payload: dict[str, Any] = {"error": message}
-        if fields:
-            payload["fields"] = [{"field": f.field, "message": f.message} for f in fields]
-        sys.stdout.write(json.dumps(payload) + "\n")
-    else:
-        for line in lines or [message]:
-            sys.stderr.write(f"error: {line}\n")
+    """Report an error in the command's format (see commands.report_error); returns ``code``."""
+    extra = {"fields": [{"field": f.field, "message": f.message} for f in fields]} if fields else {}
+    commands.report_error(args.json, message, lines or (), **extra)
     return code
 
 
