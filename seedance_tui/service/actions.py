@@ -24,6 +24,7 @@ from seedance_tui.outcomes import (
     SubmitError,
     SubmitOutcome,
     classify_failed_submission,
+    not_cancellable_reason,
     not_saved_message,
     probably_not_created_message,
     resubmit_warning,
@@ -195,7 +196,7 @@ class JobActions:
         """Cancel a queued or processing job; the outcome is stored either way."""
         job = self._require(local_id)
         if job.request_id is None:
-            return CancelOutcome(job, CancelResult.ERROR, "This job has no request id: nothing to cancel.")
+            return CancelOutcome(job, CancelResult.ERROR, not_cancellable_reason(job) or "")
         if not self.belongs_here(job):
             return CancelOutcome(job, CancelResult.ERROR, foreign_job_message(job, self.api))
         try:

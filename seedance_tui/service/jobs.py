@@ -25,6 +25,7 @@ from seedance_tui.outcomes import (
     SubmitError,
     SubmitOutcome,
     apply_task_reply,
+    not_cancellable_reason,
 )
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.lease import PollerLease, Role, RoleState, api_fingerprint
@@ -69,6 +70,7 @@ __all__ = [
     "foreign_job_message",
     "half_blocks",
     "long_eta",
+    "not_cancellable_reason",
     "output_state",
     "short_eta",
 ]
