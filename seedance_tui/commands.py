@@ -17,8 +17,6 @@ from seedance_tui.text import local_time, one_line, printable
 EXIT_OK = 0
 EXIT_REMOTE = 1
 EXIT_USAGE = 2
-#: Commands that only report what the store holds: they exit 1 when jobs may be missing from it.
-READ_COMMANDS = frozenset({"jobs", "status"})
 
 
 def _emit(out: TextIO, as_json: bool, payload: Any, text: str) -> None:
@@ -135,26 +133,25 @@ def _find(service: JobService, ref: str, as_json: bool) -> Job | None:
 
 
 def _usage_error(exc: ValidationError, as_json: bool) -> int:
-    if as_json:
-        payload = {
-            "error": str(exc),
-            "fields": [{"field": e.field, "message": e.message} for e in exc.errors],
-        }
-        sys.stdout.write(json.dumps(payload) + "\n")
-    else:
-        for err in exc.errors:
-            sys.stderr.write(f"error: {printable(str(err))}\n")
+    fields = [{"field": e.field, "message": e.message} for e in exc.errors]
+    report_error(as_json, str(exc), [str(err) for err in exc.errors], fields=fields)
     return EXIT_USAGE
 
 
 def _error(as_json: bool, message: str, job: Job | None = None, **extra: Any) -> None:
+    if job is not None:
+        extra["job"] = job.to_dict()
+    report_error(as_json, message, **extra)
+
+
+def report_error(as_json: bool, message: str, lines: Sequence[str] = (), **extra: Any) -> None:
+    """Every command's error: under --json one object on standard output, where the answer would
+    have been (``extra`` joins it); else ``error:`` lines (``lines``, or the message) on standard error."""
     if as_json:
-        payload: dict[str, Any] = {"error": message, **extra}
-        if job is not None:
-            payload["job"] = job.to_dict()
-        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.write(json.dumps({"error": message, **extra}) + "\n")
     else:
-        sys.stderr.write(f"error: {printable(message)}\n")
+        for line in lines or [message]:
+            sys.stderr.write(f"error: {printable(line)}\n")
 
 
 def report_store_notices(notices: Sequence[StoreNotice], err: TextIO) -> None:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import secrets
 import stat
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from seedance_tui.filenames import check_pattern
-from seedance_tui.notify import NotifyMode
+from seedance_tui.config_fields import (
+    BY_NAME,
+    ENV_PREFIX,
+    USER_SETTINGS,
+    SettingMessageError,
+    environment_values,
+    readme_table,
+)
 
 APP_NAME = "seedance-tui"
 DEFAULT_BASE_URL = "https://www.seedance2.ink"
 DEMO_API_KEY = "sd2_demo_key"
-ENV_PREFIX = "SEEDANCE_"
 
 
 class ConfigError(Exception):
@@ -99,6 +102,12 @@ class Settings:
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)
         return f"Settings(base_url={self.base_url!r}, db_path={str(self.db_path)!r}, key={key})"
+
+
+def settings_table() -> str:
+    """The README's settings table, from seedance_tui.config_fields and the defaults above."""
+    defaults = {f.name: None if f.default is MISSING else f.default for f in fields(Settings)}
+    return readme_table(defaults)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -196,13 +205,7 @@ def load_settings(
     path = path or default_config_path()
     file_values = read_config_file(path)
     settings = Settings(config_path=path)
-    environment: dict[str, Any] = {
-        "api_key": env.get(f"{ENV_PREFIX}API_KEY"),
-        "base_url": env.get(f"{ENV_PREFIX}BASE_URL"),
-        "db_path": env.get(f"{ENV_PREFIX}TUI_DB"),
-        "store": env.get(f"{ENV_PREFIX}TUI_STORE"),
-        "download_dir": env.get(f"{ENV_PREFIX}DOWNLOAD_DIR"),
-    }
+    environment = environment_values(env)
     if profile is not None:
         from seedance_tui.profiles import profile_values  # profiles builds on this module
 
@@ -239,84 +242,14 @@ def _place(path: Path, key: str) -> str:
         return str(path)
 
 
-#: What the config file, the environment and flags may set (not, say, ``demo``).
-USER_SETTINGS = (
-    "api_key",
-    "base_url",
-    "db_path",
-    "store",
-    "download_dir",
-    "mouse",
-    "requests_per_second",
-    "concurrency",
-    "keys",
-    "theme",
-    "read_only",
-    "views",
-    "default_view",
-    "columns",
-    "notify",
-    "notify_failures",
-    "auto_download",
-    "download_name",
-    "download_concurrency",
-    "output_expiry_hours",
-    "archive_after_days",
-)
-
-
-def _checked(parse: Callable[[], str]) -> str:
-    """``parse()``, its ValueError (whose message names the setting) turned into a ConfigError."""
-    try:
-        return parse()
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def _coerce(key: str, value: Any) -> Any:
+    """``value`` as setting ``key`` holds it (see seedance_tui.config_fields); ConfigError if it cannot."""
+    field = BY_NAME[key]
     try:
-        if key in ("db_path", "download_dir"):
-            return Path(str(value)).expanduser()
-        if key in ("mouse", "read_only", "auto_download"):
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-        if key in ("keys", "views"):
-            if not isinstance(value, dict):
-                raise ValueError(value)
-            return dict(value)
-        if key == "columns":
-            if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-                raise ValueError(value)
-            return list(value)
-        if key in ("theme", "default_view"):
-            return str(value)
-        if key in ("concurrency", "download_concurrency"):
-            return max(1, int(value))
-        if key in ("notify", "notify_failures"):
-            return _checked(lambda: NotifyMode.parse(value, key).value)
-        if key == "download_name":
-            return _checked(lambda: check_pattern(str(value)))
-        if key == "output_expiry_hours":
-            hours = float(value)
-            if not math.isfinite(hours) or hours <= 0:
-                raise ValueError(hours)
-            return hours
-        if key == "archive_after_days":
-            days = float(value)
-            if not math.isfinite(days) or days < 0:
-                raise ValueError(days)
-            return days
-        if key == "requests_per_second":
-            rate = float(value)
-            if not math.isfinite(rate):
-                raise ValueError(rate)
-            return max(0.1, rate)
-        if key == "base_url":
-            return str(value).rstrip("/")
+        return field.coerce(value)
+    except SettingMessageError as exc:
+        raise ConfigError(str(exc)) from None
     except (TypeError, ValueError):
-        expected = {
-            "keys": 'a table of action id = "keys"',
-            "views": "[views.NAME] tables",
-            "columns": 'a list such as ["id", "status", "prompt"]',
-        }.get(key, "a value of the right type")
-        raise ConfigError(f"Setting {key} has an invalid value: {value!r} (expected {expected})") from None
-    return value
+        raise ConfigError(
+            f"Setting {key} has an invalid value: {value!r} (expected {field.expected})"
+        ) from None

@@ -9,6 +9,7 @@ from enum import StrEnum
 from seedance_tui.api.errors import ApiError, MalformedReply, OutcomeUnknown, ServerError
 from seedance_tui.api.types import TaskReply
 from seedance_tui.models import Job, JobStatus, is_final
+from seedance_tui.text import printable
 
 
 def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bool:
@@ -126,3 +127,14 @@ def resubmit_warning(job: Job) -> str | None:
         "Warning: the first submission of this job may have been created and charged "
         f"({job.status}). Submitting again may pay twice; check with the API first."
     )
+
+
+def not_cancellable_reason(job: Job | None) -> str | None:
+    """Why this job cannot be cancelled, or None when it can: the one wording of the rule."""
+    if job is None:
+        return "This job is no longer in the store."
+    if job.request_id is None:
+        return "This job was never accepted by the API (no request id): there is nothing to cancel."
+    if not job.is_cancellable:
+        return f"This job is {printable(job.status)}: only queued or processing jobs can be cancelled."
+    return None

@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = cli.build_parser().parse_args(argv)
     try:
-        settings = cli._settings(args)  # the CLI's own merge of flags, environment and config
+        settings = cli.settings_from_args(args)  # the CLI's own merge of flags, environment and config
         if not settings.api_key:
             raise ConfigError(cli.NO_KEY_MESSAGE)
         webhooks = plan_from_flags(args.webhook_listen, args.webhook_public_url, settings.config_path)

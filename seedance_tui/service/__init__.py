@@ -76,6 +76,7 @@ from seedance_tui.service.jobs import (
     foreign_job_message,
     half_blocks,
     long_eta,
+    not_cancellable_reason,
     output_state,
     short_eta,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "load_views",
     "long_eta",
     "looks_like_csv",
+    "not_cancellable_reason",
     "output_state",
     "parse_matrix",
     "parse_query",

@@ -152,7 +152,7 @@ async def test_cancel_refused_for_a_finished_job(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         assert isinstance(app.screen, MainScreen)
-        assert any("Only queued or processing jobs can be cancelled" in n for n in notices(app))
+        assert any("only queued or processing jobs can be cancelled" in n for n in notices(app))
 
 
 async def test_restart_resumes_unfinished_jobs(

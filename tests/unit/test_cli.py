@@ -218,3 +218,17 @@ def test_version_and_help(run: Callable[..., subprocess.CompletedProcess[str]]) 
     shown = run("--help").stdout
     for command in ("submit", "jobs", "status", "cancel", "sim", "--demo", "--no-mouse"):
         assert command in shown
+
+
+def test_command_line_errors_use_the_commands_error_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seedance_tui.cli import main
+
+    db = tmp_path / "a\x1b[2Jb" / "jobs.json"
+    assert main(["status", "req_1", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No job store") and "\x1b" not in err  # escaped like every command's errors
+    assert main(["status", "req_1", "--db", str(db), "--store", "x", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"error": "Give either --db PATH or --store URL, not both."} and err == ""

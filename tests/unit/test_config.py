@@ -75,14 +75,14 @@ def test_key_is_masked_and_never_in_repr() -> None:
 
 
 def test_mouse_can_be_switched_off_in_the_config_file_or_by_flag(tmp_path: Path) -> None:
-    from seedance_tui.cli import _settings, build_parser
+    from seedance_tui.cli import build_parser, settings_from_args
 
     cfg = tmp_path / "config.toml"
     assert load_settings({}, config_path=cfg).mouse is True
     cfg.write_text("mouse = false\n")
     assert load_settings({}, config_path=cfg).mouse is False
     args = build_parser().parse_args(["--no-mouse", "--config", str(tmp_path / "other.toml")])
-    assert _settings(args).mouse is False
+    assert settings_from_args(args).mouse is False
 
 
 @pytest.mark.parametrize(

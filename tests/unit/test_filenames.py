@@ -66,11 +66,14 @@ def test_config_reports_a_bad_pattern_and_a_bad_notify_mode(tmp_path: Path) -> N
 
 
 def test_flags_set_notify_and_auto_download(tmp_path: Path) -> None:
-    from seedance_tui.cli import _settings, build_parser
+    from seedance_tui.cli import build_parser, settings_from_args
 
     args = build_parser().parse_args(
         ["--config", str(tmp_path / "none.toml"), "--notify", "desktop", "--auto-download"]
     )
-    settings = _settings(args)
+    settings = settings_from_args(args)
     assert (settings.notify, settings.auto_download) == ("desktop", True)
-    assert _settings(build_parser().parse_args(["--config", str(tmp_path / "none.toml")])).notify == "bell"
+    assert (
+        settings_from_args(build_parser().parse_args(["--config", str(tmp_path / "none.toml")])).notify
+        == "bell"
+    )

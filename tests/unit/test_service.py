@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus, ValidationError
-from seedance_tui.service import CancelResult, JobService, SubmitError, SubmitOutcome
+from seedance_tui.service import CancelResult, JobService, SubmitError, SubmitOutcome, not_cancellable_reason
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
 from tests.support import running, until
@@ -163,6 +163,14 @@ async def test_cancel_outcomes(
     again = await service.cancel(job.local_id)
     assert again.result == CancelResult.ALREADY_FINAL and "cancelled" in again.message
     await service.client.aclose()
+
+
+async def test_the_service_and_the_dashboard_word_an_impossible_cancel_alike(service: JobService) -> None:
+    never_sent = Job.new(REQ)
+    service.store.add(never_sent)
+    outcome = await service.cancel(never_sent.local_id)
+    assert outcome.result == CancelResult.ERROR
+    assert outcome.message == not_cancellable_reason(never_sent) and "nothing to cancel" in outcome.message
 
 
 async def test_download_writes_the_video(service: JobService, tmp_path: Path) -> None:

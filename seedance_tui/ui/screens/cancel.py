@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from seedance_tui.models import Job
-from seedance_tui.service import CancelOutcome, CancelResult, JobService
+from seedance_tui.service import CancelOutcome, CancelResult, JobService, not_cancellable_reason
 from seedance_tui.text import one_line, printable
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.styles import style_path
@@ -31,17 +31,6 @@ def job_summary(job: Job) -> Content:
     ]
     lines = [Content.assemble((f"{name:<9}", "$text-muted"), value) for name, value in facts]
     return Content("\n").join(lines)
-
-
-def not_cancellable_reason(job: Job | None) -> str | None:
-    """Why this job cannot be cancelled, or None when it can."""
-    if job is None:
-        return "This job is no longer in the store."
-    if job.request_id is None:
-        return "This job was never accepted by the API (no request id): there is nothing to cancel."
-    if not job.is_cancellable:
-        return f"This job is {printable(job.status)}: only queued or processing jobs can be cancelled."
-    return None
 
 
 class CancelDialog(ModalScreen[CancelOutcome | None]):

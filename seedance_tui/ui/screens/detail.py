@@ -16,11 +16,11 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus
-from seedance_tui.service import CancelOutcome, JobService, long_eta
+from seedance_tui.service import CancelOutcome, JobService, long_eta, not_cancellable_reason
 from seedance_tui.text import local_time, printable, safe_to_copy
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import JobsChanged
-from seedance_tui.ui.screens.cancel import CancelDialog, not_cancellable_reason
+from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.frame_preview import FramePreview

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import ArchivedRead, JobService, QueryError, short_eta
+from seedance_tui.service import ArchivedRead, JobService, QueryError, not_cancellable_reason, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.archive_text import archive_loaded_message
@@ -372,9 +372,9 @@ class MainScreen(ManyJobsScreen):
         job = self._selected()
         if job is None:
             return
-        if not job.is_cancellable:
-            reason = f"it is {job.status}" if job.request_id else "it has no request id"
-            self.notify(f"Only queued or processing jobs can be cancelled: {reason}.", markup=False)
+        reason = not_cancellable_reason(job)
+        if reason is not None:
+            self.notify(reason, markup=False)
             return
         # The dialog shows the outcome itself; a cancelled job is announced by the app.
         self.app.push_screen(CancelDialog(self.service, job.local_id))
