@@ -16,6 +16,7 @@ from tinydb import TinyDB
 from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.backend import ChangeListener
+from seedance_tui.store.cached import CachedJobs
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
@@ -75,7 +76,7 @@ def store_path(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
-class JobStore:
+class JobStore(CachedJobs):
     """Every job, newest first, shared safely between threads and between processes.
 
     Jobs handed out (``get``, ``all``, ``find``, ``refresh``) are the live cached objects, not copies:
@@ -138,9 +139,6 @@ class JobStore:
         path = store_path(path)
         with _locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
             return quarantine_file(damaged or path)
-
-    def __len__(self) -> int:
-        return len(self._jobs)
 
     @property
     def notices(self) -> list[StoreNotice]:
@@ -207,34 +205,6 @@ class JobStore:
         """The document on disk for ``local_id`` as last read (caller holds _lock)."""
         doc_id = self._doc_ids.get(local_id)
         return None if doc_id is None else self._raw_table().get(str(doc_id))
-
-    def all(self) -> list[Job]:
-        """Every job (live objects), newest created first."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-        jobs.sort(key=lambda job: job.created_at, reverse=True)
-        return jobs
-
-    def get(self, local_id: str) -> Job | None:
-        """The live job with this local id."""
-        with self._lock:
-            return self._jobs.get(local_id)
-
-    def find(self, ref: str) -> Job | None:
-        """The job whose local id or request id is ``ref``, else the only one starting with it."""
-        ref = ref.strip()
-        if not ref:
-            return None
-        with self._lock:
-            jobs = list(self._jobs.values())
-            exact = self._jobs.get(ref)
-        if exact is not None:
-            return exact
-        for job in jobs:
-            if job.request_id == ref:
-                return job
-        matches = [j for j in jobs if j.local_id.startswith(ref) or (j.request_id or "").startswith(ref)]
-        return matches[0] if len(matches) == 1 else None
 
     def add(self, job: Job) -> None:
         """Store a new job and make it durable before returning (call it before sending the POST).

@@ -23,6 +23,7 @@ from psycopg_pool import ConnectionPool
 
 from seedance_tui.models import Job
 from seedance_tui.store.backend import ChangeListener
+from seedance_tui.store.cached import CachedJobs
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.job_store import _parse
 from seedance_tui.store.location import mask_url
@@ -105,7 +106,7 @@ def _stderr_notice(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
-class PostgresJobStore:
+class PostgresJobStore(CachedJobs):
     """One account's jobs in a PostgreSQL database, cached in memory, live across processes."""
 
     def __init__(self, url: str, account: str) -> None:
@@ -203,9 +204,6 @@ class PostgresJobStore:
     def location(self) -> str:
         return self._where
 
-    def __len__(self) -> int:
-        return len(self._jobs)
-
     def __enter__(self) -> PostgresJobStore:
         return self
 
@@ -213,31 +211,6 @@ class PostgresJobStore:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    def all(self) -> list[Job]:
-        with self._lock:
-            jobs = list(self._jobs.values())
-        jobs.sort(key=lambda job: job.created_at, reverse=True)
-        return jobs
-
-    def get(self, local_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(local_id)
-
-    def find(self, ref: str) -> Job | None:
-        ref = ref.strip()
-        if not ref:
-            return None
-        with self._lock:
-            jobs = list(self._jobs.values())
-            exact = self._jobs.get(ref)
-        if exact is not None:
-            return exact
-        for job in jobs:
-            if job.request_id == ref:
-                return job
-        matches = [j for j in jobs if j.local_id.startswith(ref) or (j.request_id or "").startswith(ref)]
-        return matches[0] if len(matches) == 1 else None
 
     @property
     def has_unsaved(self) -> bool:
