@@ -1,21 +1,23 @@
-"""Reads over the jobs a store keeps in memory: the same for the tinydb file and for PostgreSQL."""
+"""The jobs a store keeps in memory and their unsaved snapshots: the same for both backends."""
 
 from __future__ import annotations
 
 import threading
 
 from seedance_tui.models import Job
+from seedance_tui.store.merge import Document, merge_docs
 
 
 class CachedJobs:
-    """``len``, ``all``, ``get`` and ``find`` over ``_jobs`` (by local id), guarded by ``_lock``.
+    """Reads over ``_jobs`` (by local id) and snapshots into ``_dirty``, all guarded by ``_lock``.
 
-    Both backends hold every job in memory and change ``_jobs`` only under ``_lock``; what they
-    differ in is how the cache is filled and written, not how it is read.
+    Both backends hold every job in memory and queue changed documents for their next flush; what
+    they differ in is how the cache is filled and how a flush writes, not how it is read or staged.
     """
 
     _lock: threading.Lock
     _jobs: dict[str, Job]
+    _dirty: dict[str, Document]
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -47,3 +49,27 @@ class CachedJobs:
                 return job
         matches = [j for j in jobs if j.local_id.startswith(ref) or (j.request_id or "").startswith(ref)]
         return matches[0] if len(matches) == 1 else None
+
+    def update(self, job: Job) -> None:
+        """Snapshot a changed job for the next flush (a job not stored yet is added then)."""
+        doc = job.to_dict()
+        with self._lock:
+            cached = self._jobs.get(job.local_id)
+            if cached is not None and cached is not job:
+                # A stale object: the cache may hold a newer version merged in from another process.
+                cached_doc = self._dirty.get(job.local_id) or cached.to_dict()
+                merged = merge_docs(doc, cached_doc)
+                if merged is not doc:
+                    job = cached if merged is cached_doc else Job.from_dict(merged)
+                    doc = merged
+            self._jobs[job.local_id] = job
+            self._dirty[job.local_id] = doc
+
+    def _stage_new(self, job: Job) -> None:
+        """Cache a job that is not stored yet and queue it for the flush that ``add`` runs next."""
+        doc = job.to_dict()
+        with self._lock:
+            if job.local_id in self._jobs:
+                raise ValueError(f"job {job.local_id} is already in the store")
+            self._jobs[job.local_id] = job
+            self._dirty[job.local_id] = doc

@@ -212,28 +212,8 @@ class JobStore(CachedJobs):
         If this raises StoreError the job stays in memory and is retried by the next flush,
         but it is not known to be on disk: do not submit it.
         """
-        doc = job.to_dict()
-        with self._lock:
-            if job.local_id in self._jobs:
-                raise ValueError(f"job {job.local_id} is already in the store")
-            self._jobs[job.local_id] = job
-            self._dirty[job.local_id] = doc
+        self._stage_new(job)
         self.flush()
-
-    def update(self, job: Job) -> None:
-        """Snapshot a changed job for the next flush (a job not stored yet is added then)."""
-        doc = job.to_dict()
-        with self._lock:
-            cached = self._jobs.get(job.local_id)
-            if cached is not None and cached is not job:
-                # A stale object: the cache may hold a newer version merged in from another process.
-                cached_doc = self._dirty.get(job.local_id) or cached.to_dict()
-                merged = merge_docs(doc, cached_doc)
-                if merged is not doc:
-                    job = cached if merged is cached_doc else Job.from_dict(merged)
-                    doc = merged
-            self._jobs[job.local_id] = job
-            self._dirty[job.local_id] = doc
 
     def remove(self, local_ids: Iterable[str]) -> int:
         """Drop these jobs from the store file (the archive keeps them); return how many were here.

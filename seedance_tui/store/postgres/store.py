@@ -222,26 +222,8 @@ class PostgresJobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and commit it before returning (call it before sending the POST)."""
         self._refuse_if_read_only()
-        doc = job.to_dict()
-        with self._lock:
-            if job.local_id in self._jobs:
-                raise ValueError(f"job {job.local_id} is already in the store")
-            self._jobs[job.local_id] = job
-            self._dirty[job.local_id] = doc
+        self._stage_new(job)
         self.flush()
-
-    def update(self, job: Job) -> None:
-        doc = job.to_dict()
-        with self._lock:
-            cached = self._jobs.get(job.local_id)
-            if cached is not None and cached is not job:
-                cached_doc = self._dirty.get(job.local_id) or cached.to_dict()
-                merged = merge_docs(doc, cached_doc)
-                if merged is not doc:
-                    job = cached if merged is cached_doc else Job.from_dict(merged)
-                    doc = merged
-            self._jobs[job.local_id] = job
-            self._dirty[job.local_id] = doc
 
     def put_documents(self, docs: Iterable[Document]) -> int:
         """Merge raw documents in (unknown fields kept) and commit them; return how many changed."""
