@@ -30,7 +30,7 @@ from seedance_tui.outcomes import (
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
 from seedance_tui.polling.leases import lease_for
-from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
+from seedance_tui.preview import Frame, PreviewError, first_frame, frame_strip, half_blocks
 from seedance_tui.service.actions import JobActions, foreign_job_message
 from seedance_tui.service.feed import (
     ChangeFeed,
@@ -234,9 +234,10 @@ class JobService(JobActions):
         """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
         return summarise(self.store.all(), now)
 
-    async def first_frame(self, video: Path) -> Frame:
-        """The first frame of a saved video (decoded off the event loop); PreviewError if none."""
-        return await asyncio.to_thread(first_frame, video)
+    async def first_frame(self, video: Path, *, strip: bool = False) -> Frame:
+        """The first frame of a saved video, or with ``strip`` frames at 0, 25, 50 and 75 % of it side
+        by side (decoded off the event loop); PreviewError if none."""
+        return await asyncio.to_thread(frame_strip if strip else first_frame, video)
 
     def estimate(self, job: Job, now: float) -> Estimate | None:
         """Time left for a queued or processing job, from the store's history (None: not enough)."""
