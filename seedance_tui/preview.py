@@ -21,7 +21,7 @@ CACHE_HEIGHT = 90
 STRIP_AT = (0.0, 0.25, 0.5, 0.75)
 STRIP_FRAME_WIDTH = 80
 STRIP_FRAME_HEIGHT = 45
-STRIP_GAP = 2
+STRIP_GAP = 4
 INSTALL_HINT = "pip install 'seedance-tui[preview]'"
 
 

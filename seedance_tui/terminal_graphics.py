@@ -19,10 +19,7 @@ preview can be shown at all (``textual-image`` installed, a terminal on both end
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
-import select
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -40,7 +37,7 @@ class Graphics(StrEnum):
 
 #: DECRQM: "is private mode 80 (DECSDM) set?"; the reply is ``ESC [ ? 80 ; Ps $ y``.
 SIXEL_QUERY = b"\x1b[?80$p"
-_SIXEL_REPLY = re.compile(rb"\x1b\[\?80;(\d)\$y")
+_SIXEL_REPLY = rb"\x1b\[\?80;(\d)\$y"
 #: Ps: 1 set, 2 reset, 3 permanently set (the mode is known); 0 unknown, 4 permanently reset.
 _KNOWN = frozenset({b"1", b"2", b"3"})
 #: Longest start-up wait for a terminal that does not answer.
@@ -75,6 +72,8 @@ def ask_sixel(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> bool:
     The terminal is put in cbreak mode (no echo) for the wait and restored after; keys typed in
     those milliseconds are lost, as with any such query.
     """
+    import re
+    import select
     import termios
     import tty
 
@@ -89,7 +88,7 @@ def ask_sixel(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> bool:
             if not ready:
                 break
             reply += os.read(fd_in, 256)
-            if match := _SIXEL_REPLY.search(reply):
+            if match := re.search(_SIXEL_REPLY, reply):
                 return match.group(1) in _KNOWN
         return False
     finally:
@@ -109,6 +108,8 @@ def graphics_for_this_terminal(setting: str, env: Mapping[str, str] | None = Non
 
 def graphics_installed() -> bool:
     """True when the ``[preview]`` extra's picture library is there (found, not imported)."""
+    import importlib.util
+
     return importlib.util.find_spec("textual_image") is not None
 
 

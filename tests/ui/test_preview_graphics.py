@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual._xterm_parser import XTermParser
@@ -150,3 +152,17 @@ def test_why_the_sixel_question_is_decrqm_textual_drops_its_answer_but_types_the
     # ...while a late Device Attributes or Kitty answer would reach the app as key presses.
     assert "question_mark" in keys_for("\x1b[?62;4;22c")
     assert {"G", "O", "K"} <= set(keys_for("\x1b_Gi=31;OK\x1b\\"))
+
+
+def test_strip_snapshot(snap_compare: Any, tmp_path: Path, make_service: Any) -> None:
+    job = saved_job(Path(tempfile.gettempdir()) / "seedance-strip-snapshot")
+    app = detail_app(make_service(job), job, tmp_path, "halfblock")
+
+    async def shown(pilot: Any) -> None:
+        preview = pilot.app.screen.query_one(FramePreview)
+        await pilot.press("f")
+        assert await wait_for(pilot, lambda: preview.frame is not None and preview.frame.width > 300)
+        pilot.app.screen.query_one("#preview-label").scroll_visible(animate=False, top=True)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shown)

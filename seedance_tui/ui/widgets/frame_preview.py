@@ -22,7 +22,8 @@ from seedance_tui.models import Job
 from seedance_tui.service import Frame, JobService, PreviewError, half_blocks
 from seedance_tui.text import one_line
 
-#: Largest picture drawn, in cells (48 x 13 cells = 96 x 26 pixels: a 16:9 frame at a glance).
+#: Largest picture drawn, in cells (48 x 13 cells = 96 x 26 pixels: a 16:9 frame at a glance; the
+#: strip of four may be twice as wide).
 MAX_COLUMNS = 48
 MAX_ROWS = 13
 #: The protocols drawn by textual-image; anything else is half blocks.
@@ -106,7 +107,7 @@ class FramePreview(Vertical):
 
     async def _draw(self, frame: Frame) -> None:
         width = self.size.width or MAX_COLUMNS
-        columns = max(8, width if self.strip else min(MAX_COLUMNS, width))
+        columns = max(8, min(2 * MAX_COLUMNS if self.strip else MAX_COLUMNS, width))
         note = ""
         if self.graphics in PICTURE_KINDS:
             try:
