@@ -98,11 +98,13 @@ def ask_sixel(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> bool:
 def graphics_for_this_terminal(setting: str, env: Mapping[str, str] | None = None) -> Graphics:
     """``setting`` resolved before the dashboard starts (see the module's docstring for the rules)."""
     env = os.environ if env is None else env
+    if setting == Graphics.AUTO and not graphics_installed():
+        return Graphics.HALFBLOCK  # nothing to draw pictures with: no question, no note
 
     def ask() -> bool:
         return ask_sixel(sys.stdin.fileno(), sys.stdout.fileno())
 
-    can_ask = sys.stdin.isatty() and sys.stdout.isatty() and graphics_installed()
+    can_ask = sys.stdin.isatty() and sys.stdout.isatty()
     return choose(setting, env, ask if can_ask else None)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from seedance_tui import terminal_graphics
 from seedance_tui.terminal_graphics import (
     PROBE_TIMEOUT,
     SIXEL_QUERY,
@@ -54,7 +55,16 @@ def test_a_chosen_protocol_is_used_as_is() -> None:
 def test_with_no_terminal_nothing_is_asked() -> None:
     # pytest's stdin is no terminal: auto resolves at once, and nothing is written to stdout.
     assert graphics_for_this_terminal("auto", {"TERM": "xterm-256color"}) == Graphics.HALFBLOCK
+    assert graphics_for_this_terminal("auto", KITTY) == Graphics.KITTY
     assert graphics_for_this_terminal("kitty", {}) == Graphics.KITTY
+
+
+def test_without_textual_image_auto_means_half_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal_graphics, "graphics_installed", lambda: False)
+    assert graphics_for_this_terminal("auto", KITTY) == Graphics.HALFBLOCK
+    assert (
+        graphics_for_this_terminal("sixel", {}) == Graphics.SIXEL
+    )  # asked for: the pane says what is missing
 
 
 @pytest.fixture
