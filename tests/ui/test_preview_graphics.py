@@ -44,7 +44,7 @@ def fresh_textual_image(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Termi
     saved = {name: module for name, module in sys.modules.items() if name.startswith("textual_image")}
     for name in saved:
         del sys.modules[name]
-    frame_image._widget_class.cache_clear()
+    frame_image.load.cache_clear()
     out = TerminalOut()
     monkeypatch.setattr(sys, "__stdout__", out)
     import textual_image._terminal as terminal
@@ -62,7 +62,7 @@ def fresh_textual_image(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Termi
         for name in [name for name in sys.modules if name.startswith("textual_image")]:
             del sys.modules[name]
         sys.modules.update(saved)
-        frame_image._widget_class.cache_clear()
+        frame_image.load.cache_clear()
 
 
 def detail_app(service: JobService, job: Job, tmp_path: Path, graphics: str) -> Host:

@@ -50,13 +50,17 @@ def _terminal_fd() -> int:
 
 
 def picture(kind: str, frame: Frame) -> Widget:
-    """A widget drawing ``frame`` in ``kind`` ("sixel" or "kitty"); ImportError without textual-image."""
+    """A widget drawing ``frame`` in ``kind`` ("sixel" or "kitty"); ImportError without textual-image.
+
+    The first call imports textual-image and Pillow (about 0.1 s): call ``load`` off the event
+    loop first."""
     image = PILImage.frombytes("RGB", (frame.width, frame.height), frame.rgb)
-    return _widget_class(kind)(image)
+    return load(kind)(image)
 
 
 @functools.cache
-def _widget_class(kind: str) -> Callable[[PILImage.Image], Widget]:
+def load(kind: str) -> Callable[[PILImage.Image], Widget]:
+    """textual-image's widget class for ``kind``, imported without its terminal probes."""
     _without_probes()
     if kind == "sixel":
         from textual_image.widget.sixel import Image as SixelImage

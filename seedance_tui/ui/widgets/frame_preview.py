@@ -8,6 +8,7 @@ by the service, and textual-image by ``frame_image``, the first time a preview i
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from rich.style import Style
@@ -111,9 +112,7 @@ class FramePreview(Vertical):
         note = ""
         if self.graphics in PICTURE_KINDS:
             try:
-                from seedance_tui.ui.widgets.frame_image import picture
-
-                shown = picture(self.graphics, frame)
+                shown = await self._picture(frame)
             except ImportError:
                 note = f"\n{self.graphics} needs textual-image: pip install 'seedance-tui[preview]'"
             except Exception as exc:  # a third-party drawer failing must not cost the preview
@@ -128,6 +127,17 @@ class FramePreview(Vertical):
                 return
         text = frame_text(frame, columns, MAX_ROWS)
         self._say(text.append(note) if note else text)
+
+    async def _picture(self, frame: Frame) -> Widget:
+        def load() -> None:  # textual-image and Pillow: imported off the event loop, once
+            from seedance_tui.ui.widgets import frame_image
+
+            frame_image.load(self.graphics)
+
+        await asyncio.to_thread(load)
+        from seedance_tui.ui.widgets.frame_image import picture
+
+        return picture(self.graphics, frame)
 
     def _drop_picture(self) -> None:
         self.query_one("#preview-text", Static).display = True
