@@ -98,6 +98,8 @@ class Settings:
     output_expiry_hours: float = 12.0
     #: Days after which a finished job moves from the store file into its month archive (0: never).
     archive_after_days: float = 30.0
+    #: How the preview draws: "auto", "halfblock", "sixel" or "kitty" (see seedance_tui.terminal_graphics).
+    preview_graphics: str = "auto"
 
     def __repr__(self) -> str:  # never print the key, even by accident
         key = mask_key(self.api_key)

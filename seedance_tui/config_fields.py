@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from seedance_tui.filenames import check_pattern
 from seedance_tui.notify import NotifyMode
+from seedance_tui.terminal_graphics import Graphics
 
 ENV_PREFIX = "SEEDANCE_"
 #: "Nothing here" in the README's table.
@@ -76,6 +77,10 @@ def _hours(value: Any) -> float:
     if not math.isfinite(hours) or hours <= 0:
         raise ValueError(hours)
     return hours
+
+
+def _graphics(value: Any) -> str:
+    return Graphics(str(value).lower()).value
 
 
 def _days(value: Any) -> float:
@@ -216,6 +221,10 @@ FIELDS: tuple[Field, ...] = (
     Field("download_concurrency", "videos saved at once", _at_least_one),
     Field("output_expiry_hours", "hours before an unsaved video is flagged", _hours),
     Field("archive_after_days", "days before a finished job moves into the archive (0: never)", _days),
+    Field(
+        "preview_graphics", "how the preview draws: auto, halfblock, sixel or kitty", _graphics,
+        flag="--preview-graphics", flag_choices=tuple(kind.value for kind in Graphics), flag_metavar="KIND",
+    ),
 )  # fmt: skip
 
 BY_NAME = {field.name: field for field in FIELDS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import sys
@@ -12,6 +13,7 @@ from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
 from seedance_tui.store.archive import archive_at_start
 from seedance_tui.store.backend import Store
+from seedance_tui.terminal_graphics import graphics_for_this_terminal
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
 from seedance_tui.webhooks import WebhookPlan
 
@@ -58,6 +60,9 @@ def run_dashboard(
     # The loaded jobs live as long as the app: keep the cyclic GC from rescanning them, which
     # would stall the UI for ~100 ms at 10,000 jobs.
     gc.freeze()
+    # Sixel, Kitty or half blocks for the preview: decided now, while stdin is still ours to read.
+    graphics = graphics_for_this_terminal(settings.preview_graphics)
+    settings = dataclasses.replace(settings, preview_graphics=graphics.value)
     app = SeedanceApp(service, settings, run=service_runner(service, webhooks), notices=notices)
     app.run(mouse=settings.mouse)
     try:

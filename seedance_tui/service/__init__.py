@@ -85,6 +85,9 @@ from seedance_tui.service.track import (
     track,
 )
 from seedance_tui.store.archive import ArchivedRead
+from seedance_tui.terminal_graphics import (
+    cell_pixels,
+)
 from seedance_tui.views import (
     VIEW_NAME,
     View,
@@ -129,6 +132,7 @@ __all__ = [
     "TrackResult",
     "View",
     "cancel_many",
+    "cell_pixels",
     "describe_plan",
     "download_many",
     "export_to_file",

@@ -30,7 +30,7 @@ from seedance_tui.outcomes import (
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
 from seedance_tui.polling.leases import lease_for
-from seedance_tui.preview import Frame, PreviewError, first_frame, half_blocks
+from seedance_tui.preview import Frame, PreviewError, first_frame, frame_strip, half_blocks
 from seedance_tui.service.actions import JobActions, foreign_job_message
 from seedance_tui.service.feed import (
     ChangeFeed,
@@ -178,7 +178,17 @@ class JobService(JobActions):
         self.downloads = AutoDownloader(
             self.client, folder, pattern, self._mark_changed, concurrency=concurrency, **options
         )
-        self.add_listener(self.downloads.offer)
+        self.add_listener(self._offer_downloads)
+
+    def _offer_downloads(self, jobs: list[Job]) -> None:
+        """Only the poller saves videos, so processes sharing a store fetch each one once; the
+        others show the saved path when the poller records it (a new poller catches up)."""
+        if self.downloads is not None and self._role.polls:
+            self.downloads.offer(self._followable(jobs))
+
+    def _catch_up_downloads(self) -> None:
+        if self.downloads is not None:  # includes those a kill left half-saved
+            self.downloads.catch_up(self._followable(self.store.all()), time.time())
 
     # -- listening -----------------------------------------------------------------------
 
@@ -224,9 +234,10 @@ class JobService(JobActions):
         """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
         return summarise(self.store.all(), now)
 
-    async def first_frame(self, video: Path) -> Frame:
-        """The first frame of a saved video (decoded off the event loop); PreviewError if none."""
-        return await asyncio.to_thread(first_frame, video)
+    async def first_frame(self, video: Path, *, strip: bool = False) -> Frame:
+        """The first frame of a saved video, or with ``strip`` frames at 0, 25, 50 and 75 % of it side
+        by side (decoded off the event loop); PreviewError if none."""
+        return await asyncio.to_thread(frame_strip if strip else first_frame, video)
 
     def estimate(self, job: Job, now: float) -> Estimate | None:
         """Time left for a queued or processing job, from the store's history (None: not enough)."""
@@ -283,7 +294,8 @@ class JobService(JobActions):
         poller = asyncio.create_task(self._poll(), name="seedance-poller")
         background = [poller]
         if self.downloads is not None:
-            self.downloads.catch_up(jobs, time.time())  # includes those a kill left half-saved
+            if self._role.polls:  # else when this process takes the poller's role
+                self._catch_up_downloads()
             background.append(asyncio.create_task(self.downloads.run(), name="seedance-downloads"))
         try:
             await self._housekeeper.run(lambda: self._role.polls)
@@ -326,6 +338,7 @@ class JobService(JobActions):
                 # Taking over: start from what the previous poller last wrote, so nothing is polled twice.
                 await self._housekeeper.pick_up_outside_changes()
                 self.scheduler.track_all(self._followable(self.store.all()))
+                self._catch_up_downloads()
                 # Poll until the lease is lost (its database connection died), then follow again.
                 heartbeat = asyncio.create_task(self._beat(lease, state))
                 polling = asyncio.create_task(self.scheduler.run())

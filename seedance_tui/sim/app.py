@@ -149,6 +149,8 @@ async def _video_file(request: Request) -> Response:
         return error_reply(404, "not_found", f"No video for {request_id}")
     # A real MP4 of the asked shape and length, as the real API would deliver.
     video = make_mp4(str(task.payload["aspectRatio"]), int(task.payload["duration"]))
+    if (delay := _state(request).config.file_latency) > 0:
+        await asyncio.sleep(delay)
     return Response(video, media_type="video/mp4")
 
 

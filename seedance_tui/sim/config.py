@@ -40,6 +40,8 @@ class SimConfig:
     api_keys: frozenset[str] | None = None
     #: Seconds added before answering every API request.
     latency: float = 0.0
+    #: Seconds added before serving a video file (a real CDN takes a while for megabytes).
+    file_latency: float = 0.0
     #: Share of API requests answered with a 5xx.
     error_rate: float = 0.0
     #: Share of API requests answered with 429 and Retry-After.

@@ -189,11 +189,12 @@ class SimState:
             return task.reply(self.clock())
 
     def succeeded_task(self, request_id: str) -> SimTask | None:
-        """The task ``request_id`` if it succeeded (any key: files need no auth)."""
+        """The task ``request_id`` if it succeeded (any key: files need no auth); counts the fetch."""
         with self._lock:
             task = self._tasks.get(request_id)
             if task is None or task.status_at(self.clock()) != JobStatus.SUCCEEDED:
                 return None
+            self._counts["video_gets"] += 1
             return task
 
     def next_webhook_due(self) -> float | None:
@@ -228,7 +229,7 @@ class SimState:
 
     def stats(self) -> dict[str, Any]:
         """Counters for ``/_sim/stats``."""
-        names = ("submits_received", "tasks_created", "gets", "cancels", "webhooks_sent")
+        names = ("submits_received", "tasks_created", "gets", "cancels", "webhooks_sent", "video_gets")
         with self._lock:
             stats: dict[str, Any] = {name: self._counts[name] for name in names}
             stats["faults_injected"] = dict(self._faults)

@@ -125,6 +125,7 @@ class DetailScreen(Screen[None]):
         Binding("c", "cancel_job", "Cancel job", id="cancel_job"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("e", "edit", "Edit & resubmit", id="edit_resubmit"),
+        Binding("f", "frame_strip", "Four frames", show=False, id="frame_strip"),
     ]
 
     def __init__(
@@ -152,7 +153,7 @@ class DetailScreen(Screen[None]):
                     yield Label(label, classes="fact-label")
                     yield Static("", id=f"value-{fact_id}", classes="fact-value", markup=False)
             yield Label("First frame", classes="section-label", id="preview-label")
-            yield FramePreview(self.service, id="preview")
+            yield FramePreview(self.service, self.settings.preview_graphics, id="preview")
             yield Label("Prompt", classes="section-label")
             yield Static("", id="value-prompt", classes="section", markup=False)
             yield Label("Media URLs", classes="section-label")
@@ -313,6 +314,15 @@ class DetailScreen(Screen[None]):
             return
         self.service.refresh_soon(self.local_id)
         self.notify("Checking this job now", markup=False, timeout=2)
+
+    def action_frame_strip(self) -> None:
+        """Show frames at 0, 25, 50 and 75 % of the video instead of the first one, or back."""
+        preview = self.query_one(FramePreview)
+        if self.job is None or not preview.display:
+            return
+        preview.toggle_strip(self.job)
+        label = "Frames at 0, 25, 50, 75 %" if preview.strip else "First frame"
+        self.query_one("#preview-label", Label).update(label)
 
     def action_edit(self) -> None:
         if self.job is not None:
