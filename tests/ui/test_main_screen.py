@@ -213,7 +213,7 @@ async def test_command_palette_offers_every_action(
 ) -> None:
     app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        titles = [title for title, _, _ in main_screen_commands(app.screen)]  # type: ignore[arg-type]
+        titles = [command.title for command in main_screen_commands(app.screen)]  # type: ignore[arg-type]
         for expected in ("New job", "Cancel job", "Refresh job", "Open job detail", "Search jobs"):
             assert expected in titles
         assert sum(t.startswith("Show ") for t in titles) == 7

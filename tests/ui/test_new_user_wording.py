@@ -51,7 +51,7 @@ async def test_the_palette_reads_well_and_finds_help_and_filters(
 ) -> None:
     app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        titles = [title for title, _, _ in main_screen_commands(app.screen)]  # type: ignore[arg-type]
+        titles = [command.title for command in main_screen_commands(app.screen)]  # type: ignore[arg-type]
         assert "Show problem jobs" in titles and "Show problems jobs" not in titles
         provider = SeedanceCommands(app.screen)
         for query, expected in (("help", "Help: keys"), ("filter", "Show failed jobs")):

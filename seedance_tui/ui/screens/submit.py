@@ -8,6 +8,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -78,6 +79,9 @@ class SubmitScreen(ModalScreen[Job | None]):
         Binding("f1", "app.help", "Help", show=False, id="help_form"),
     ]
 
+    #: The POST is on its way: the form can be neither sent again nor closed until it is answered.
+    submitting: var[bool] = var(False, init=False)
+
     def __init__(
         self,
         service: JobService,
@@ -95,7 +99,6 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.rerun_of = rerun_of
         #: Shown at once: resubmitting this request may pay twice.
         self.warning = warning
-        self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
         self._banner_text = ""
@@ -329,11 +332,10 @@ class SubmitScreen(ModalScreen[Job | None]):
             self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
             return
         self._show_banner("", "")
-        self._set_submitting(True)
+        self.submitting = True
         self._send(request)
 
-    def _set_submitting(self, busy: bool) -> None:
-        self.submitting = busy
+    def watch_submitting(self, busy: bool) -> None:
         button = self.query_one("#submit-button", Button)
         button.disabled = busy
         button.label = "Submitting…" if busy else "Submit"
@@ -346,16 +348,16 @@ class SubmitScreen(ModalScreen[Job | None]):
         try:
             job = await self.service.submit(request, rerun_of=self.rerun_of)
         except ValidationError as exc:
-            self._set_submitting(False)
+            self.submitting = False
             self.show_errors(exc.errors)
             self._show_banner(FIX_BANNER, "error")
             return
         except SubmitError as exc:
-            self._set_submitting(False)
+            self.submitting = False
             self._show_banner(_submit_error_text(exc), "error")
             return
         except Exception as exc:  # anything unexpected must not lose the user's input
-            self._set_submitting(False)
+            self.submitting = False
             self._show_banner(f"Submit failed: {exc}", "error")
             return
         self.submitting = False

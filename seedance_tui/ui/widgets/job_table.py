@@ -75,7 +75,55 @@ class JobTable(ScrollView, can_focus=True):
         Binding("asterisk", "mark_shown", "Mark all shown", show=False, id="mark_shown"),
         Binding("minus", "clear_marks", "Clear marks", show=False, id="clear_marks"),
     ]
-    DEFAULT_CSS = css_rules("JobTable", "job-table")
+    DEFAULT_CSS = (
+        """
+        JobTable {
+            width: 1fr;
+            height: 1fr;
+            background: $surface;
+            overflow-x: hidden;
+            scrollbar-size-vertical: 1;
+        }
+
+        JobTable > .job-table--header {
+            background: $panel;
+            color: $text-muted;
+            text-style: bold;
+        }
+
+        JobTable > .job-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
+
+        JobTable > .job-table--cursor-blurred {
+            background: $block-cursor-blurred-background;
+        }
+
+        /* Marked rows: a ✓ before the first cell says it; the tint only helps. */
+        JobTable > .job-table--marked {
+            background: $accent 25%;
+            text-style: bold;
+        }
+
+        /* A row that just changed: marked (• then ·) in its first gap, and tinted while it fades. */
+        JobTable > .job-table--changed {
+            background: $accent 30%;
+            text-style: bold;
+        }
+
+        JobTable > .job-table--fading {
+            background: $accent 12%;
+        }
+
+        JobTable > .job-table--hint {
+            color: $text-muted;
+            text-style: italic;
+        }
+        """
+        + "\n"
+        + css_rules("JobTable", "job-table")
+    )
     COMPONENT_CLASSES = {
         "job-table--header",
         "job-table--cursor",

@@ -100,6 +100,41 @@ def role_text(state: RoleState) -> tuple[str, str]:
 class StatusBar(Widget):
     """Host, demo badge, API health, per-status counts and credits; redrawn only when they change."""
 
+    DEFAULT_CSS = """
+        StatusBar {
+            height: 1;
+            background: $panel;
+            color: $text;
+        }
+
+        StatusBar > .status-bar--title {
+            text-style: bold;
+            color: $primary;
+        }
+
+        StatusBar > .status-bar--demo {
+            background: $warning;
+            color: $background;
+            text-style: bold;
+        }
+
+        StatusBar > .status-bar--ok {
+            color: $success;
+        }
+
+        StatusBar > .status-bar--warning {
+            color: $warning;
+        }
+
+        StatusBar > .status-bar--error {
+            color: $error;
+            text-style: bold;
+        }
+
+        StatusBar > .status-bar--dim {
+            color: $text-disabled;
+        }
+    """
     COMPONENT_CLASSES = {
         "status-bar--title",
         "status-bar--demo",
