@@ -17,8 +17,9 @@ from seedance_tui.ui.messages import HealthChanged
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
-from seedance_tui.ui.widgets.job_table import EMPTY_HINT, JobTable
+from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
+from seedance_tui.ui.widgets.table_text import EMPTY_HINT
 from tests.ui.helpers import make_settings, wait_for
 
 HOSTILE = "[red]x[/] [@click=app.quit]q[/] \x1b[2J"
