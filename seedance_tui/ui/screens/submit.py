@@ -107,11 +107,6 @@ class SubmitScreen(ModalScreen[Job | None]):
 
     def compose(self) -> ComposeResult:
         request = self.prefill
-        model = request.model if request and request.model in MODELS else DEFAULT_MODEL
-        duration = nearest_duration(model, request.duration if request else None)
-        aspect = request.aspect_ratio if request and request.aspect_ratio in ASPECT_RATIOS else None
-        resolution = request.resolution if request and request.resolution in RESOLUTIONS else None
-        metadata = request.metadata if request else None
         with Vertical(id="submit-form"):
             with Horizontal(id="submit-title-row"):
                 yield Label("New video", id="submit-title")
@@ -125,67 +120,79 @@ class SubmitScreen(ModalScreen[Job | None]):
                 tab_behavior="focus",
             )
             yield self._error_label("prompt")
-            with Horizontal(classes="field-row", id="model-row"):
-                yield Label("Model", classes="row-label", id="model-label")
-                yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
-                yield Label("Duration", classes="row-label short", id="duration-label")
-                yield Select(
-                    _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
-                )
-            yield self._error_label("model")
-            yield self._error_label("duration")
-            yield Label("", id="duration-note", classes="field-note", markup=False)
-            with Horizontal(classes="field-row"):
-                yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
-                yield Select(
-                    _options(ASPECT_RATIOS),
-                    id="aspect-ratio",
-                    value=aspect or DEFAULT_ASPECT_RATIO,
-                    allow_blank=False,
-                    compact=True,
-                )
-                yield Label("Resolution", classes="row-label short", id="resolution-label")
-                yield Select(
-                    _options(RESOLUTIONS),
-                    id="resolution",
-                    value=resolution or DEFAULT_RESOLUTION,
-                    allow_blank=False,
-                    compact=True,
-                )
-            yield self._error_label("aspect-ratio")
-            yield self._error_label("resolution")
-            with Horizontal(classes="field-row"):
-                yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
-                yield Input(
-                    (request.webhook_url or "") if request else "",
-                    placeholder="https://… (optional)",
-                    id="webhook-url",
-                    compact=True,
-                )
-            yield self._error_label("webhook-url")
-            with Horizontal(classes="field-row"):
-                yield Label("Metadata", classes="row-label", id="metadata-label")
-                yield Input(
-                    _metadata_text(metadata),
-                    placeholder='{"projectId": "…"} (optional JSON object)',
-                    id="metadata",
-                    compact=True,
-                )
-            yield self._error_label("metadata")
-            with Horizontal(classes="field-row media-row"):
-                yield Label("Media URLs", classes="row-label", id="media-urls-label")
-                yield TextArea(
-                    "\n".join(request.media_urls or []) if request else "",
-                    id="media-urls",
-                    placeholder="one reference URL per line (optional)",
-                    tab_behavior="focus",
-                    compact=True,
-                    show_cursor=True,
-                )
-            yield self._error_label("media-urls")
+            yield from self._choices(request)
+            yield from self._optional_fields(request)
             with Horizontal(id="submit-buttons"):
                 yield Button("Submit", id="submit-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
+
+    def _choices(self, request: GenerationRequest | None) -> ComposeResult:
+        """Model and duration, aspect ratio and resolution: two rows of selects, prefilled where valid."""
+        model = request.model if request and request.model in MODELS else DEFAULT_MODEL
+        duration = nearest_duration(model, request.duration if request else None)
+        aspect = request.aspect_ratio if request and request.aspect_ratio in ASPECT_RATIOS else None
+        resolution = request.resolution if request and request.resolution in RESOLUTIONS else None
+        with Horizontal(classes="field-row", id="model-row"):
+            yield Label("Model", classes="row-label", id="model-label")
+            yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
+            yield Label("Duration", classes="row-label short", id="duration-label")
+            yield Select(
+                _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
+            )
+        yield self._error_label("model")
+        yield self._error_label("duration")
+        yield Label("", id="duration-note", classes="field-note", markup=False)
+        with Horizontal(classes="field-row"):
+            yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
+            yield Select(
+                _options(ASPECT_RATIOS),
+                id="aspect-ratio",
+                value=aspect or DEFAULT_ASPECT_RATIO,
+                allow_blank=False,
+                compact=True,
+            )
+            yield Label("Resolution", classes="row-label short", id="resolution-label")
+            yield Select(
+                _options(RESOLUTIONS),
+                id="resolution",
+                value=resolution or DEFAULT_RESOLUTION,
+                allow_blank=False,
+                compact=True,
+            )
+        yield self._error_label("aspect-ratio")
+        yield self._error_label("resolution")
+
+    def _optional_fields(self, request: GenerationRequest | None) -> ComposeResult:
+        """Webhook URL, metadata and media URLs, each with its error line."""
+        with Horizontal(classes="field-row"):
+            yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
+            yield Input(
+                (request.webhook_url or "") if request else "",
+                placeholder="https://… (optional)",
+                id="webhook-url",
+                compact=True,
+            )
+        yield self._error_label("webhook-url")
+        with Horizontal(classes="field-row"):
+            yield Label("Metadata", classes="row-label", id="metadata-label")
+            yield Input(
+                _metadata_text(request.metadata if request else None),
+                placeholder='{"projectId": "…"} (optional JSON object)',
+                id="metadata",
+                compact=True,
+            )
+        yield self._error_label("metadata")
+        with Horizontal(classes="field-row media-row"):
+            yield Label("Media URLs", classes="row-label", id="media-urls-label")
+            yield TextArea(
+                "\n".join(request.media_urls or []) if request else "",
+                id="media-urls",
+                placeholder="one reference URL per line (optional)",
+                tab_behavior="focus",
+                compact=True,
+                show_cursor=True,
+            )
+        yield self._error_label("media-urls")
 
     @staticmethod
     def _error_label(widget_id: str) -> Label:
