@@ -180,10 +180,10 @@ class MainScreen(ManyJobsScreen):
         self.split_wanted = not self.split_wanted
 
     def on_health_changed(self, message: HealthChanged) -> None:
-        self.query_one(StatusBar).set_health(message.state)
+        self.query_one(StatusBar).health = message.state
 
     def on_role_changed(self, message: RoleChanged) -> None:
-        self.query_one(StatusBar).set_role(message.state)
+        self.query_one(StatusBar).role = message.state
 
     def watch_bulk_progress(self) -> None:
         self._update_filter_bar()
