@@ -349,8 +349,6 @@ class MainScreen(ManyJobsScreen):
         return job
 
     def action_new_job(self) -> None:
-        # Imported when first opened: the form's widgets (TextArea, Select) are not needed to paint.
-
         self.app.push_screen(SubmitScreen(self.service, self.settings), self._submitted)
 
     def _submitted(self, job: Job | None) -> None:
