@@ -138,15 +138,15 @@ class SeedanceApp(App[int]):
             self.push_screen(HelpScreen(title, help_rows(self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Textual's own entries, help on keys, and each action of the main screen while it is open."""
-        yield from super().get_system_commands(screen)
+        """Each action of the main screen while it is open, help on keys, then Textual's own entries."""
+        if isinstance(screen, MainScreen):
+            yield from main_screen_commands(screen)
         yield SystemCommand(
             "Help: keys",
             "Every key of this screen, and help for the focused field (escape closes it)",
             self.action_show_help_panel,
         )
-        if isinstance(screen, MainScreen):
-            yield from main_screen_commands(screen)
+        yield from super().get_system_commands(screen)
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
         for screen in self.screen_stack:

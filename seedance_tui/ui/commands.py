@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 
 from textual.app import SystemCommand
-from textual.command import Hit, Hits
+from textual.command import DiscoveryHit, Hit, Hits
 from textual.system_commands import SystemCommandsProvider
 
 from seedance_tui.ui.screens.main import FILTER_KEYS, MainScreen
@@ -73,7 +73,13 @@ def main_screen_commands(screen: MainScreen) -> list[SystemCommand]:
 
 
 class SeedanceCommands(SystemCommandsProvider):
-    """Textual's system commands, found by their help text too: "filter" finds the status filters."""
+    """Textual's system commands, listed in the order given and found by their help text too."""
+
+    async def discover(self) -> Hits:
+        # As written (the app's actions first, grouped), not sorted by title as Textual's own are.
+        for title, help_text, callback, discover in self.app.get_system_commands(self.screen):
+            if discover:
+                yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
