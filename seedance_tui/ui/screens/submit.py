@@ -81,6 +81,8 @@ class SubmitScreen(ModalScreen[Job | None]):
 
     #: The POST is on its way: the form can be neither sent again nor closed until it is answered.
     submitting: var[bool] = var(False, init=False)
+    #: The line above the fields: (text, kind), kind one of warning, error, busy ("" with no text).
+    banner: var[tuple[str, str]] = var(("", ""), init=False)
 
     def __init__(
         self,
@@ -101,7 +103,6 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.warning = warning
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
-        self._banner_text = ""
         #: The user was told that quitting loses the unsent prompt (a second ctrl+c quits).
         self.quit_asked = False
 
@@ -203,7 +204,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         prompt.focus()
         prompt.move_cursor(prompt.document.end)  # edit & resubmit: carry on typing where the text ends
         if self.warning:
-            self._show_banner(self.warning, "warning")
+            self.banner = (self.warning, "warning")
         # The title names the submit keys in force: the user's [keys] may have changed them.
         submit_keys = keys_for(self, "submit") or "ctrl+s/f5"
         self.query_one("#submit-hint", Label).update(f"{submit_keys} submit · tab next field · esc close")
@@ -270,11 +271,11 @@ class SubmitScreen(ModalScreen[Job | None]):
                 self.flagged.add(field)
             else:
                 self.flagged.discard(field)
-        if not self.flagged and self._banner_text == FIX_BANNER:
-            self._show_banner("", "")
+        if not self.flagged and self.banner[0] == FIX_BANNER:
+            self.banner = ("", "")
 
-    def _show_banner(self, text: str, kind: str) -> None:
-        self._banner_text = text
+    def watch_banner(self, shown: tuple[str, str]) -> None:
+        text, kind = shown
         banner = self.query_one("#submit-banner", Static)
         banner.update(printable(text, keep_newlines=True))
         banner.set_classes(f"-{kind}" if text else "")
@@ -335,10 +336,10 @@ class SubmitScreen(ModalScreen[Job | None]):
         request, errors = self.read_request()
         self.show_errors(errors)
         if errors:
-            self._show_banner(FIX_BANNER, "error")
+            self.banner = (FIX_BANNER, "error")
             self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
             return
-        self._show_banner("", "")
+        self.banner = ("", "")
         self.submitting = True
         self._send(request)
 
@@ -347,7 +348,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         button.disabled = busy
         button.label = "Submitting…" if busy else "Submit"
         if busy:
-            self._show_banner("Submitting…", "busy")
+            self.banner = ("Submitting…", "busy")
 
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def _send(self, request: GenerationRequest) -> None:
@@ -357,15 +358,15 @@ class SubmitScreen(ModalScreen[Job | None]):
         except ValidationError as exc:
             self.submitting = False
             self.show_errors(exc.errors)
-            self._show_banner(FIX_BANNER, "error")
+            self.banner = (FIX_BANNER, "error")
             return
         except SubmitError as exc:
             self.submitting = False
-            self._show_banner(_submit_error_text(exc), "error")
+            self.banner = (_submit_error_text(exc), "error")
             return
         except Exception as exc:  # anything unexpected must not lose the user's input
             self.submitting = False
-            self._show_banner(f"Submit failed: {exc}", "error")
+            self.banner = (f"Submit failed: {exc}", "error")
             return
         self.submitting = False
         self.dismiss(job)
