@@ -116,61 +116,91 @@ async def fetch_video(
     a video and the server honours ranges; otherwise it is written again from the start.
     """
     offset, head = await asyncio.to_thread(_resumable, part)
-    expected: list[int | None] = [None]
-    handle: list[BinaryIO] = []
+    file = _PartFile(part, offset, head, max_bytes, on_progress)
+    try:
+        try:
+            got = await client.download(
+                url, file.write, on_progress=file.progress, on_start=file.started, offset=offset
+            )
+        except ApiError as exc:
+            raise await _download_problem(exc, part) from None
+        return await file.finish(got)
+    finally:
+        await file.close()
 
-    def started(length: int | None, content_type: str, partial: bool) -> None:
-        nonlocal offset, head
+
+class _PartFile:
+    """One download into a ``.part`` file: where it resumes, its first bytes, the size it must reach."""
+
+    def __init__(
+        self,
+        part: Path,
+        offset: int,
+        head: bytes,
+        max_bytes: int,
+        on_progress: Callable[[int, int | None], None] | None,
+    ) -> None:
+        self.part = part
+        self.offset = offset
+        self.head = head
+        self.max_bytes = max_bytes
+        self.on_progress = on_progress
+        #: The whole video's size, when the server said.
+        self.expected: int | None = None
+        self.handle: BinaryIO | None = None
+
+    def started(self, length: int | None, content_type: str, partial: bool) -> None:
+        """Refuse a page that is not a video or one too big; start again when the range was ignored."""
         kind = content_type.split(";")[0].strip().lower()
         if kind.startswith(("text/", "application/json", "application/xml")):
             raise DownloadProblem(f"The output link returned a {kind} page, not a video")
         if not partial:  # the whole body came: start the file again
-            offset, head = 0, b""
-        total = None if length is None else offset + length
-        if total is not None and total > max_bytes:
+            self.offset, self.head = 0, b""
+        total = None if length is None else self.offset + length
+        if total is not None and total > self.max_bytes:
             raise DownloadProblem(f"The output is {total:,} bytes: too big to be a video of this API")
-        expected[0] = total
+        self.expected = total
 
-    async def write(chunk: bytes) -> None:
-        nonlocal head
-        if not handle:
-            handle.append(await asyncio.to_thread(part.open, "ab" if offset else "wb"))
-        if len(head) < 16:
-            head += chunk[: 16 - len(head)]
-            if len(head) >= 12 and not looks_like_video(head):
+    async def write(self, chunk: bytes) -> None:
+        if self.handle is None:
+            self.handle = await asyncio.to_thread(self.part.open, "ab" if self.offset else "wb")
+        if len(self.head) < 16:
+            self.head += chunk[: 16 - len(self.head)]
+            if len(self.head) >= 12 and not looks_like_video(self.head):
                 raise DownloadProblem("The output link did not return a video file")
-        await asyncio.to_thread(handle[0].write, chunk)
-        if handle[0].tell() > max_bytes:
-            raise DownloadProblem(f"The output is over {max_bytes:,} bytes: too big to be a video")
+        await asyncio.to_thread(self.handle.write, chunk)
+        if self.handle.tell() > self.max_bytes:
+            raise DownloadProblem(f"The output is over {self.max_bytes:,} bytes: too big to be a video")
 
-    def progress(done: int, total: int | None) -> None:
-        if on_progress is not None:
-            on_progress(offset + done, None if total is None else offset + total)
+    def progress(self, done: int, total: int | None) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.offset + done, None if total is None else self.offset + total)
 
-    try:
-        try:
-            got = await client.download(url, write, on_progress=progress, on_start=started, offset=offset)
-        except ApiError as exc:
-            if exc.status_code in EXPIRED_STATUSES:
-                raise DownloadProblem(
-                    f"The output link has expired (HTTP {exc.status_code})", expired=True
-                ) from None
-            if exc.status_code == 416:  # the range asked for is past the end: start again
-                await asyncio.to_thread(part.unlink, missing_ok=True)
-            raise DownloadProblem(exc.message, retry=True) from None
-        size = offset + got
-        if size == 0 or not handle:
+    async def finish(self, got: int) -> int:
+        """Check that a whole video arrived and make it durable; its size."""
+        size = self.offset + got
+        if size == 0 or self.handle is None:
             raise DownloadProblem("The output link returned an empty file", retry=True)
-        if expected[0] is not None and size != expected[0]:
-            raise DownloadProblem(f"Got {size:,} of {expected[0]:,} bytes", retry=True)
-        if not looks_like_video(head):
+        if self.expected is not None and size != self.expected:
+            raise DownloadProblem(f"Got {size:,} of {self.expected:,} bytes", retry=True)
+        if not looks_like_video(self.head):
             raise DownloadProblem("The output link did not return a video file")
-        await asyncio.to_thread(handle[0].flush)
-        await asyncio.to_thread(os.fsync, handle[0].fileno())
+        await asyncio.to_thread(self.handle.flush)
+        await asyncio.to_thread(os.fsync, self.handle.fileno())
         return size
-    finally:
-        if handle:
-            await asyncio.to_thread(handle[0].close)
+
+    async def close(self) -> None:
+        if self.handle is not None:
+            await asyncio.to_thread(self.handle.close)
+
+
+async def _download_problem(exc: ApiError, part: Path) -> DownloadProblem:
+    """What an HTTP error means for the download: the link expired, or worth another try."""
+    if exc.status_code in EXPIRED_STATUSES:
+        return DownloadProblem(f"The output link has expired (HTTP {exc.status_code})", expired=True)
+    if exc.status_code == 416:  # the range asked for is past the end: start again
+        await asyncio.to_thread(part.unlink, missing_ok=True)
+    return DownloadProblem(exc.message, retry=True)
 
 
 def _resumable(part: Path) -> tuple[int, bytes]:

@@ -13,8 +13,8 @@ from seedance_tui.models import (
     MODELS,
     RESOLUTIONS,
     JobStatus,
-    _durations_text,
     allowed_durations,
+    durations_text,
 )
 
 
@@ -133,7 +133,7 @@ def _job_parsers(sub: Any) -> None:
         metavar="{" + ",".join(ASPECT_RATIOS) + "}",
         help="frame shape (omitted: API default)",
     )
-    durations = "; ".join(f"{model}: {_durations_text(allowed_durations(model))}" for model in MODELS)
+    durations = "; ".join(f"{model}: {durations_text(allowed_durations(model))}" for model in MODELS)
     submit.add_argument(
         "--duration", type=int, metavar="SECONDS", help=f"video length ({durations}; omitted: API default)"
     )

@@ -9,6 +9,7 @@ is a few kilobytes and plays anywhere.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from functools import lru_cache
 
 #: Frame size (width, height) per aspect ratio; small, as the clips only need the right shape.
@@ -159,25 +160,46 @@ def _full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 
 
+@dataclass(frozen=True)
+class _Track:
+    """The one video track: frame size, frame count, each sample's size and its sample description."""
+
+    width: int
+    height: int
+    frames: int
+    sample_sizes: tuple[int, ...]
+    sample_entry: bytes
+
+    @property
+    def duration(self) -> int:
+        return self.frames * _TIMESCALE // FPS
+
+
 @lru_cache(maxsize=64)
 def make_mp4(aspect_ratio: str, seconds: int) -> bytes:
     """An MP4 (H.264) of ``seconds`` seconds whose frame has the shape of ``aspect_ratio``."""
     width, height = FRAME_SIZES.get(aspect_ratio, FRAME_SIZES["16:9"])
     mbs_wide, mbs_high = -(-width // 16), -(-height // 16)
     frames = max(1, seconds) * FPS
-    sps, pps = _sps(mbs_wide, mbs_high, width, height), _pps()
     samples = [_first_frame(mbs_wide, mbs_high)]
     samples += [_repeat_frame(n, mbs_wide * mbs_high) for n in range(1, frames)]
     sample_data = [struct.pack(">I", len(s)) + s for s in samples]
-    duration = frames * _TIMESCALE // FPS
+    entry = _sample_entry(width, height, _sps(mbs_wide, mbs_high, width, height), _pps())
+    track = _Track(width, height, frames, tuple(len(s) for s in sample_data), entry)
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 512), b"isomiso2avc1mp41")
+    header_size = len(ftyp) + len(_moov(track, 0)) + 8  # the moov's size does not depend on the offset
+    return ftyp + _moov(track, header_size) + _box(b"mdat", *sample_data)
 
+
+def _sample_entry(width: int, height: int, sps: bytes, pps: bytes) -> bytes:
+    """The avc1 sample description: the frame size and the H.264 parameter sets."""
     avcc = _box(
         b"avcC",
         bytes([1, _PROFILE_BASELINE, 0xC0, _LEVEL, 0xFF, 0xE1]),
         struct.pack(">H", len(sps)) + sps,
         bytes([1]) + struct.pack(">H", len(pps)) + pps,
     )
-    avc1 = _box(
+    return _box(
         b"avc1",
         bytes(6) + struct.pack(">H", 1) + bytes(16),
         struct.pack(">HHIIIH", width, height, 0x480000, 0x480000, 0, 1),
@@ -185,46 +207,50 @@ def make_mp4(aspect_ratio: str, seconds: int) -> bytes:
         avcc,
     )
 
-    def moov(mdat_offset: int) -> bytes:
-        stbl = _box(
-            b"stbl",
-            _full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
-            _full_box(b"stts", 0, 0, struct.pack(">III", 1, frames, _TIMESCALE // FPS)),
-            _full_box(b"stss", 0, 0, struct.pack(">II", 1, 1)),
-            _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, frames, 1)),
-            _full_box(
-                b"stsz",
-                0,
-                0,
-                struct.pack(">II", 0, frames),
-                *(struct.pack(">I", len(s)) for s in sample_data),
-            ),
-            _full_box(b"stco", 0, 0, struct.pack(">II", 1, mdat_offset)),
-        )
-        minf = _box(
-            b"minf",
-            _full_box(b"vmhd", 0, 1, bytes(8)),
-            _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1))),
-            stbl,
-        )
-        mdia = _box(
-            b"mdia",
-            _full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, _TIMESCALE, duration, 0x55C4, 0)),
-            _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\0"),
-            minf,
-        )
-        tkhd = _full_box(
-            b"tkhd", 0, 3,
-            struct.pack(">IIIII", 0, 0, 1, 0, duration), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
-            _MATRIX, struct.pack(">II", width << 16, height << 16),
-        )  # fmt: skip
-        mvhd = _full_box(
-            b"mvhd", 0, 0,
-            struct.pack(">IIIIIH", 0, 0, _TIMESCALE, duration, 0x10000, 0x100), bytes(10), _MATRIX,
-            bytes(24), struct.pack(">I", 2),
-        )  # fmt: skip
-        return _box(b"moov", mvhd, _box(b"trak", tkhd, mdia))
 
-    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 512), b"isomiso2avc1mp41")
-    header_size = len(ftyp) + len(moov(0)) + 8  # the moov's size does not depend on the offset
-    return ftyp + moov(header_size) + _box(b"mdat", *sample_data)
+def _sample_table(track: _Track, mdat_offset: int) -> bytes:
+    """Where each frame is: one chunk at ``mdat_offset``, every frame the same length of time."""
+    frames = track.frames
+    return _box(
+        b"stbl",
+        _full_box(b"stsd", 0, 0, struct.pack(">I", 1), track.sample_entry),
+        _full_box(b"stts", 0, 0, struct.pack(">III", 1, frames, _TIMESCALE // FPS)),
+        _full_box(b"stss", 0, 0, struct.pack(">II", 1, 1)),
+        _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, frames, 1)),
+        _full_box(
+            b"stsz",
+            0,
+            0,
+            struct.pack(">II", 0, frames),
+            *(struct.pack(">I", size) for size in track.sample_sizes),
+        ),
+        _full_box(b"stco", 0, 0, struct.pack(">II", 1, mdat_offset)),
+    )
+
+
+def _moov(track: _Track, mdat_offset: int) -> bytes:
+    """The movie header: one video track whose samples start at ``mdat_offset``."""
+    width, height, duration = track.width, track.height, track.duration
+    minf = _box(
+        b"minf",
+        _full_box(b"vmhd", 0, 1, bytes(8)),
+        _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1))),
+        _sample_table(track, mdat_offset),
+    )
+    mdia = _box(
+        b"mdia",
+        _full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, _TIMESCALE, duration, 0x55C4, 0)),
+        _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\0"),
+        minf,
+    )
+    tkhd = _full_box(
+        b"tkhd", 0, 3,
+        struct.pack(">IIIII", 0, 0, 1, 0, duration), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
+        _MATRIX, struct.pack(">II", width << 16, height << 16),
+    )  # fmt: skip
+    mvhd = _full_box(
+        b"mvhd", 0, 0,
+        struct.pack(">IIIIIH", 0, 0, _TIMESCALE, duration, 0x10000, 0x100), bytes(10), _MATRIX,
+        bytes(24), struct.pack(">I", 2),
+    )  # fmt: skip
+    return _box(b"moov", mvhd, _box(b"trak", tkhd, mdia))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 from collections.abc import Iterable
@@ -22,7 +21,7 @@ from seedance_tui.store.atomic import (
     read_range,
     write_atomic,
 )
-from seedance_tui.store.errors import StoreCorruptError, StoreError
+from seedance_tui.store.errors import StoreError
 from seedance_tui.store.journal_file import JournalFile, Records, Replaced
 from seedance_tui.store.notices import (
     StoreNotice,
@@ -34,6 +33,7 @@ from seedance_tui.store.notices import (
 )
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.sanitize import encodable, storable
+from seedance_tui.store.store_file import close_all, open_for_reading, parse_database, why_not_written
 
 log = logging.getLogger(__name__)
 
@@ -47,37 +47,6 @@ JOURNAL_GROWTH = 2.0
 MIN_JOURNAL_LIMIT = 1 << 20
 #: A lock-free reader retries this often when the file is replaced while it reads.
 _LOAD_ATTEMPTS = 20
-
-
-def why_not_written(exc: OSError) -> str:
-    """The reason a write failed, in words: a read-only or immutable file shows up as EINVAL or EPERM."""
-    if exc.errno in (errno.EINVAL, errno.EBADF, errno.EPERM, errno.EACCES, errno.EROFS):
-        return (
-            f"{exc.strerror} (the file or its folder is read-only or immutable: check its permissions, "
-            "`lsattr` and whether the filesystem is mounted read-only)"
-        )
-    if exc.errno == errno.ENOSPC:
-        return f"{exc.strerror} (the disk is full)"
-    return exc.strerror or str(exc)
-
-
-def parse_database(raw: bytes, path: Path) -> dict[str, Any]:
-    """Decode tinydb's layout ``{table: {doc_id: document}}``; raise StoreCorruptError naming the fault."""
-    if not raw:
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise StoreCorruptError(path, f"it is not valid JSON ({exc}; the file is {len(raw)} bytes)") from None
-    if not isinstance(data, dict):
-        raise StoreCorruptError(path, f"expected a JSON object of tables, found {type(data).__name__}")
-    for name, table in data.items():
-        if not isinstance(table, dict):
-            raise StoreCorruptError(path, f"table {name!r} should be an object, found {type(table).__name__}")
-        for key in table:
-            if not (key.isascii() and key.isdigit()):
-                raise StoreCorruptError(path, f"table {name!r} has a non-numeric document id {key!r}")
-    return data
 
 
 class BufferedOrjsonStorage(Storage):
@@ -193,10 +162,10 @@ class BufferedOrjsonStorage(Storage):
 
     def _load_once(self) -> bool:
         """One attempt at a consistent read; False when the file was replaced meanwhile."""
-        main_fd = self._open(self.path)
+        main_fd = open_for_reading(self.path)
         journal_fd: int | None = None
         try:
-            journal_fd = self._open(self.journal_path)
+            journal_fd = open_for_reading(self.journal_path, appendable=True)
             main_print = fingerprint(os.fstat(main_fd)) if main_fd is not None else None
             # The journal we opened extends the file we opened unless the file was replaced since.
             if fingerprint_of(self.path) != main_print:
@@ -210,13 +179,13 @@ class BufferedOrjsonStorage(Storage):
                 else (None, [])
             )
         except Replaced:
-            self._close_all(main_fd, journal_fd)
+            close_all(main_fd, journal_fd)
             return False
         except OSError as exc:
-            self._close_all(main_fd, journal_fd)
+            close_all(main_fd, journal_fd)
             raise StoreError(f"Cannot read the job store {self.path}: {exc.strerror}.") from None
         except BaseException:
-            self._close_all(main_fd, journal_fd)
+            close_all(main_fd, journal_fd)
             raise
         self._data, self._encoded, self._pending, self._rewrite = data, {}, {}, False
         self._fingerprint, self._base = main_print, base
@@ -257,32 +226,6 @@ class BufferedOrjsonStorage(Storage):
                     encoded.pop(key, None)
                     changed.add(key)
         return changes
-
-    def _open(self, path: Path) -> int | None:
-        try:
-            if path == self.journal_path:
-                # Read-write, as appends reuse it; read-only stores can still be read.
-                try:
-                    return os.open(path, os.O_RDWR)
-                except OSError as exc:
-                    if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                        raise
-            return os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        except PermissionError:
-            raise StoreError(
-                f"Cannot read the job store {path}: permission denied. "
-                f"Make it readable and writable by you (chmod 600 {path})."
-            ) from None
-        except OSError as exc:
-            raise StoreError(f"Cannot open the job store {path}: {exc.strerror}.") from None
-
-    @staticmethod
-    def _close_all(*fds: int | None) -> None:
-        for fd in fds:
-            if fd is not None:
-                os.close(fd)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -335,7 +278,7 @@ class BufferedOrjsonStorage(Storage):
             os.unlink(self.journal_path)
             fsync_dir(self.path.parent)
         try:
-            leftover = self._open(self.journal_path)
+            leftover = open_for_reading(self.journal_path, appendable=True)
             if leftover is not None:  # it could not be removed: it no longer matches, so it is never replayed
                 self._set_journal(
                     JournalFile.open_existing(leftover, self.journal_path, self.path, self._base)[0]

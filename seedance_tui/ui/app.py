@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled
 
 from seedance_tui.config import Settings
@@ -27,7 +28,7 @@ from seedance_tui.service import (
     toast_for,
 )
 from seedance_tui.text import one_line
-from seedance_tui.ui.commands import SeedanceCommands
+from seedance_tui.ui.commands import SeedanceCommands, main_screen_commands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.preferences import apply_preferences
 from seedance_tui.ui.screens.help import HelpScreen, help_rows
@@ -46,7 +47,8 @@ class SeedanceApp(App[int]):
 
     TITLE = "seedance-tui"
     CSS_PATH = style_path("global.tcss")
-    COMMANDS = App.COMMANDS | {SeedanceCommands}
+    #: Textual's own system commands provider (see get_system_commands), searching their help text too.
+    COMMANDS = {SeedanceCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_interrupt"),
@@ -134,6 +136,17 @@ class SeedanceApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             title = self.screen.name or type(self.screen).__name__.removesuffix("Screen").lower()
             self.push_screen(HelpScreen(title, help_rows(self.screen)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Each action of the main screen while it is open, help on keys, then Textual's own entries."""
+        if isinstance(screen, MainScreen):
+            yield from main_screen_commands(screen)
+        yield SystemCommand(
+            "Help: keys",
+            "Every key of this screen, and help for the focused field (escape closes it)",
+            self.action_show_help_panel,
+        )
+        yield from super().get_system_commands(screen)
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
         for screen in self.screen_stack:

@@ -1,21 +1,27 @@
-"""Command palette entries (ctrl+p) for every main-screen action, so nothing needs a key to be remembered."""
+"""Command palette entries (ctrl+p) for every main-screen action, so nothing needs a key to be remembered.
+
+They are system commands (``SeedanceApp.get_system_commands``); the provider here only widens the search.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits
+from textual.system_commands import SystemCommandsProvider
 
 from seedance_tui.ui.screens.main import FILTER_KEYS, MainScreen
 from seedance_tui.ui.widgets.job_rows import COLUMNS
 
-Command = tuple[str, Callable[[], object], str]
+#: (title, callback, help), as the list below reads best; a SystemCommand puts help second.
+_Entry = tuple[str, Callable[[], object], str]
 
 
-def main_screen_commands(screen: MainScreen) -> list[Command]:
-    """(title, callback, help) for each action the main screen offers."""
-    commands: list[Command] = [
+def main_screen_commands(screen: MainScreen) -> list[SystemCommand]:
+    """A palette entry for each action the main screen offers."""
+    commands: list[_Entry] = [
         ("New job", screen.action_new_job, "Submit a text-to-video generation (n)"),
         ("Open job detail", screen.action_detail, "Everything about the selected job (enter)"),
         ("Refresh job", screen.action_refresh_job, "Ask the API about the selected job now (r)"),
@@ -49,7 +55,7 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
             screen.action_batch_file,
             screen.action_rerun_jobs,
         }
-        commands = [command for command in commands if command[1] not in hidden]
+        commands = [entry for entry in commands if entry[1] not in hidden]
     for name, (key, _) in FILTER_KEYS.items():
         title = "Show all jobs" if name == "all" else f"Show {name.removesuffix('s')} jobs"
         commands.append((title, partial(screen.action_filter, name), f"Status filter ({key})"))
@@ -63,28 +69,21 @@ def main_screen_commands(screen: MainScreen) -> list[Command]:
         commands.append(
             (f"Sort by {column.label}", partial(screen.action_sort, column.key), "Again to reverse")
         )
-    return commands
+    return [SystemCommand(title, help_text, callback) for title, callback, help_text in commands]
 
 
-class SeedanceCommands(Provider):
-    """Offers the main screen's actions while it is the screen the palette was opened on."""
-
-    def _commands(self) -> list[Command]:
-        help_command: Command = (
-            "Help: keys",
-            self.app.action_show_help_panel,
-            "Every key of this screen, and help for the focused field (escape closes it)",
-        )
-        screen = self.screen
-        return [*(main_screen_commands(screen) if isinstance(screen, MainScreen) else []), help_command]
+class SeedanceCommands(SystemCommandsProvider):
+    """Textual's system commands, listed in the order given and found by their help text too."""
 
     async def discover(self) -> Hits:
-        for title, callback, help_text in self._commands():
-            yield DiscoveryHit(title, callback, help=help_text)
+        # As written (the app's actions first, grouped), not sorted by title as Textual's own are.
+        for title, help_text, callback, discover in self.app.get_system_commands(self.screen):
+            if discover:
+                yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, callback, help_text in self._commands():
+        for title, help_text, callback, _ in self.app.get_system_commands(self.screen):
             # The help text counts too, at half weight: "filter" finds the status filters.
             score = max(matcher.match(title), matcher.match(help_text) / 2)
             if score > 0:

@@ -17,8 +17,9 @@ from seedance_tui.ui.messages import HealthChanged
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
-from seedance_tui.ui.widgets.job_table import EMPTY_HINT, JobTable
+from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.status_bar import StatusBar
+from seedance_tui.ui.widgets.table_text import EMPTY_HINT
 from tests.ui.helpers import make_settings, wait_for
 
 HOSTILE = "[red]x[/] [@click=app.quit]q[/] \x1b[2J"
@@ -213,7 +214,7 @@ async def test_command_palette_offers_every_action(
 ) -> None:
     app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        titles = [title for title, _, _ in main_screen_commands(app.screen)]  # type: ignore[arg-type]
+        titles = [command.title for command in main_screen_commands(app.screen)]  # type: ignore[arg-type]
         for expected in ("New job", "Cancel job", "Refresh job", "Open job detail", "Search jobs"):
             assert expected in titles
         assert sum(t.startswith("Show ") for t in titles) == 7

@@ -20,7 +20,8 @@ from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.dialogs import AskDialog, ConfirmDialog
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
-from seedance_tui.ui.widgets.job_table import MARK_GLYPH, JobTable
+from seedance_tui.ui.widgets.job_table import JobTable
+from seedance_tui.ui.widgets.table_text import MARK_GLYPH
 from tests.ui.helpers import make_settings, wait_for
 
 

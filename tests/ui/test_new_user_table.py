@@ -139,7 +139,7 @@ async def test_the_80_column_header_names_counts_and_keeps_credits_in_an_outage(
         text = str(bar.render())
         assert "✔1 done" in text and "✘1 failed" in text and "!2 problems" in text, text
         assert "160 cr (40 on ✘⊘)" in text
-        bar.set_health(HealthState(ApiHealth.UNREACHABLE, since=time.time(), detail="down"))
+        bar.health = HealthState(ApiHealth.UNREACHABLE, since=time.time(), detail="down")
         await pilot.pause()
         line = app.screen.query_one(StatusBar).render_line(0).text
         assert "API unreachable" in line and "160 cr" in line, line

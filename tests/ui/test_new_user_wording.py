@@ -51,7 +51,7 @@ async def test_the_palette_reads_well_and_finds_help_and_filters(
 ) -> None:
     app = SeedanceApp(service, make_settings(sim.url, tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
-        titles = [title for title, _, _ in main_screen_commands(app.screen)]  # type: ignore[arg-type]
+        titles = [command.title for command in main_screen_commands(app.screen)]  # type: ignore[arg-type]
         assert "Show problem jobs" in titles and "Show problems jobs" not in titles
         provider = SeedanceCommands(app.screen)
         for query, expected in (("help", "Help: keys"), ("filter", "Show failed jobs")):
@@ -61,6 +61,17 @@ async def test_the_palette_reads_well_and_finds_help_and_filters(
         await pilot.pause(0.3)
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: bool(app.screen.query("HelpPanel")))
+
+
+async def test_the_empty_palette_lists_the_actions_as_written_then_textuals(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(100, 30)):
+        actions = [command.title for command in main_screen_commands(app.screen)]  # type: ignore[arg-type]
+        listed = [str(hit.text) async for hit in SeedanceCommands(app.screen).discover()]
+        assert listed[: len(actions)] == actions and actions[0] == "New job"
+        assert listed[len(actions)] == "Help: keys" and "Quit" in listed[len(actions) + 1 :]
 
 
 def test_the_corrupt_store_message_names_recover_db_first(tmp_path: Path) -> None:

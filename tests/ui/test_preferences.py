@@ -160,7 +160,7 @@ async def test_read_only_hides_and_refuses_every_post_action(
         assert "New" not in shown and "Cancel" not in shown and "Search" in shown
         main_screen = app.screen
         assert isinstance(main_screen, MainScreen)
-        titles = {title for title, _, _ in main_screen_commands(main_screen)}
+        titles = {command.title for command in main_screen_commands(main_screen)}
         assert "New job" not in titles and "Cancel job" not in titles and "Search jobs" in titles
         await pilot.press("n", "c")
         await pilot.pause()

@@ -72,7 +72,7 @@ async def test_default_view_switching_and_a_bad_view_named_by_line(
         await pilot.press("right_square_bracket")
         assert await wait_for(pilot, lambda: screen.table.row_count == 2)
         assert "age" in [c.key for c in screen.table.chosen]  # back to the default columns
-        titles = {title for title, _, _ in main_screen_commands(screen)}
+        titles = {command.title for command in main_screen_commands(screen)}
         assert {"View: failures", "View: done", "Choose columns", "Save current view"} <= titles
         assert "View: broken" not in titles
 

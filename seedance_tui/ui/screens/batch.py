@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, Static
 
@@ -66,11 +67,13 @@ class BatchScreen(ModalScreen[SendPlan | None]):
         Binding("ctrl+s,f5", "send", "Send", id="send_batch"),
     ]
 
+    #: The checked file (None before one is, and while it is read): what Send sends.
+    preview: var[BatchPreview | None] = var(None, init=False)
+
     def __init__(self, service: JobService, path: str = "") -> None:
         super().__init__()
         self.service = service
         self.path = path
-        self.preview: BatchPreview | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="batch-box"):
@@ -97,7 +100,6 @@ class BatchScreen(ModalScreen[SendPlan | None]):
             self._summary("Give the path of a batch file.", error=True)
             return
         self.preview = None
-        self.query_one("#send-button", Button).disabled = True
         self._summary("Reading and checking the file…", error=False)
         self._load(path, self.query_one("#batch-matrix", Input).value)
 
@@ -125,12 +127,17 @@ class BatchScreen(ModalScreen[SendPlan | None]):
         log.clear()
         log.write_lines(lines)
         log.scroll_home(animate=False)
-        send = self.query_one("#send-button", Button)
         if preview.problems or preview.plan is None or preview.send is None:
             self._summary(f"{len(preview.problems):,} problem(s); nothing can be sent.", error=True)
+        else:
+            self._summary(describe_plan(preview.plan, preview.send), error=False)
+
+    def watch_preview(self, preview: BatchPreview | None) -> None:
+        """Send is offered, with its count, only for a checked file that has something to send."""
+        send = self.query_one("#send-button", Button)
+        if preview is None or preview.problems or preview.plan is None or preview.send is None:
             send.disabled = True
             return
-        self._summary(describe_plan(preview.plan, preview.send), error=False)
         count = len(preview.send.to_send)
         send.label = f"Send {count:,} job(s)"
         send.disabled = count == 0

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -43,12 +44,15 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
         Binding("escape", "close", "Close", id="close_dialog"),
     ]
 
+    #: The cancel request is on its way (the dialog cannot be left meanwhile).
+    in_flight: var[bool] = var(False, init=False)
+    #: What came of the request, once it is known.
+    outcome: var[CancelOutcome | None] = var(None, init=False)
+
     def __init__(self, service: JobService, local_id: str) -> None:
         super().__init__()
         self.service = service
         self.local_id = local_id
-        self.outcome: CancelOutcome | None = None
-        self.in_flight = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cancel-box"):
@@ -61,6 +65,13 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
                 yield Button("Close", id="close-button", compact=True)
 
     def on_mount(self) -> None:
+        self._show_state()
+
+    # Either change redraws the whole dialog: it is a handful of widgets.
+    def watch_in_flight(self) -> None:
+        self._show_state()
+
+    def watch_outcome(self) -> None:
         self._show_state()
 
     def _show_state(self) -> None:
@@ -101,10 +112,9 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
         if self.in_flight or self.outcome is not None:
             return
         if not_cancellable_reason(self.service.get(self.local_id)) is not None:
-            self._show_state()
+            self._show_state()  # it finished meanwhile: say why it cannot be cancelled now
             return
         self.in_flight = True
-        self._show_state()
         self._cancel()
 
     @on(Button.Pressed, "#keep-button, #close-button")
@@ -126,5 +136,3 @@ class CancelDialog(ModalScreen[CancelOutcome | None]):
             self.in_flight = False
         if self.outcome is not None and self.outcome.result == CancelResult.CANCELLED:
             self.dismiss(self.outcome)  # done: the table and the app's notice report it
-            return
-        self._show_state()

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
@@ -128,6 +129,11 @@ class DetailScreen(Screen[None]):
         Binding("f", "frame_strip", "Four frames", show=False, id="frame_strip"),
     ]
 
+    #: The job shown, set again on every change (the same object may have changed in place).
+    job: var[Job | None] = var(None, always_update=True, init=False, bindings=True)
+    #: Its video is being saved (copy URL and download wait until it is).
+    downloading: var[bool] = var(False, init=False, bindings=True)
+
     def __init__(
         self,
         service: JobService,
@@ -141,8 +147,7 @@ class DetailScreen(Screen[None]):
         self.settings = settings
         self.local_id = local_id
         self.clock = clock
-        self.job: Job | None = service.get(local_id)
-        self.downloading = False
+        self.set_reactive(DetailScreen.job, service.get(local_id))
         self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -217,7 +222,9 @@ class DetailScreen(Screen[None]):
                 self._ticker.pause()
             else:
                 self._ticker.resume()
-        self.refresh_bindings()
+
+    def watch_job(self) -> None:
+        self.show_job()
 
     def _tick(self) -> None:
         """Each second of a live job: its elapsed time, and its polls (a poll that changes nothing is
@@ -243,7 +250,6 @@ class DetailScreen(Screen[None]):
         for job in message.jobs:
             if job.local_id == self.local_id:
                 self.job = job
-                self.show_job()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide actions that do not apply to this job right now (their keys say why: see on_key)."""
@@ -340,7 +346,6 @@ class DetailScreen(Screen[None]):
             return
         self.local_id = job.local_id
         self.job = self.service.get(job.local_id) or job
-        self.show_job()
         self.notify(f"Submitted as {printable(job.request_id or job.local_id)}", markup=False)
 
     def action_cancel_job(self) -> None:
@@ -351,17 +356,19 @@ class DetailScreen(Screen[None]):
         if outcome is None:
             return
         self.job = self.service.get(self.local_id) or outcome.job
-        self.show_job()
         self.notify(printable(outcome.message), markup=False)
 
     def action_download(self) -> None:
         if self.job is None or not self.job.output_url or self.downloading:
             return
         self.downloading = True
-        self.query_one("#download-row").display = True
-        self.query_one("#download-progress", ProgressBar).update(total=None, progress=0)
-        self.refresh_bindings()
         self._download()
+
+    def watch_downloading(self, downloading: bool) -> None:
+        """The progress row shows while the video is saved, starting from nothing."""
+        if downloading:
+            self.query_one("#download-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#download-row").display = downloading
 
     def _on_progress(self, done: int, total: int | None) -> None:
         self.query_one("#download-progress", ProgressBar).update(total=total, progress=done)
@@ -377,5 +384,3 @@ class DetailScreen(Screen[None]):
             self.notify(f"Saved {printable(str(path))}", title="Downloaded", markup=False, timeout=8)
         finally:
             self.downloading = False
-            self.query_one("#download-row").display = False
-            self.refresh_bindings()

@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import var
 from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
@@ -76,6 +77,9 @@ class MainScreen(ManyJobsScreen):
         ),
     ]
 
+    #: The user's wish for the split view; it shows only when the terminal is wide enough.
+    split_wanted: var[bool] = var(True, init=False)
+
     def __init__(
         self, service: JobService, settings: Settings, *, clock: Callable[[], float] = time.time
     ) -> None:
@@ -83,8 +87,6 @@ class MainScreen(ManyJobsScreen):
         self.service = service
         self.settings = settings
         self._clock = clock
-        #: The user's wish for the split view; it shows only when the terminal is wide enough.
-        self.split_wanted = True
         #: The archive of old finished jobs is read once, when a search or filter first needs it.
         self._archive_asked = False
 
@@ -145,6 +147,9 @@ class MainScreen(ManyJobsScreen):
     def split_shown(self) -> bool:
         return self.query_one(DetailPanel).display
 
+    def watch_split_wanted(self) -> None:
+        self._layout_split()
+
     def _layout_split(self) -> None:
         panel = self.query_one(DetailPanel)
         shown = self.split_wanted and self.size.width >= SPLIT_MIN_WIDTH
@@ -173,13 +178,15 @@ class MainScreen(ManyJobsScreen):
             self.notify(f"The split view needs a terminal at least {SPLIT_MIN_WIDTH} columns wide.")
             return
         self.split_wanted = not self.split_wanted
-        self._layout_split()
 
     def on_health_changed(self, message: HealthChanged) -> None:
-        self.query_one(StatusBar).set_health(message.state)
+        self.query_one(StatusBar).health = message.state
 
     def on_role_changed(self, message: RoleChanged) -> None:
-        self.query_one(StatusBar).set_role(message.state)
+        self.query_one(StatusBar).role = message.state
+
+    def watch_bulk_progress(self) -> None:
+        self._update_filter_bar()
 
     @on(JobTable.ViewChanged)
     @on(JobTable.MarksChanged)
@@ -342,8 +349,6 @@ class MainScreen(ManyJobsScreen):
         return job
 
     def action_new_job(self) -> None:
-        # Imported when first opened: the form's widgets (TextArea, Select) are not needed to paint.
-
         self.app.push_screen(SubmitScreen(self.service, self.settings), self._submitted)
 
     def _submitted(self, job: Job | None) -> None:

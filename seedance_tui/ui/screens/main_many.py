@@ -11,6 +11,7 @@ from pathlib import Path
 from textual import work
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.reactive import var
 from textual.screen import Screen
 
 from seedance_tui.config import Settings
@@ -55,11 +56,11 @@ class ManyJobsScreen(Screen[None]):
 
     service: JobService
     settings: Settings
+    #: What the background bulk work is doing ("" when idle), shown in the filter bar.
+    bulk_progress: var[str] = var("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
-        #: What the background bulk work is doing ("" when idle), shown in the filter bar.
-        self.bulk_progress = ""
         #: The per-job results of the last bulk action (what its message summarised).
         self.last_results: list[JobResult] | list[LineResult] = []
 
@@ -72,10 +73,6 @@ class ManyJobsScreen(Screen[None]):
         if table.marks:
             return table.marked_jobs
         return [table.selected] if table.selected is not None else []
-
-    def _set_progress(self, text: str) -> None:
-        self.bulk_progress = text
-        self.post_message(JobTable.MarksChanged())  # the filter bar redraws on it
 
     # -- cancel ------------------------------------------------------------------------
 
@@ -179,14 +176,14 @@ class ManyJobsScreen(Screen[None]):
         def progress(_result: LineResult) -> None:
             nonlocal done
             done += 1
-            self._set_progress(f"batch {done}/{total}")
+            self.bulk_progress = f"batch {done}/{total}"
 
         runner = BatchRunner(self.service, on_result=progress)
-        self._set_progress(f"batch 0/{total}")
+        self.bulk_progress = f"batch 0/{total}"
         try:
             results = await runner.run(send.to_send)
         finally:
-            self._set_progress("")
+            self.bulk_progress = ""
         self.last_results = results
         outcomes: dict[str, int] = {}
         for result in results:
@@ -227,13 +224,13 @@ class ManyJobsScreen(Screen[None]):
     @work(group="bulk", exit_on_error=False)
     async def _bulk_worker(self, verb: str, ids: list[str], action: BulkAction, folder: Path | None) -> None:
         def progress(done: int, total: int) -> None:
-            self._set_progress(f"{verb.lower()} {done}/{total}")
+            self.bulk_progress = f"{verb.lower()} {done}/{total}"
 
         progress(0, len(ids))
         try:
             results = await action(ids, progress)
         finally:
-            self._set_progress("")
+            self.bulk_progress = ""
         self.last_results = results
         problems = [r for r in results if r.result != "done"]
         lines = [f"{verb} done: {summarize(results)}."]

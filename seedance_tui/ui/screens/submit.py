@@ -8,6 +8,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -78,6 +79,11 @@ class SubmitScreen(ModalScreen[Job | None]):
         Binding("f1", "app.help", "Help", show=False, id="help_form"),
     ]
 
+    #: The POST is on its way: the form can be neither sent again nor closed until it is answered.
+    submitting: var[bool] = var(False, init=False)
+    #: The line above the fields: (text, kind), kind one of warning, error, busy ("" with no text).
+    banner: var[tuple[str, str]] = var(("", ""), init=False)
+
     def __init__(
         self,
         service: JobService,
@@ -95,20 +101,13 @@ class SubmitScreen(ModalScreen[Job | None]):
         self.rerun_of = rerun_of
         #: Shown at once: resubmitting this request may pay twice.
         self.warning = warning
-        self.submitting = False
         #: API field names currently flagged (Input manages its own ``-invalid`` class, so not that).
         self.flagged: set[str] = set()
-        self._banner_text = ""
         #: The user was told that quitting loses the unsent prompt (a second ctrl+c quits).
         self.quit_asked = False
 
     def compose(self) -> ComposeResult:
         request = self.prefill
-        model = request.model if request and request.model in MODELS else DEFAULT_MODEL
-        duration = nearest_duration(model, request.duration if request else None)
-        aspect = request.aspect_ratio if request and request.aspect_ratio in ASPECT_RATIOS else None
-        resolution = request.resolution if request and request.resolution in RESOLUTIONS else None
-        metadata = request.metadata if request else None
         with Vertical(id="submit-form"):
             with Horizontal(id="submit-title-row"):
                 yield Label("New video", id="submit-title")
@@ -122,67 +121,79 @@ class SubmitScreen(ModalScreen[Job | None]):
                 tab_behavior="focus",
             )
             yield self._error_label("prompt")
-            with Horizontal(classes="field-row", id="model-row"):
-                yield Label("Model", classes="row-label", id="model-label")
-                yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
-                yield Label("Duration", classes="row-label short", id="duration-label")
-                yield Select(
-                    _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
-                )
-            yield self._error_label("model")
-            yield self._error_label("duration")
-            yield Label("", id="duration-note", classes="field-note", markup=False)
-            with Horizontal(classes="field-row"):
-                yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
-                yield Select(
-                    _options(ASPECT_RATIOS),
-                    id="aspect-ratio",
-                    value=aspect or DEFAULT_ASPECT_RATIO,
-                    allow_blank=False,
-                    compact=True,
-                )
-                yield Label("Resolution", classes="row-label short", id="resolution-label")
-                yield Select(
-                    _options(RESOLUTIONS),
-                    id="resolution",
-                    value=resolution or DEFAULT_RESOLUTION,
-                    allow_blank=False,
-                    compact=True,
-                )
-            yield self._error_label("aspect-ratio")
-            yield self._error_label("resolution")
-            with Horizontal(classes="field-row"):
-                yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
-                yield Input(
-                    (request.webhook_url or "") if request else "",
-                    placeholder="https://… (optional)",
-                    id="webhook-url",
-                    compact=True,
-                )
-            yield self._error_label("webhook-url")
-            with Horizontal(classes="field-row"):
-                yield Label("Metadata", classes="row-label", id="metadata-label")
-                yield Input(
-                    _metadata_text(metadata),
-                    placeholder='{"projectId": "…"} (optional JSON object)',
-                    id="metadata",
-                    compact=True,
-                )
-            yield self._error_label("metadata")
-            with Horizontal(classes="field-row media-row"):
-                yield Label("Media URLs", classes="row-label", id="media-urls-label")
-                yield TextArea(
-                    "\n".join(request.media_urls or []) if request else "",
-                    id="media-urls",
-                    placeholder="one reference URL per line (optional)",
-                    tab_behavior="focus",
-                    compact=True,
-                    show_cursor=True,
-                )
-            yield self._error_label("media-urls")
+            yield from self._choices(request)
+            yield from self._optional_fields(request)
             with Horizontal(id="submit-buttons"):
                 yield Button("Submit", id="submit-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
+
+    def _choices(self, request: GenerationRequest | None) -> ComposeResult:
+        """Model and duration, aspect ratio and resolution: two rows of selects, prefilled where valid."""
+        model = request.model if request and request.model in MODELS else DEFAULT_MODEL
+        duration = nearest_duration(model, request.duration if request else None)
+        aspect = request.aspect_ratio if request and request.aspect_ratio in ASPECT_RATIOS else None
+        resolution = request.resolution if request and request.resolution in RESOLUTIONS else None
+        with Horizontal(classes="field-row", id="model-row"):
+            yield Label("Model", classes="row-label", id="model-label")
+            yield Select(_options(MODELS), id="model", value=model, allow_blank=False, compact=True)
+            yield Label("Duration", classes="row-label short", id="duration-label")
+            yield Select(
+                _duration_options(model), id="duration", value=duration, allow_blank=False, compact=True
+            )
+        yield self._error_label("model")
+        yield self._error_label("duration")
+        yield Label("", id="duration-note", classes="field-note", markup=False)
+        with Horizontal(classes="field-row"):
+            yield Label("Aspect", classes="row-label", id="aspect-ratio-label")
+            yield Select(
+                _options(ASPECT_RATIOS),
+                id="aspect-ratio",
+                value=aspect or DEFAULT_ASPECT_RATIO,
+                allow_blank=False,
+                compact=True,
+            )
+            yield Label("Resolution", classes="row-label short", id="resolution-label")
+            yield Select(
+                _options(RESOLUTIONS),
+                id="resolution",
+                value=resolution or DEFAULT_RESOLUTION,
+                allow_blank=False,
+                compact=True,
+            )
+        yield self._error_label("aspect-ratio")
+        yield self._error_label("resolution")
+
+    def _optional_fields(self, request: GenerationRequest | None) -> ComposeResult:
+        """Webhook URL, metadata and media URLs, each with its error line."""
+        with Horizontal(classes="field-row"):
+            yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
+            yield Input(
+                (request.webhook_url or "") if request else "",
+                placeholder="https://… (optional)",
+                id="webhook-url",
+                compact=True,
+            )
+        yield self._error_label("webhook-url")
+        with Horizontal(classes="field-row"):
+            yield Label("Metadata", classes="row-label", id="metadata-label")
+            yield Input(
+                _metadata_text(request.metadata if request else None),
+                placeholder='{"projectId": "…"} (optional JSON object)',
+                id="metadata",
+                compact=True,
+            )
+        yield self._error_label("metadata")
+        with Horizontal(classes="field-row media-row"):
+            yield Label("Media URLs", classes="row-label", id="media-urls-label")
+            yield TextArea(
+                "\n".join(request.media_urls or []) if request else "",
+                id="media-urls",
+                placeholder="one reference URL per line (optional)",
+                tab_behavior="focus",
+                compact=True,
+                show_cursor=True,
+            )
+        yield self._error_label("media-urls")
 
     @staticmethod
     def _error_label(widget_id: str) -> Label:
@@ -193,7 +204,7 @@ class SubmitScreen(ModalScreen[Job | None]):
         prompt.focus()
         prompt.move_cursor(prompt.document.end)  # edit & resubmit: carry on typing where the text ends
         if self.warning:
-            self._show_banner(self.warning, "warning")
+            self.banner = (self.warning, "warning")
         # The title names the submit keys in force: the user's [keys] may have changed them.
         submit_keys = keys_for(self, "submit") or "ctrl+s/f5"
         self.query_one("#submit-hint", Label).update(f"{submit_keys} submit · tab next field · esc close")
@@ -260,11 +271,11 @@ class SubmitScreen(ModalScreen[Job | None]):
                 self.flagged.add(field)
             else:
                 self.flagged.discard(field)
-        if not self.flagged and self._banner_text == FIX_BANNER:
-            self._show_banner("", "")
+        if not self.flagged and self.banner[0] == FIX_BANNER:
+            self.banner = ("", "")
 
-    def _show_banner(self, text: str, kind: str) -> None:
-        self._banner_text = text
+    def watch_banner(self, shown: tuple[str, str]) -> None:
+        text, kind = shown
         banner = self.query_one("#submit-banner", Static)
         banner.update(printable(text, keep_newlines=True))
         banner.set_classes(f"-{kind}" if text else "")
@@ -325,20 +336,19 @@ class SubmitScreen(ModalScreen[Job | None]):
         request, errors = self.read_request()
         self.show_errors(errors)
         if errors:
-            self._show_banner(FIX_BANNER, "error")
+            self.banner = (FIX_BANNER, "error")
             self.query_one(f"#{FIELD_WIDGETS.get(errors[0].field, 'prompt')}", Widget).focus()
             return
-        self._show_banner("", "")
-        self._set_submitting(True)
+        self.banner = ("", "")
+        self.submitting = True
         self._send(request)
 
-    def _set_submitting(self, busy: bool) -> None:
-        self.submitting = busy
+    def watch_submitting(self, busy: bool) -> None:
         button = self.query_one("#submit-button", Button)
         button.disabled = busy
         button.label = "Submitting…" if busy else "Submit"
         if busy:
-            self._show_banner("Submitting…", "busy")
+            self.banner = ("Submitting…", "busy")
 
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def _send(self, request: GenerationRequest) -> None:
@@ -346,17 +356,17 @@ class SubmitScreen(ModalScreen[Job | None]):
         try:
             job = await self.service.submit(request, rerun_of=self.rerun_of)
         except ValidationError as exc:
-            self._set_submitting(False)
+            self.submitting = False
             self.show_errors(exc.errors)
-            self._show_banner(FIX_BANNER, "error")
+            self.banner = (FIX_BANNER, "error")
             return
         except SubmitError as exc:
-            self._set_submitting(False)
-            self._show_banner(_submit_error_text(exc), "error")
+            self.submitting = False
+            self.banner = (_submit_error_text(exc), "error")
             return
         except Exception as exc:  # anything unexpected must not lose the user's input
-            self._set_submitting(False)
-            self._show_banner(f"Submit failed: {exc}", "error")
+            self.submitting = False
+            self.banner = (f"Submit failed: {exc}", "error")
             return
         self.submitting = False
         self.dismiss(job)

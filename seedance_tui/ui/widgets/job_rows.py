@@ -240,6 +240,12 @@ class JobRows:
             self._index = {job.local_id: position for position, job in enumerate(self.rows)}
         return self._index.get(local_id)
 
+    def jobs_of(self, local_ids: set[str]) -> list[Job]:
+        """These jobs, the shown ones first in their shown order, then the ones the view hides."""
+        shown = [job for job in self.rows if job.local_id in local_ids]
+        hidden_ids = local_ids - {job.local_id for job in shown}
+        return shown + [self.jobs[local_id] for local_id in sorted(hidden_ids) if local_id in self.jobs]
+
     def matches(self, job: Job) -> bool:
         """True when ``job`` passes the status filter and the search."""
         if not in_filter(self.filter_name, job):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -15,49 +14,31 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from seedance_tui.models import Job, JobStatus
-from seedance_tui.ui.status_look import css_rules, look_of
+from seedance_tui.models import Job
+from seedance_tui.ui.widgets.drawn_cells import DrawnCells
 from seedance_tui.ui.widgets.job_rows import (
     COLUMNS,
     DESCENDING_FIRST,
     FILTERS,
     SORT_KEYS,
-    STATUS_LABELS,
     UNSAVED_AFTER,
     Column,
     JobRows,
     cell_text,
     column_for,
-    job_age,
     layout_columns,
 )
+from seedance_tui.ui.widgets.job_table_look import JOB_TABLE_CLASSES, JOB_TABLE_CSS, status_class
 from seedance_tui.ui.widgets.recent_changes import RecentChanges
-
-EMPTY_HINT = "No jobs yet — press n to submit one"
-#: Drawn before the first cell of a marked row.
-MARK_GLYPH = "✓"
-
-
-def no_match_hint(filter_name: str, search: str) -> str:
-    """What to do when jobs exist but none is shown: only the ways out that apply."""
-    if search and filter_name != "all":
-        return "No jobs match — press a to show all, escape to clear the search"
-    if search:
-        return "No jobs match the search — escape clears it"
-    label = "problem" if filter_name == "problems" else filter_name
-    return f"No {label} jobs — press a to show all"
-
-
-def _fit(text: str, width: int, right: bool) -> str:
-    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    padding = " " * (width - cell_len(text))
-    return padding + text if right else text + padding
-
-
-def _status_class(status: str) -> str:
-    return look_of(status).css_class("job-table", status if status in STATUS_LABELS else "other")
+from seedance_tui.ui.widgets.table_text import (
+    EMPTY_HINT,
+    MARK_GLYPH,
+    column_at,
+    column_span,
+    fit,
+    header_text,
+    no_match_hint,
+)
 
 
 class JobTable(ScrollView, can_focus=True):
@@ -75,18 +56,8 @@ class JobTable(ScrollView, can_focus=True):
         Binding("asterisk", "mark_shown", "Mark all shown", show=False, id="mark_shown"),
         Binding("minus", "clear_marks", "Clear marks", show=False, id="clear_marks"),
     ]
-    DEFAULT_CSS = css_rules("JobTable", "job-table")
-    COMPONENT_CLASSES = {
-        "job-table--header",
-        "job-table--cursor",
-        "job-table--cursor-blurred",
-        "job-table--hint",
-        "job-table--other",
-        "job-table--marked",
-        "job-table--changed",
-        "job-table--fading",
-        *(_status_class(status) for status in STATUS_LABELS),
-    }
+    DEFAULT_CSS = JOB_TABLE_CSS
+    COMPONENT_CLASSES = JOB_TABLE_CLASSES
 
     class Activated(Message):
         """The user asked to open a job (enter or double click)."""
@@ -117,8 +88,6 @@ class JobTable(ScrollView, can_focus=True):
         self.cursor = 0
         self._cursor_id: str | None = None
         self._clock = clock
-        #: The age text last drawn per job, so a tick redraws only ages that really changed.
-        self._drawn_ages: dict[str, str] = {}
         #: The columns the user chose, in order (the default set until set_columns).
         self.chosen: list[Column] = list(COLUMNS)
         #: Shown in an empty table; the screen says which key (if any) submits a job.
@@ -133,9 +102,8 @@ class JobTable(ScrollView, can_focus=True):
         self.recent = RecentChanges()
         #: Short time-left text of a live job (set by the screen from the service's estimates).
         self.eta_text: Callable[[Job, float], str] = lambda job, now: ""
-        self._drawn_etas: dict[str, str] = {}
-        self._drawn_status: dict[str, str] = {}
-        self._drawn_phase: dict[str, int] = {}
+        #: What the live cells of each row showed when last drawn.
+        self.drawn = DrawnCells()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -206,10 +174,7 @@ class JobTable(ScrollView, can_focus=True):
     @property
     def marked_jobs(self) -> list[Job]:
         """The marked jobs, in the shown order first, then marked jobs the view hides."""
-        shown = [job for job in self.model.rows if job.local_id in self.marks]
-        hidden_ids = self.marks - {job.local_id for job in shown}
-        jobs = self.model.jobs
-        return shown + [jobs[local_id] for local_id in sorted(hidden_ids) if local_id in jobs]
+        return self.model.jobs_of(self.marks)
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the row under the cursor, then move down (so space marks a run of rows)."""
@@ -309,7 +274,7 @@ class JobTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            column = self._column_at(offset.x)
+            column = column_at(self._columns, offset.x)
             if column is not None and column.sortable:
                 self.sort_by(column.key)
             return
@@ -318,14 +283,6 @@ class JobTable(ScrollView, can_focus=True):
             self._move_cursor(position)
             if event.chain >= 2:
                 self.action_activate()
-
-    def _column_at(self, x: int) -> Column | None:
-        start = 0
-        for column, width in self._columns:
-            if start <= x < start + width + 1:
-                return column
-            start += width + 1
-        return None
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -357,47 +314,28 @@ class JobTable(ScrollView, can_focus=True):
     def _tick_live_rows(self) -> None:
         """Redraw the age cell of visible live rows whose shown age changed; nothing else is sent."""
         if self.recent:
-            self._fade_changed_rows()
-        span = self._age_span()
+            now = self._clock()
+            for position in self.drawn.faded(self.model.rows, self._visible(), self.recent, now):
+                self._refresh_row(position)
+            self.recent.forget_old(now)
+        span = column_span(self._columns, "age")
         if span is None:
             return
         x, width = span
-        now = self._clock()
-        rows = self.model.rows
         top = round(self.scroll_offset.y)
         eta_shown = any(column.key == "eta" for column, _ in self._columns)
-        for position in self._visible():
-            job = rows[position]
-            # An unsaved video turns "⚠ unsaved" once old enough: redraw its row (age and all) when it does.
-            unsaved = job.status == JobStatus.SUCCEEDED and not job.saved_path
-            if unsaved and self._drawn_status.get(job.local_id) != cell_text(
-                job, "status", now, self.unsaved_after
-            ):
+        stale = self.drawn.stale(
+            self.model.rows,
+            self._visible(),
+            self._clock(),
+            unsaved_after=self.unsaved_after,
+            eta_text=self.eta_text if eta_shown else None,
+        )
+        for position, whole_row in stale:
+            if whole_row:
                 self._refresh_row(position)
-                continue
-            if self._drawn_ages.get(job.local_id) != job_age(job, now):
+            else:
                 self.refresh(Region(x, position - top + 1, width, 1))
-            if eta_shown and self._drawn_etas.get(job.local_id, "") != self.eta_text(job, now):
-                self._refresh_row(position)
-
-    def _fade_changed_rows(self) -> None:
-        """Redraw visible rows whose highlight phase moved on (fresh → fading → plain)."""
-        now = self._clock()
-        rows = self.model.rows
-        for position in self._visible():
-            local_id = rows[position].local_id
-            if self._drawn_phase.get(local_id, 0) != self.recent.phase(local_id, now):
-                self._refresh_row(position)
-        self.recent.forget_old(now)
-
-    def _age_span(self) -> tuple[int, int] | None:
-        """(x, width) of the age column, if shown."""
-        x = 0
-        for column, width in self._columns:
-            if column.key == "age":
-                return x, width
-            x += width + 1
-        return None
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -412,20 +350,13 @@ class JobTable(ScrollView, can_focus=True):
             model = self.model
             hint = self.empty_hint if not model.jobs else no_match_hint(model.filter_name, model.search)
             style = base + self.get_component_rich_style("job-table--hint", default=Style())
-            return Strip([Segment(_fit(" " + hint, width, False), style)], width)
+            return Strip([Segment(fit(" " + hint, width, False), style)], width)
         return Strip.blank(width, base)
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("job-table--header", default=Style())
-        parts: list[str] = []
-        for column, column_width in self._columns:
-            title = column.title
-            if column.key == self.model.sort_column:
-                # The arrow always shows: the title gives way to it in a narrow column.
-                arrow = "▼" if self.model.sort_reverse else "▲"
-                title = set_cell_size(title, min(cell_len(title), column_width - 1)) + arrow
-            parts.append(_fit(title, column_width, column.right))
-        return Strip([Segment(_fit(" ".join(parts), width, False), style)], width)
+        text = header_text(self._columns, self.model.sort_column, self.model.sort_reverse)
+        return Strip([Segment(fit(text, width, False), style)], width)
 
     def _row(self, job: Job, is_cursor: bool, width: int, base: Style) -> Strip:
         if job.local_id in self.marks:
@@ -436,9 +367,9 @@ class JobTable(ScrollView, can_focus=True):
         now = self._clock()
         phase = self.recent.phase(job.local_id, now) if self.recent else 0
         if phase:
-            self._drawn_phase[job.local_id] = phase
+            self.drawn.phase[job.local_id] = phase
         else:
-            self._drawn_phase.pop(job.local_id, None)
+            self.drawn.phase.pop(job.local_id, None)
         if phase and not is_cursor:
             changed_class = "job-table--changed" if phase == 2 else "job-table--fading"
             base = base + self.get_component_rich_style(changed_class, default=Style())
@@ -449,19 +380,19 @@ class JobTable(ScrollView, can_focus=True):
                 gap = ("•" if phase == 2 else "·") if index == 1 and phase else " "
                 segments.append(Segment(gap, base))
             if column.key == "eta":
-                raw = self._drawn_etas[job.local_id] = self.eta_text(job, now)
+                raw = self.drawn.etas[job.local_id] = self.eta_text(job, now)
             else:
                 raw = cell_text(job, column.key, now, self.unsaved_after)
             if column.key == "age":
-                self._drawn_ages[job.local_id] = raw
+                self.drawn.ages[job.local_id] = raw
             elif column.key == "status":
-                self._drawn_status[job.local_id] = raw
+                self.drawn.status[job.local_id] = raw
             if index == 0 and job.local_id in self.marks:
                 raw = MARK_GLYPH + raw  # a glyph, not colour alone, says it is marked
-            text = _fit(raw, column_width, column.right)
+            text = fit(raw, column_width, column.right)
             style = base
             if column.key == "status":
-                status_style = self.get_component_rich_style(_status_class(job.status), default=Style())
+                status_style = self.get_component_rich_style(status_class(job.status), default=Style())
                 style = base + status_style if not is_cursor else base + Style(bold=True)
             segments.append(Segment(text, style))
         return Strip(segments).adjust_cell_length(width, base)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -100,6 +101,41 @@ def role_text(state: RoleState) -> tuple[str, str]:
 class StatusBar(Widget):
     """Host, demo badge, API health, per-status counts and credits; redrawn only when they change."""
 
+    DEFAULT_CSS = """
+        StatusBar {
+            height: 1;
+            background: $panel;
+            color: $text;
+        }
+
+        StatusBar > .status-bar--title {
+            text-style: bold;
+            color: $primary;
+        }
+
+        StatusBar > .status-bar--demo {
+            background: $warning;
+            color: $background;
+            text-style: bold;
+        }
+
+        StatusBar > .status-bar--ok {
+            color: $success;
+        }
+
+        StatusBar > .status-bar--warning {
+            color: $warning;
+        }
+
+        StatusBar > .status-bar--error {
+            color: $error;
+            text-style: bold;
+        }
+
+        StatusBar > .status-bar--dim {
+            color: $text-disabled;
+        }
+    """
     COMPONENT_CLASSES = {
         "status-bar--title",
         "status-bar--demo",
@@ -108,6 +144,11 @@ class StatusBar(Widget):
         "status-bar--error",
         "status-bar--dim",
     }
+
+    #: The API's health as last reported (set each time: the bar redraws on every report).
+    health: reactive[HealthState] = reactive(HealthState(ApiHealth.OK), always_update=True, init=False)
+    #: This process's polling role, shown once the service has said (a service without a lease never does).
+    role: reactive[RoleState | None] = reactive(None, always_update=True, init=False)
 
     def __init__(
         self,
@@ -125,12 +166,11 @@ class StatusBar(Widget):
         self.demo = demo
         self.read_only = read_only
         self.profile = profile
-        self.health = health or HealthState(ApiHealth.OK)
+        if health is not None:
+            self.set_reactive(StatusBar.health, health)
         self.job_counts = JobCounts()
         self._clock = clock
         self._countdown: Timer | None = None
-        #: Shown once the service has said (a service without a lease never does).
-        self.role: RoleState | None = None
 
     def update_jobs(self, jobs: Iterable[Job]) -> None:
         """Count new or changed jobs; redraw only if a number changed."""
@@ -140,19 +180,13 @@ class StatusBar(Widget):
         if before != (counts.credits, counts.credits_without_video, dict(counts.counts)):
             self.refresh()
 
-    def set_health(self, state: HealthState) -> None:
-        """Show a new API health; a rate-limit countdown ticks once a second while it lasts."""
-        self.health = state
+    def watch_health(self, state: HealthState) -> None:
+        """A rate-limit countdown ticks once a second while it lasts."""
         if state.health == ApiHealth.RATE_LIMITED and self._countdown is None:
             self._countdown = self.set_interval(1.0, self.refresh)
         elif state.health != ApiHealth.RATE_LIMITED and self._countdown is not None:
             self._countdown.stop()
             self._countdown = None
-        self.refresh()
-
-    def set_role(self, state: RoleState) -> None:
-        self.role = state
-        self.refresh()
 
     def render(self) -> Text:
         # Host, health and credits come first: when the bar is too narrow, the counts give way.
