@@ -84,7 +84,7 @@ from seedance_tui.service.track import (
     TrackResult,
     track,
 )
-from seedance_tui.store.archive import ArchivedRead
+from seedance_tui.store.history import ArchivedRead
 from seedance_tui.views import (
     VIEW_NAME,
     View,

@@ -35,7 +35,6 @@ from seedance_tui.polling.lease import RoleState
 from seedance_tui.service.feed import ChangeFeed
 from seedance_tui.service.housekeeping import Housekeeper
 from seedance_tui.store import StoreError
-from seedance_tui.store.archive import ArchivedRead
 from seedance_tui.store.backend import Store
 
 
@@ -49,7 +48,7 @@ class JobActions:
     api: str | None
     account: str | None
     default_webhook_url: str | None
-    last_archive_read: ArchivedRead | None
+    found_in_history: dict[str, Job]
     cancelled_here: set[str]
     _feed: ChangeFeed
     _housekeeper: Housekeeper
@@ -247,8 +246,7 @@ class JobActions:
     def _unarchive(self, local_id: str) -> Job | None:
         """An archived job ``find_all`` just named, put back in the store so it can be checked again
         (it stays in its archive file too; readers show it once, the store's version)."""
-        archived = self.last_archive_read.jobs if self.last_archive_read is not None else []
-        job = next((job for job in archived if job.local_id == local_id), None)
+        job = self.found_in_history.get(local_id)
         if job is not None:
             self.store.update(job)
         return job

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ from seedance_tui.service.feed import (
 )
 from seedance_tui.service.housekeeping import Housekeeper, Timing
 from seedance_tui.store import StoreError
-from seedance_tui.store.archive import ArchivedRead, newest_first, read_archived
 from seedance_tui.store.backend import Store
+from seedance_tui.store.history import ArchivedRead, HistoryReader
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
@@ -110,8 +111,10 @@ class JobService(JobActions):
         self.client = client
         #: Which API this service talks to; jobs recorded for another one are shown, never sent there.
         self.api = api
-        #: The last read of the archive files (None: not read yet).
-        self.last_archive_read: ArchivedRead | None = None
+        #: The dashboard's place in the store's history (the jobs not held in memory).
+        self.history = HistoryReader(store.history)
+        #: History jobs a lookup named, by local id (so acting on one can bring it back in).
+        self.found_in_history: dict[str, Job] = {}
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -247,25 +250,31 @@ class JobService(JobActions):
         return [job for job in self.store.all() if not self.belongs_here(job)]
 
     def find_all(self, ref: str) -> list[Job]:
-        """The job ``ref`` names exactly, else every job with an id starting with it, archived or not
-        (the archive is read only when the store's own jobs hold no exact match)."""
+        """The job ``ref`` names exactly, else every job with an id starting with it, in the store or
+        its history (looked up there only when the store's own jobs hold no exact match; blocks)."""
         live = match_jobs(self.store.all(), ref)
         if len(live) == 1 and ref.strip() in job_ids(live[0]):
             return live
-        archived = match_jobs(self.read_archive().jobs, ref)
-        if len(archived) == 1 and ref.strip() in job_ids(archived[0]):
-            return archived
-        return live + archived
+        older = self.store.history().find(ref)
+        self.found_in_history.update((job.local_id, job) for job in older)
+        if len(older) == 1 and ref.strip() in job_ids(older[0]):
+            return older
+        return live + older
 
-    def every_job(self) -> list[Job]:
-        """Every job, archived or not, newest first; reads the archive files (call it off the UI loop)."""
-        return newest_first(self.store, self.read_archive())
+    def jobs_for_batch(self, entries: Iterable[str]) -> list[Job]:
+        """Every stored job, held or in the history, made for one of these batch entries (blocks)."""
+        wanted = set(entries)
+        held = [job for job in self.store.all() if job.batch_entry in wanted]
+        return held + self.store.history().with_batch_entries(wanted)
+
+    def older_jobs(self) -> ArchivedRead:
+        """The next page of the history (blocks): the dashboard calls it when scrolled to the end."""
+        return self.history.next_page()
 
     def read_archive(self) -> ArchivedRead:
-        """The archived jobs the store does not hold, read now; kept as ``last_archive_read`` so the
-        UI can say that results came from the archive and how long reading it took."""
-        self.last_archive_read = read_archived(self.store)
-        return self.last_archive_read
+        """The whole history, reading only the pages not read yet (blocks), so the UI can say that
+        results came from the history and how long reading it took."""
+        return self.history.rest()
 
     # -- running -------------------------------------------------------------------------
 

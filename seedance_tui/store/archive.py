@@ -26,11 +26,12 @@ from pathlib import Path
 import orjson
 from filelock import FileLock, Timeout
 
-from seedance_tui.models import Job, is_final
+from seedance_tui.models import is_final
 from seedance_tui.store.atomic import fsync_dir, write_atomic
 from seedance_tui.store.backend import Store
 from seedance_tui.store.errors import StoreCorruptError, StoreError
-from seedance_tui.store.job_store import JOBS_TABLE, LOCK_TIMEOUT, JobStore, _parse, store_path
+from seedance_tui.store.file_access import LOCK_TIMEOUT, store_path
+from seedance_tui.store.job_store import JOBS_TABLE, JobStore
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.storage import parse_database
@@ -235,41 +236,6 @@ def all_documents(store: JobStore, archive: Archive) -> list[Document]:
     """Every job, store and archive, each once (the store's version when in both)."""
     docs = store.documents()
     return docs + list(archive.iter_documents(skip=(d["local_id"] for d in docs)))
-
-
-@dataclass(frozen=True)
-class ArchivedRead:
-    """Jobs read from the archive files, how long that took, and damage met on the way."""
-
-    jobs: list[Job]
-    seconds: float
-    notices: list[StoreNotice]
-    #: Month files looked at.
-    months: int = 0
-
-
-def read_archived(store: Store) -> ArchivedRead:
-    """Every archived job the store itself does not hold (a job in both is the store's), read now.
-
-    Only a file store has archives; for any other store this is empty and costs nothing.
-    """
-    started = time.perf_counter()
-    if not isinstance(store, JobStore):
-        return ArchivedRead([], 0.0, [])
-    archive = Archive(store.path)
-    months = archive.months()
-    if not months:
-        return ArchivedRead([], time.perf_counter() - started, [])
-    live = {job.local_id for job in store.all()}
-    jobs = [job for doc in archive.iter_documents(skip=live) if (job := _parse(doc)) is not None]
-    return ArchivedRead(jobs, time.perf_counter() - started, archive.notices, len(months))
-
-
-def newest_first(store: Store, archived: ArchivedRead) -> list[Job]:
-    """The store's jobs and the archived ones, each once, newest created first."""
-    jobs = store.all() + archived.jobs
-    jobs.sort(key=lambda job: job.created_at, reverse=True)
-    return jobs
 
 
 def archive_at_start(store: Store, older_than_days: float, now: float | None = None) -> ArchiveResult | None:

@@ -75,7 +75,7 @@ def test_the_cli_works_on_postgresql_from_the_environment_and_never_prints_the_p
     env = {**env, "SEEDANCE_TUI_STORE": pg_url}
     submitted = run(env, "submit", "--model", "seedance-2.0", "--prompt", "a dog")
     assert submitted.returncode == 0, submitted.stderr
-    assert "Creating the job store schema version 1" in submitted.stderr
+    assert "Creating the job store schema version 2" in submitted.stderr
     listed = run(env, "jobs", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [job["request_id"] for job in json.loads(listed.stdout)] == [submitted.stdout.strip()]
@@ -95,8 +95,8 @@ def test_store_migrate_creates_then_has_nothing_to_do(
     first = run(env, "store", "migrate", "--store", pg_url)
     assert first.returncode == 0, first.stderr
     assert (
-        "Creating the job store schema version 1" in first.stdout
-        and "now at schema version 1" in first.stdout
+        "Creating the job store schema version 2" in first.stdout
+        and "now at schema version 2" in first.stdout
     )
     again = run(env, "--store", pg_url, "store", "migrate")
     assert again.returncode == 0 and "nothing to do" in again.stdout

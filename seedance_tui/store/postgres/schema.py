@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import orjson
 import psycopg
 
 from seedance_tui.store.errors import StoreError
 
 #: The version this program writes; a database at a newer one is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Channel of the change announcements; each payload is up to 200 changed local ids, comma-separated.
 CHANNEL = "seedance_jobs"
 #: Two processes upgrading at once take turns on this transaction-scoped advisory lock.
@@ -84,8 +85,22 @@ CREATE TRIGGER seedance_jobs_announce_updates AFTER UPDATE ON seedance_jobs
 INSERT INTO seedance_schema (version) VALUES (1);
 """
 
+# Version 2: paging the history and looking jobs up without loading an account's every job. The
+# batch entry (Job.batch_entry) gets a column of its own, filled by the writer (and below, from the
+# documents, for rows written before): it is not unique, as --resend-uncertain sends an entry again.
+_V2 = """
+ALTER TABLE seedance_jobs ADD COLUMN batch_entry text;
+CREATE INDEX seedance_jobs_by_batch_entry ON seedance_jobs (account, batch_entry)
+    WHERE batch_entry IS NOT NULL;
+CREATE INDEX seedance_jobs_history ON seedance_jobs (account, created_at DESC, local_id DESC);
+DROP INDEX seedance_jobs_by_account;
+CREATE INDEX seedance_jobs_unfinished ON seedance_jobs (account, created_at DESC)
+    WHERE status NOT IN ('succeeded', 'failed', 'cancelled', 'rejected', 'not_found');
+CREATE INDEX seedance_jobs_by_update ON seedance_jobs (account, updated_at);
+"""
+
 #: MIGRATIONS[n] takes a database from version n - 1 to n.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 Notice = Callable[[str], None]
 
@@ -114,9 +129,34 @@ def migrate(conn: psycopg.Connection, where: str, notice: Notice) -> tuple[int, 
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         before = schema_version(conn)
         check_version(before, where)
+        if before == 0:
+            notice(f"Creating the job store schema version {SCHEMA_VERSION} in {where}.")
+        elif before < SCHEMA_VERSION:
+            notice(f"Upgrading the job store schema from version {before} to {SCHEMA_VERSION} in {where}.")
         for target in range(before + 1, SCHEMA_VERSION + 1):
-            notice(f"Creating the job store schema version {target} in {where}.")
             conn.execute(MIGRATIONS[target].encode())
-        if before and before < SCHEMA_VERSION:
+            if target == 2 and before >= 1:
+                _fill_batch_entries(conn)
+        if before < SCHEMA_VERSION:
             conn.execute("UPDATE seedance_schema SET version = %s", (SCHEMA_VERSION,))
     return before, SCHEMA_VERSION
+
+
+def _fill_batch_entries(conn: psycopg.Connection) -> None:
+    """Copy each stored document's batch entry into its new column (Python reads the documents:
+    SQL never parses ``doc``, see above)."""
+    rows = conn.execute(
+        'SELECT local_id, doc::text FROM seedance_jobs WHERE strpos(doc::text, \'"batch_entry":"\') > 0'
+    ).fetchall()
+    entries = [(local_id, entry) for local_id, text in rows if isinstance(entry := _entry(text), str)]
+    if entries:
+        conn.execute(
+            "UPDATE seedance_jobs SET batch_entry = e FROM unnest(%s::text[], %s::text[]) AS t(l, e) "
+            "WHERE local_id = l",
+            ([lid for lid, _ in entries], [entry for _, entry in entries]),
+        )
+
+
+def _entry(text: str) -> object:
+    doc = orjson.loads(text)
+    return doc.get("batch_entry") if isinstance(doc, dict) else None

@@ -1,0 +1,159 @@
+"""A store's history: the jobs it does not hold in memory, read a page at a time, newest first.
+
+Both backends hold only what the dashboard needs to paint (unfinished jobs and recent finished
+ones); the rest (the tinydb store's archive files, the older rows of a PostgreSQL account) is
+reached through ``Store.history()``: pages for scrolling, searching and exporting, and lookups (id
+resolution, track's duplicate check, batch-key deduplication) that never load the whole history.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seedance_tui.job_refs import REQUEST_ID_PREFIX
+from seedance_tui.models import Job
+from seedance_tui.store.merge import Document
+from seedance_tui.store.notices import StoreNotice
+
+#: Jobs per page: one page is a scroll's worth many times over, and builds in a few milliseconds.
+PAGE_SIZE = 500
+
+
+class History(Protocol):
+    """The jobs a store does not hold in memory; none of them is also among ``Store.all()``."""
+
+    @property
+    def notices(self) -> list[StoreNotice]:
+        """Damage met while reading (an archive file missing or unreadable), each once."""
+        ...
+
+    def pages(self, size: int = PAGE_SIZE) -> Iterator[list[Job]]:
+        """Every job of the history, newest created first, ``size`` at a time (read as iterated)."""
+        ...
+
+    def find(self, ref: str) -> list[Job]:
+        """The job an id form names exactly (one item), else every job with an id starting with it."""
+        ...
+
+    def with_batch_entries(self, entries: Collection[str]) -> list[Job]:
+        """The jobs made for any of these batch entries (a re-run of an old batch must find them)."""
+        ...
+
+    def documents(self) -> Iterator[Document]:
+        """Every job document of the history as stored, unknown fields included (``store copy``)."""
+        ...
+
+
+def id_forms(doc: Document) -> tuple[str, ...]:
+    """Every id under which the user may know a stored job (see ``job_refs.job_ids``)."""
+    local_id, request_id = doc.get("local_id"), doc.get("request_id")
+    forms: tuple[str, ...] = (local_id,) if isinstance(local_id, str) else ()
+    if isinstance(request_id, str) and request_id:
+        forms += (request_id, request_id.removeprefix(REQUEST_ID_PREFIX))
+    return forms
+
+
+def match_documents(docs: Iterable[Document], ref: str) -> list[Document]:
+    """``job_refs.match_jobs`` on raw documents: no Job is built for the ones that do not match."""
+    ref = ref.strip()
+    if not ref:
+        return []
+    prefixed: list[Document] = []
+    for doc in docs:
+        forms = id_forms(doc)
+        if ref in forms:
+            return [doc]
+        if any(form.startswith(ref) for form in forms):
+            prefixed.append(doc)
+    return prefixed
+
+
+@dataclass(frozen=True)
+class ArchivedRead:
+    """What one read of the history brought: every history job read so far, and what this read cost."""
+
+    #: Every history job read so far by this reader, newest created first.
+    jobs: list[Job]
+    #: How many of them this read added.
+    added: int
+    seconds: float
+    #: Damage met on the way (never silent).
+    notices: list[StoreNotice] = field(default_factory=list)
+    #: True once the whole history has been read.
+    complete: bool = False
+
+
+class HistoryReader:
+    """One reader's place in a store's history: the next page on scroll, or all the rest at once.
+
+    Pages already read are kept (the table shows them), so reading the rest after scrolling never
+    reads or builds them again. Thread-safe: the dashboard calls it from worker threads.
+    """
+
+    def __init__(self, history: Callable[[], History], size: int = PAGE_SIZE) -> None:
+        self._history = history
+        self._size = size
+        self._lock = threading.Lock()
+        self._source: History | None = None
+        self._pages: Iterator[list[Job]] | None = None
+        self._jobs: list[Job] = []
+        self._complete = False
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    def next_page(self) -> ArchivedRead:
+        """Read one more page (nothing when the history is all read)."""
+        return self._read(pages=1)
+
+    def rest(self) -> ArchivedRead:
+        """Read every page not read yet."""
+        return self._read(pages=None)
+
+    def _read(self, pages: int | None) -> ArchivedRead:
+        with self._lock:
+            started = time.perf_counter()
+            if self._source is None or self._pages is None:
+                self._source = self._history()
+                self._pages = self._source.pages(self._size)
+            added = 0
+            while not self._complete and (pages is None or pages > 0):
+                page = next(self._pages, None)
+                if page is None:
+                    self._complete = True
+                    break
+                self._jobs.extend(page)
+                added += len(page)
+                pages = None if pages is None else pages - 1
+            return ArchivedRead(
+                list(self._jobs),
+                added,
+                time.perf_counter() - started,
+                list(self._source.notices),
+                self._complete,
+            )
+
+
+def newest_first(held: list[Job], history: list[Job]) -> list[Job]:
+    """The store's jobs and history jobs, each once (the store's version when in both), newest first."""
+    ids = {job.local_id for job in held}
+    jobs = held + [job for job in history if job.local_id not in ids]
+    jobs.sort(key=lambda job: job.created_at, reverse=True)
+    return jobs
+
+
+def every_document(held: list[Document], history: History) -> list[Document]:
+    """The store's documents and its history's, each once (the store's version when in both)."""
+    ids = {doc["local_id"] for doc in held}
+    return held + [doc for doc in history.documents() if doc.get("local_id") not in ids]
+
+
+def read_everything(held: list[Job], history: History) -> tuple[list[Job], list[StoreNotice]]:
+    """Every job, held and history, newest first, and the damage met reading the history."""
+    jobs = [job for page in history.pages() for job in page]
+    return newest_first(held, jobs), history.notices
