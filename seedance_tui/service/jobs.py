@@ -267,6 +267,11 @@ class JobService(JobActions):
         held = [job for job in self.store.all() if job.batch_entry in wanted]
         return held + self.store.history().with_batch_entries(wanted)
 
+    @property
+    def history_complete(self) -> bool:
+        """True once every page of the history has been read (nothing older to page in)."""
+        return self.history.complete
+
     def older_jobs(self) -> ArchivedRead:
         """The next page of the history (blocks): the dashboard calls it when scrolled to the end."""
         return self.history.next_page()

@@ -5,6 +5,11 @@ from __future__ import annotations
 from seedance_tui.service import ArchivedRead
 
 
+def older_page_message(read: ArchivedRead) -> str:
+    """What scrolling to the end of the table brought in, and what it cost."""
+    return f"Loaded {read.added:,} older job(s) from the archive in {read.seconds * 1000:,.0f} ms."
+
+
 def archive_loaded_message(read: ArchivedRead) -> str:
     """Where the extra rows came from and what reading them cost, so a slow search is explained."""
     return (

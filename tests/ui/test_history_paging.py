@@ -1,0 +1,64 @@
+"""Scrolling to the end of the table pages older jobs in from the store's history, a page at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from seedance_tui.models import JobStatus
+from seedance_tui.service import JobService
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.store import JobStore
+from seedance_tui.store.archive import archive_finished
+from seedance_tui.store.history import PAGE_SIZE
+from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.screens.main import MainScreen
+from tests.support import in_flight_job, write_store
+from tests.ui.helpers import make_settings, wait_for
+
+DAY = 86_400.0
+RECENT = 30
+OLD = 2 * PAGE_SIZE + 100
+
+
+def _store_with_a_long_archive(path: Path) -> None:
+    now = time.time()
+    old = [in_flight_job(f"req_old{n:05d}", now - 60 * DAY - n * 60, JobStatus.SUCCEEDED) for n in range(OLD)]
+    recent = [in_flight_job(f"req_new{n}", now - 60 - n, JobStatus.QUEUED) for n in range(RECENT)]
+    write_store(path, old + recent)
+    with JobStore.open(path) as store:
+        assert archive_finished(store, older_than=30 * DAY, now=now).moved == OLD
+
+
+async def test_scrolling_to_the_end_loads_older_jobs_a_page_at_a_time_and_says_so(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    _store_with_a_long_archive(tmp_path / "jobs.json")
+    service = service_factory(sim.url, path=tmp_path / "jobs.json")
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.table
+        assert table.row_count == RECENT
+        await pilot.press("end")  # the cursor on the last row
+        assert await wait_for(pilot, lambda: table.row_count == RECENT + PAGE_SIZE)
+        toasts = [str(n.message) for n in app._notifications]
+        assert any(f"Loaded {PAGE_SIZE} older job(s) from the archive in" in t for t in toasts), toasts
+        # Newest first: the page continues the table where the recent jobs end.
+        rows = table.model.rows
+        assert [job.request_id for job in rows[RECENT : RECENT + 3]] == [
+            "req_old00000",
+            "req_old00001",
+            "req_old00002",
+        ]
+        table.scroll_end(animate=False, immediate=True)  # the mouse wheel, say
+        assert await wait_for(pilot, lambda: table.row_count == RECENT + 2 * PAGE_SIZE)
+        await pilot.press("end")
+        assert await wait_for(pilot, lambda: table.row_count == RECENT + OLD)
+        await pilot.press("up", "end")
+        await pilot.pause()
+        assert service.history_complete and table.row_count == RECENT + OLD
+        assert table.model.rows[-1].request_id == f"req_old{OLD - 1:05d}"
