@@ -9,10 +9,8 @@ an async store would need a second event loop per thread, or make those reads aw
 
 from __future__ import annotations
 
-import math
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from seedance_tui.models import Job, is_final
+from seedance_tui.models import Job
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
 from seedance_tui.store.errors import StoreError
@@ -30,18 +28,14 @@ from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.postgres.connect import configure, conninfo
 from seedance_tui.store.postgres.errors import describe
-from seedance_tui.store.postgres.history import UNFINISHED, PostgresHistory
+from seedance_tui.store.postgres.history import PostgresHistory
 from seedance_tui.store.postgres.listener import Listener
 from seedance_tui.store.postgres.schema import SCHEMA_VERSION, check_version, migrate, schema_version
+from seedance_tui.store.postgres.window import Window
 from seedance_tui.store.postgres.writes import Row, write_merged
 
 #: How long a write waits for a pooled connection before reporting the database unreachable.
 POOL_TIMEOUT = 5.0
-#: At most this many finished jobs are loaded at open, newest first; the rest is the history.
-RECENT_CAP = 2_000
-#: Another process's change to a job not held here is taken in when the row was updated after
-#: (open - this): an unfinished job always is; the slack covers other machines' clocks.
-CLOCK_SLACK = 3_600.0
 #: Rows written per transaction by ``put_documents`` (``store copy``).
 COPY_CHUNK = 1_000
 _COLUMNS = "SELECT local_id, version, doc FROM seedance_jobs WHERE "
@@ -56,10 +50,8 @@ class PostgresJobStore(CachedJobs):
 
     def __init__(self, url: str, account: str, recent_days: float = 30.0) -> None:
         """Use ``PostgresJobStore.open``."""
-        now = time.time()
-        #: Finished jobs last changed before this are left to the history (None: load every job).
-        self._cutoff = now - recent_days * 86_400 if recent_days > 0 else None
-        self._watch_since = now - CLOCK_SLACK if recent_days > 0 else -math.inf
+        #: Which jobs this store holds in memory; the rest is its history.
+        self.window = Window.opening_now(recent_days)
         self._where = mask_url(url)
         self._conninfo = conninfo(url)
         self.account = account
@@ -199,20 +191,11 @@ class PostgresJobStore(CachedJobs):
                 batch = {}
         return written + (self._put(batch) if batch else 0)
 
-    def _in_window(self, doc: Document) -> bool:
-        """True for a job this store would load at open (unfinished, or finished recently)."""
-        updated = doc.get("updated_at")
-        return (
-            self._cutoff is None
-            or not is_final(str(doc.get("status")))
-            or (isinstance(updated, int | float) and updated >= self._cutoff)
-        )
-
     def _put(self, batch: dict[str, Document]) -> int:
         with self._io_lock:
             rows, written = self._write(batch)
             with self._lock:
-                wanted = [row for row in rows if row[0] in self._jobs or self._in_window(row[2])]
+                wanted = [row for row in rows if row[0] in self._jobs or self.window.holds(row[2])]
                 for local_id, _version, _doc in wanted:
                     self._versions.pop(local_id, None)
                 self._absorb(wanted, report=True)
@@ -315,8 +298,7 @@ class PostgresJobStore(CachedJobs):
         """
         with self._lock:
             held = list(self._jobs) if ids is None else [i for i in ids if i in self._jobs]
-        where = f"account = %s AND ({UNFINISHED} OR updated_at >= %s OR local_id = ANY(%s))"
-        params: tuple[Any, ...] = (self.account, self._watch_since, held)
+        where, params = self.window.watched(self.account, held)
         if ids is not None:
             where += " AND local_id = ANY(%s)"
             params += (list(ids),)
@@ -325,13 +307,9 @@ class PostgresJobStore(CachedJobs):
         return self._rows("account = %s AND local_id = ANY(%s)", (self.account, newer)) if newer else []
 
     def _load(self) -> None:
-        if self._cutoff is None:
-            rows = self._rows("account = %s", (self.account,))
-        else:
-            rows = self._rows(f"account = %s AND {UNFINISHED}", (self.account,)) + self._rows(
-                f"account = %s AND NOT ({UNFINISHED}) AND updated_at >= %s ORDER BY created_at DESC LIMIT %s",
-                (self.account, self._cutoff, RECENT_CAP),
-            )
+        rows = [
+            row for where, params in self.window.at_open(self.account) for row in self._rows(where, params)
+        ]
         with self._lock:
             self._absorb(rows, report=False)
 
