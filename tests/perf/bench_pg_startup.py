@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from seedance_tui.config import DEMO_API_KEY
+from seedance_tui.store import JobStore
+from seedance_tui.store.backend import Store
 from seedance_tui.store.opening import open_store_url
 from tests.perf.bench_startup import history_rows, paint_and_rss
 from tests.perf.run import Row, print_table
@@ -49,6 +51,10 @@ def dashboard(url: str, work: Path, days: int) -> str:
 def paging_ms(url: str) -> tuple[float, float, int]:
     """In-process: ms to the first history page, ms to read every page, jobs in the history."""
     store = open_store_url(url, api_key=DEMO_API_KEY, notice=lambda message: None)
+    return _paging_ms(store)
+
+
+def _paging_ms(store: Store) -> tuple[float, float, int]:
     try:
         started = time.perf_counter()
         pages = store.history().pages()
@@ -103,6 +109,20 @@ def pg_rows(cluster: PgCluster, work: Path, stored: int) -> list[Row]:
     ]
 
 
+def tinydb_paging_rows(work: Path, stored: int) -> list[Row]:
+    """The same reads on the tinydb store ``history_rows`` left archived (its archive files)."""
+    first_page, every_page, in_history = _paging_ms(JobStore.open(work / f"history-{stored}.json"))
+    return [
+        Row("2. first history page (500 jobs), tinydb archive (in-process)", first_page, float("inf"), "ms"),
+        Row(
+            f"2. every history page, {in_history:,} jobs, tinydb archive (in-process)",
+            every_page,
+            float("inf"),
+            "ms",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stored", type=int, default=100_000, help="jobs stored (1,000 of them unfinished)")
@@ -115,7 +135,7 @@ def main() -> None:
     try:
         rows = pg_rows(cluster, work, args.stored)
         if not args.no_tinydb:
-            rows += history_rows(work, args.stored)
+            rows += history_rows(work, args.stored) + tinydb_paging_rows(work, args.stored)
         print_table(rows)
     finally:
         cluster.stop()
