@@ -84,7 +84,7 @@ from seedance_tui.service.track import (
     TrackResult,
     track,
 )
-from seedance_tui.store.history import ArchivedRead
+from seedance_tui.store.history import ArchivedRead, HistoryTotals
 from seedance_tui.views import (
     VIEW_NAME,
     View,
@@ -109,6 +109,7 @@ __all__ = [
     "Frame",
     "HealthListener",
     "HealthState",
+    "HistoryTotals",
     "JobResult",
     "JobService",
     "JobsListener",

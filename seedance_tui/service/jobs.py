@@ -44,7 +44,7 @@ from seedance_tui.service.feed import (
 from seedance_tui.service.housekeeping import Housekeeper, Timing
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
-from seedance_tui.store.history import ArchivedRead, HistoryReader
+from seedance_tui.store.history import ArchivedRead, HistoryReader, HistoryTotals
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
@@ -115,6 +115,7 @@ class JobService(JobActions):
         self.history = HistoryReader(store.history)
         #: History jobs a lookup named, by local id (so acting on one can bring it back in).
         self.found_in_history: dict[str, Job] = {}
+        self._history_totals: HistoryTotals | None = None
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -223,9 +224,19 @@ class JobService(JobActions):
     def get(self, local_id: str) -> Job | None:
         return self.store.get(local_id)
 
+    def count_history(self) -> HistoryTotals:
+        """Add up the history for the summary (blocks: call it from a worker); ``summary`` counts
+        it in from then on."""
+        self._history_totals = self.store.history().totals()
+        return self._history_totals
+
     def summary(self, now: float) -> Summary:
-        """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
-        return summarise(self.store.all(), now)
+        """Jobs by status, credits and outcomes per model, finishes per hour, problems; the history
+        counted in once ``count_history`` has run."""
+        summary = summarise(self.store.all(), now)
+        if self._history_totals is not None:
+            summary.add_history(self._history_totals)
+        return summary
 
     async def first_frame(self, video: Path) -> Frame:
         """The first frame of a saved video (decoded off the event loop); PreviewError if none."""

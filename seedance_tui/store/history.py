@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from seedance_tui.job_refs import REQUEST_ID_PREFIX
 from seedance_tui.models import Job
@@ -45,6 +45,10 @@ class History(Protocol):
 
     def documents(self) -> Iterator[Document]:
         """Every job document of the history as stored, unknown fields included (``store copy``)."""
+        ...
+
+    def totals(self) -> HistoryTotals:
+        """The summary's figures over the whole history, without building its jobs."""
         ...
 
 
@@ -157,3 +161,95 @@ def read_everything(held: list[Job], history: History) -> tuple[list[Job], list[
     """Every job, held and history, newest first, and the damage met reading the history."""
     jobs = [job for page in history.pages() for job in page]
     return newest_first(held, jobs), history.notices
+
+
+@dataclass
+class ModelTotals:
+    """One model's figures over history jobs (see ``summary.ModelFigures``)."""
+
+    credits: int = 0
+    credits_failed_cancelled: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+@dataclass
+class HistoryTotals:
+    """What the summary counts of jobs not held in memory, added up from their stored documents
+    (no Job is built): jobs by status, credits and outcomes per model, expired outputs."""
+
+    jobs: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    models: dict[str, ModelTotals] = field(default_factory=dict)
+    expired: int = 0
+    #: How long counting took (set by whoever counted).
+    seconds: float = 0.0
+
+    def add_document(self, doc: Document) -> None:
+        """Count one stored job in."""
+        self.add_jobs(str(doc.get("status")), *summary_fields(doc), 1)
+
+    def add_jobs(self, status: str, model: str, credits: int, expired: bool, count: int) -> None:
+        """Count ``count`` jobs in, of one status and model, ``credits`` charged for them in all."""
+        self.jobs += count
+        self.by_status[status] = self.by_status.get(status, 0) + count
+        figures = self.models.setdefault(model, ModelTotals())
+        figures.credits += credits
+        if status in ("failed", "cancelled"):
+            figures.credits_failed_cancelled += credits
+        if status == "succeeded":
+            figures.succeeded += count
+        elif status == "failed":
+            figures.failed += count
+        self.expired += count if expired else 0
+
+    def add(self, other: HistoryTotals) -> None:
+        self.jobs += other.jobs
+        self.expired += other.expired
+        for status, count in other.by_status.items():
+            self.by_status[status] = self.by_status.get(status, 0) + count
+        for model, theirs in other.models.items():
+            ours = self.models.setdefault(model, ModelTotals())
+            ours.credits += theirs.credits
+            ours.credits_failed_cancelled += theirs.credits_failed_cancelled
+            ours.succeeded += theirs.succeeded
+            ours.failed += theirs.failed
+
+    def to_json(self) -> dict[str, Any]:
+        """The form kept in the archive index (per month)."""
+        return {
+            "jobs": self.jobs,
+            "by_status": self.by_status,
+            "models": {name: vars(figures) for name, figures in self.models.items()},
+            "expired": self.expired,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> HistoryTotals | None:
+        """The totals kept in an index, or None when they are not (all) there or not understood."""
+        try:
+            return cls(
+                int(data["jobs"]),
+                {str(k): int(v) for k, v in data["by_status"].items()},
+                {str(k): ModelTotals(**{f: int(n) for f, n in v.items()}) for k, v in data["models"].items()},
+                int(data["expired"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+
+def summary_fields(doc: Document) -> tuple[str, int, bool]:
+    """What the summary counts of a stored job besides its status: its model, the credits charged,
+    whether its output expired unsaved (PostgreSQL keeps them in columns, written from this)."""
+    request = doc.get("request")
+    model = str(request.get("model")) if isinstance(request, dict) else "?"
+    credits = doc.get("credits_charged")
+    credits = credits if isinstance(credits, int) and not isinstance(credits, bool) else 0
+    return model, credits, bool(doc.get("output_expired")) and not doc.get("saved_path")
+
+
+def totals_of(docs: Iterable[Document]) -> HistoryTotals:
+    totals = HistoryTotals()
+    for doc in docs:
+        totals.add_document(doc)
+    return totals

@@ -126,7 +126,7 @@ class JobStore(CachedJobs):
         """The archived jobs this store does not hold (its archive files, read as asked)."""
         from seedance_tui.store.archive_history import ArchiveHistory  # the archive builds on this
 
-        return ArchiveHistory(self.path, self.held_ids)
+        return ArchiveHistory(self.path, self.all)
 
     def documents(self) -> list[Document]:
         """Every readable job document as stored, unknown fields included, with unsaved changes."""

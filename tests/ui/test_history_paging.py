@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.widgets import Static
+
 from seedance_tui.models import JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
@@ -14,6 +16,7 @@ from seedance_tui.store.archive import archive_finished
 from seedance_tui.store.history import PAGE_SIZE
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.main import MainScreen
+from seedance_tui.ui.screens.summary import SummaryScreen
 from tests.support import in_flight_job, write_store
 from tests.ui.helpers import make_settings, wait_for
 
@@ -62,3 +65,24 @@ async def test_scrolling_to_the_end_loads_older_jobs_a_page_at_a_time_and_says_s
         await pilot.pause()
         assert service.history_complete and table.row_count == RECENT + OLD
         assert table.model.rows[-1].request_id == f"req_old{OLD - 1:05d}"
+
+
+async def test_the_summary_counts_the_archived_jobs_too_and_says_so(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    _store_with_a_long_archive(tmp_path / "jobs.json")
+    service = service_factory(sim.url, path=tmp_path / "jobs.json")
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        title = app.screen.query_one("#summary-title", Static)
+        assert await wait_for(
+            pilot, lambda: f"with {OLD:,} older job(s) from the archive" in str(title.render())
+        )
+        summary = service.summary(time.time())
+        assert (
+            summary.by_status[JobStatus.SUCCEEDED] == OLD and sum(summary.by_status.values()) == OLD + RECENT
+        )
+        assert summary.from_history == OLD and summary.credits_total == (OLD + RECENT) * 40

@@ -212,8 +212,11 @@ def with_history(open_store: Opener, old: int = 23) -> tuple[Store, list[Job], l
     now = time.time()
     aged = []
     for n in range(old):
-        job = make_job(n, local_id=f"old{n:09d}", request_id=f"req_old{n}", batch_entry=f"entry-{n}")
-        job.set_status(JobStatus.SUCCEEDED, job.created_at + 60)
+        job = make_job(
+            n, local_id=f"old{n:09d}", request_id=f"req_old{n}", batch_entry=f"entry-{n}", credits_charged=n
+        )
+        job.set_status(JobStatus.SUCCEEDED if n % 4 else JobStatus.FAILED, job.created_at + 60)
+        job.output_expired = n % 5 == 1
         aged.append(job)
     held = [make_job(100 + n, local_id=f"busy{n:08d}", request_id=f"req_busy{n}") for n in range(2)]
     for n in range(2):
@@ -255,3 +258,21 @@ def test_every_document_reads_the_store_and_its_history_once_each(open_store: Op
     store, held, aged = with_history(open_store)
     docs = every_document(store.documents(), store.history())
     assert sorted(doc["local_id"] for doc in docs) == sorted(j.local_id for j in held + aged)
+
+
+def test_the_history_adds_up_for_the_summary_and_a_job_brought_back_counts_once(open_store: Opener) -> None:
+    store, _held, aged = with_history(open_store)
+    totals = store.history().totals()
+    failed = [job for job in aged if job.status == JobStatus.FAILED]
+    assert totals.jobs == len(aged)
+    assert totals.by_status == {"succeeded": len(aged) - len(failed), "failed": len(failed)}
+    figures = totals.models["seedance-2.0"]
+    assert figures.credits == sum(job.credits_charged or 0 for job in aged)
+    assert figures.credits_failed_cancelled == sum(job.credits_charged or 0 for job in failed)
+    assert (figures.succeeded, figures.failed) == (len(aged) - len(failed), len(failed))
+    assert totals.expired == sum(job.output_expired for job in aged)
+    back = store.history().find("req_old5")[0]
+    store.update(back)  # as checking an archived job's status does
+    store.flush()
+    again = store.history().totals()
+    assert again.jobs == len(aged) - 1 and again.models["seedance-2.0"].credits == figures.credits - 5

@@ -210,7 +210,7 @@ def test_a_version_1_database_is_upgraded_and_its_batch_entries_found_in_sql(pg_
     from seedance_tui.store.postgres.schema import MIGRATIONS
 
     old = job(1)
-    old.batch_entry = "entry-from-v1"
+    old.batch_entry, old.credits_charged = "entry-from-v1", 40
     old.set_status(JobStatus.SUCCEEDED, 1_700_000_000.0)
     old.created_at = 1_600_000_000.0
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -232,6 +232,8 @@ def test_a_version_1_database_is_upgraded_and_its_batch_entries_found_in_sql(pg_
         assert said == [f"Upgrading the job store schema from version 1 to 2 in {mask_url(pg_url)}."]
         assert store.all() == []  # finished long ago: left to the history
         assert store.history().with_batch_entries({"entry-from-v1"}) == [old]
+        totals = store.history().totals()  # from the columns filled by the upgrade
+        assert totals.jobs == 1 and totals.models["seedance-2.0"].credits == 40
 
 
 def test_start_up_loads_unfinished_and_recent_jobs_and_refresh_keeps_old_ones_out(pg_url: str) -> None:

@@ -15,6 +15,7 @@ import orjson
 import psycopg
 
 from seedance_tui.store.errors import StoreError
+from seedance_tui.store.history import summary_fields
 
 #: The version this program writes; a database at a newer one is refused.
 SCHEMA_VERSION = 2
@@ -85,11 +86,13 @@ CREATE TRIGGER seedance_jobs_announce_updates AFTER UPDATE ON seedance_jobs
 INSERT INTO seedance_schema (version) VALUES (1);
 """
 
-# Version 2: paging the history and looking jobs up without loading an account's every job. The
-# batch entry (Job.batch_entry) gets a column of its own, filled by the writer (and below, from the
-# documents, for rows written before): it is not unique, as --resend-uncertain sends an entry again.
+# Version 2: paging the history, looking jobs up and adding up the summary without loading an
+# account's every job. The batch entry (Job.batch_entry), model, credits charged and "output expired
+# unsaved" get columns, filled by the writer (and below, from the documents, for rows written
+# before). batch_entry is not unique: --resend-uncertain sends an entry again.
 _V2 = """
-ALTER TABLE seedance_jobs ADD COLUMN batch_entry text;
+ALTER TABLE seedance_jobs ADD COLUMN batch_entry text, ADD COLUMN model text,
+    ADD COLUMN credits bigint NOT NULL DEFAULT 0, ADD COLUMN expired boolean NOT NULL DEFAULT false;
 CREATE INDEX seedance_jobs_by_batch_entry ON seedance_jobs (account, batch_entry)
     WHERE batch_entry IS NOT NULL;
 CREATE INDEX seedance_jobs_history ON seedance_jobs (account, created_at DESC, local_id DESC);
@@ -136,27 +139,31 @@ def migrate(conn: psycopg.Connection, where: str, notice: Notice) -> tuple[int, 
         for target in range(before + 1, SCHEMA_VERSION + 1):
             conn.execute(MIGRATIONS[target].encode())
             if target == 2 and before >= 1:
-                _fill_batch_entries(conn)
+                _fill_new_columns(conn)
         if before < SCHEMA_VERSION:
             conn.execute("UPDATE seedance_schema SET version = %s", (SCHEMA_VERSION,))
     return before, SCHEMA_VERSION
 
 
-def _fill_batch_entries(conn: psycopg.Connection) -> None:
-    """Copy each stored document's batch entry into its new column (Python reads the documents:
-    SQL never parses ``doc``, see above)."""
-    rows = conn.execute(
-        'SELECT local_id, doc::text FROM seedance_jobs WHERE strpos(doc::text, \'"batch_entry":"\') > 0'
-    ).fetchall()
-    entries = [(local_id, entry) for local_id, text in rows if isinstance(entry := _entry(text), str)]
-    if entries:
-        conn.execute(
-            "UPDATE seedance_jobs SET batch_entry = e FROM unnest(%s::text[], %s::text[]) AS t(l, e) "
-            "WHERE local_id = l",
-            ([lid for lid, _ in entries], [entry for _, entry in entries]),
-        )
-
-
-def _entry(text: str) -> object:
-    doc = orjson.loads(text)
-    return doc.get("batch_entry") if isinstance(doc, dict) else None
+def _fill_new_columns(conn: psycopg.Connection) -> None:
+    """Fill version 2's columns from each stored document (Python reads them: SQL never parses
+    ``doc``, see above), a thousand rows at a time."""
+    with conn.cursor(name="seedance_fill") as rows:
+        rows.execute("SELECT local_id, doc::text FROM seedance_jobs")
+        while chunk := rows.fetchmany(1_000):
+            docs = [(local_id, orjson.loads(text)) for local_id, text in chunk]
+            docs = [(local_id, doc) for local_id, doc in docs if isinstance(doc, dict)]
+            fields = [summary_fields(doc) for _local_id, doc in docs]
+            entries = [doc.get("batch_entry") for _local_id, doc in docs]
+            conn.execute(
+                "UPDATE seedance_jobs SET batch_entry = e, model = m, credits = n, expired = x "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::int8[], %s::bool[]) AS t(l, e, m, n, x) "
+                "WHERE local_id = l",
+                (
+                    [local_id for local_id, _doc in docs],
+                    [entry if isinstance(entry, str) else None for entry in entries],
+                    [model for model, _credits, _expired in fields],
+                    [credits for _model, credits, _expired in fields],
+                    [expired for _model, _credits, expired in fields],
+                ),
+            )

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import psycopg
 
+from seedance_tui.store.history import summary_fields
 from seedance_tui.store.merge import Document, merge_docs
 
 # One statement for the whole batch (arrays unnested server-side): executemany of 1,000 single-row
@@ -16,13 +17,16 @@ from seedance_tui.store.merge import Document, merge_docs
 # going back): it is then missing from RETURNING and read back.
 _UPSERT = (
     "INSERT INTO seedance_jobs "
-    "(local_id, account, request_id, status, batch_key, batch_entry, created_at, updated_at, doc) "
-    "SELECT l, %s, r, s, b, e, c, u, d::json FROM unnest("
-    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::float8[], %b::text[]"
-    ") AS t(l, r, s, b, e, c, u, d) "
+    "(local_id, account, request_id, status, batch_key, batch_entry, model, credits, expired, "
+    "created_at, updated_at, doc) "
+    "SELECT l, %s, r, s, b, e, m, n, x, c, u, d::json FROM unnest("
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::int8[], %b::bool[], "
+    "%b::float8[], %b::float8[], %b::text[]"
+    ") AS t(l, r, s, b, e, m, n, x, c, u, d) "
     "ON CONFLICT (local_id) DO UPDATE SET "
     "request_id = EXCLUDED.request_id, status = EXCLUDED.status, batch_key = EXCLUDED.batch_key, "
-    "batch_entry = EXCLUDED.batch_entry, created_at = EXCLUDED.created_at, "
+    "batch_entry = EXCLUDED.batch_entry, model = EXCLUDED.model, credits = EXCLUDED.credits, "
+    "expired = EXCLUDED.expired, created_at = EXCLUDED.created_at, "
     "updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc "
     "WHERE seedance_jobs.account = EXCLUDED.account "
     "RETURNING local_id, version"
@@ -50,12 +54,16 @@ def dumps(obj: Any) -> str:
 def _columns(docs: dict[str, Document]) -> list[list[Any]]:
     """The upsert's arrays, one per column: the indexed columns are copies of the documents' fields."""
     values = docs.values()
+    summary = [summary_fields(doc) for doc in values]
     return [
         list(docs),
         [_text(doc.get("request_id")) for doc in values],
         [str(doc.get("status")) for doc in values],
         [_text(doc.get("batch_key")) for doc in values],
         [_text(doc.get("batch_entry")) for doc in values],
+        [model for model, _credits, _expired in summary],
+        [credits for _model, credits, _expired in summary],
+        [expired for _model, _credits, expired in summary],
         [_number(doc.get("created_at")) for doc in values],
         [_number(doc.get("updated_at")) for doc in values],
         [dumps(doc) for doc in values],
