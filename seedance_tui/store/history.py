@@ -127,7 +127,14 @@ class HistoryReader:
                 self._pages = self._source.pages(self._size)
             added = 0
             while not self._complete and (pages is None or pages > 0):
-                page = next(self._pages, None)
+                try:
+                    page = next(self._pages, None)
+                except Exception:
+                    # A read that failed part way (a database gone, say) starts over next time:
+                    # an exhausted generator would otherwise pass for the end of the history.
+                    self._source = self._pages = None
+                    self._jobs = []
+                    raise
                 if page is None:
                     self._complete = True
                     break
