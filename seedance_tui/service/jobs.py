@@ -222,7 +222,12 @@ class JobService(JobActions):
         return self.store.all()
 
     def get(self, local_id: str) -> Job | None:
-        return self.store.get(local_id)
+        """The job with this local id: the store's, else one read from its history (a row paged
+        into the table, or a job a lookup named)."""
+        job = self.store.get(local_id)
+        if job is None:
+            job = self.found_in_history.get(local_id) or self.history.get(local_id)
+        return job
 
     def count_history(self) -> HistoryTotals:
         """Add up the history for the summary (blocks: call it from a worker); ``summary`` counts

@@ -105,11 +105,16 @@ class HistoryReader:
         self._source: History | None = None
         self._pages: Iterator[list[Job]] | None = None
         self._jobs: list[Job] = []
+        self._by_id: dict[str, Job] = {}
         self._complete = False
 
     @property
     def complete(self) -> bool:
         return self._complete
+
+    def get(self, local_id: str) -> Job | None:
+        """A history job this reader has read (the table may show it), by local id."""
+        return self._by_id.get(local_id)
 
     def next_page(self) -> ArchivedRead:
         """Read one more page (nothing when the history is all read)."""
@@ -133,12 +138,13 @@ class HistoryReader:
                     # A read that failed part way (a database gone, say) starts over next time:
                     # an exhausted generator would otherwise pass for the end of the history.
                     self._source = self._pages = None
-                    self._jobs = []
+                    self._jobs, self._by_id = [], {}
                     raise
                 if page is None:
                     self._complete = True
                     break
                 self._jobs.extend(page)
+                self._by_id.update((job.local_id, job) for job in page)
                 added += len(page)
                 pages = None if pages is None else pages - 1
             return ArchivedRead(

@@ -15,6 +15,7 @@ from seedance_tui.store import JobStore
 from seedance_tui.store.archive import archive_finished
 from seedance_tui.store.history import PAGE_SIZE
 from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.summary import SummaryScreen
 from tests.support import in_flight_job, write_store
@@ -86,3 +87,25 @@ async def test_the_summary_counts_the_archived_jobs_too_and_says_so(
             summary.by_status[JobStatus.SUCCEEDED] == OLD and sum(summary.by_status.values()) == OLD + RECENT
         )
         assert summary.from_history == OLD and summary.credits_total == (OLD + RECENT) * 40
+
+
+async def test_a_row_paged_in_from_the_archive_opens_and_can_be_acted_on(
+    sim: SimulatorServer, service_factory: Callable[..., JobService], tmp_path: Path
+) -> None:
+    _store_with_a_long_archive(tmp_path / "jobs.json")
+    service = service_factory(sim.url, path=tmp_path / "jobs.json")
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("end")
+        assert await wait_for(pilot, lambda: screen.table.row_count == RECENT + PAGE_SIZE)
+        await pilot.press("down", "enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        assert detail.job is not None and detail.job.request_id == "req_old00000"
+        assert service.store.get(detail.job.local_id) is None  # still only in the archive
+        await pilot.press("r")  # checking it again brings it back into the store
+        assert await wait_for(pilot, lambda: service.store.get(detail.local_id) is not None)
