@@ -23,8 +23,8 @@ from seedance_tui.query import parse_query
 from seedance_tui.read_only import check_writable
 from seedance_tui.service import JobService
 from seedance_tui.store import JobStore, StoreCorruptError
-from seedance_tui.store.archive import newest_first, read_archived
 from seedance_tui.store.backend import Store
+from seedance_tui.store.history import read_everything
 from seedance_tui.store.location import parse_store_url
 from seedance_tui.store.opening import open_store_url
 
@@ -56,7 +56,7 @@ def open_store(settings: Settings, *, recover: bool) -> Store:
     """Open the job store; a corrupt one is only moved aside when the user asked for it."""
     location = parse_store_url(settings.store or settings.db_path)
     if location.path is None:
-        return open_store_url(location, api_key=settings.api_key)
+        return open_store_url(location, api_key=settings.api_key, recent_days=settings.archive_after_days)
     path = location.path
     try:
         return JobStore.open(path)
@@ -188,11 +188,11 @@ def run_jobs(args: argparse.Namespace) -> int:
     store = open_store(settings, recover=args.recover_db)
     try:
         _warn_unreadable(store)
-        archived = read_archived(store)
-        commands.report_store_notices(archived.notices, sys.stderr)
-        listed = [job for job in newest_first(store, archived) if query.matches(job)]
+        every, notices = read_everything(store.all(), store.history())
+        commands.report_store_notices(notices, sys.stderr)
+        listed = [job for job in every if query.matches(job)]
         code = commands.list_jobs(listed, statuses=args.status, as_json=args.json, out=sys.stdout)
-        if code == commands.EXIT_OK and any(notice.jobs_may_be_missing for notice in archived.notices):
+        if code == commands.EXIT_OK and any(notice.jobs_may_be_missing for notice in notices):
             code = commands.EXIT_REMOTE  # the answer may be incomplete: a script must not trust it
     finally:
         close_store(store)

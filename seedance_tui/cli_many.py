@@ -24,7 +24,7 @@ from seedance_tui.read_only import check_writable
 
 def run_export(args: argparse.Namespace) -> int:
     from seedance_tui.export import export_to_file, select
-    from seedance_tui.store.archive import newest_first, read_archived
+    from seedance_tui.store.history import read_everything
 
     settings = settings_from_args(args)
     missing = missing_store_file(settings)
@@ -32,9 +32,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(no_store_message(missing))
     store = open_store(settings, recover=args.recover_db)
     try:
-        archived = read_archived(store)
-        commands.report_store_notices(archived.notices, sys.stderr)
-        jobs = select(newest_first(store, archived), args.status)
+        every, notices = read_everything(store.all(), store.history())
+        commands.report_store_notices(notices, sys.stderr)
+        jobs = select(every, args.status)
         if args.output is None:
             return many.export(jobs, fmt=args.format, out=sys.stdout)
         try:

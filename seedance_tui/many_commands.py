@@ -120,7 +120,9 @@ async def run_batch(
     confirm: Callable[[str], bool],
 ) -> int:
     """Say what will happen, ask (unless --yes), send, report each job and a summary."""
-    sorted_plan = sort_plan(plan, service.every_job(), resend_uncertain=options.resend_uncertain)
+    sorted_plan = sort_plan(
+        plan, service.jobs_for_batch(job.key for job in plan.jobs), resend_uncertain=options.resend_uncertain
+    )
     summary = describe_plan(plan, sorted_plan)
     if options.dry_run:
         if options.as_json:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from seedance_tui.config import Settings
+from seedance_tui.store.history import every_document
 from seedance_tui.store.location import parse_store_url
 from seedance_tui.store.opening import open_store_url
 
@@ -19,7 +20,9 @@ def add_store_commands(sub: Any, common: Callable[[argparse.ArgumentParser], Non
     migrate = actions.add_parser("migrate", help="create or upgrade the schema of the --store database")
     common(migrate)
     copy = actions.add_parser(
-        "copy", help="copy every job from one store to another (lossless; running it twice changes nothing)"
+        "copy",
+        help="copy every job from one store to another, archived ones included; between two databases, "
+        "every account's (lossless; running it twice changes nothing)",
     )
     common(copy)
     copy.add_argument("source", metavar="FROM", help="a path, tinydb:///path or postgresql://... URL")
@@ -49,12 +52,23 @@ def run_store_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _copy(source_url: str, target_url: str, api_key: str | None) -> int:
+    """Copy every job: between two databases every account's; otherwise the key's account's (a
+    tinydb file has no accounts), archived jobs included."""
     source_location, target_location = parse_store_url(source_url), parse_store_url(target_url)
+    if source_location.conninfo is not None and target_location.conninfo is not None:
+        from seedance_tui.store.postgres.copy import copy_accounts
+
+        result = copy_accounts(source_location.conninfo, target_location.conninfo, _say)
+        _say(
+            f"Copied {result.read} job(s) of {result.accounts} account(s) from {source_location} to "
+            f"{target_location}: {result.written} written, {result.read - result.written} already there."
+        )
+        return 0
     source = open_store_url(source_location, api_key=api_key, notice=_say)
     try:
         target = open_store_url(target_location, api_key=api_key, notice=_say)
         try:
-            docs = source.documents()
+            docs = every_document(source.documents(), source.history())
             written = target.put_documents(docs)
         finally:
             target.close()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from seedance_tui.models import Job, JobStatus
+from seedance_tui.store.history import HistoryTotals
 
 HOURS = 24
 #: Problem kinds the summary lists (an expired output is one too, though its job succeeded).
@@ -54,10 +55,28 @@ class Summary:
     #: Jobs that reached a final status in each of the last 24 hours, oldest hour first.
     finished_per_hour: list[int]
     problems: Counter[str]
+    #: Jobs of the store's history (not held in memory) counted in, by status and credits only.
+    from_history: int = 0
 
     @property
     def credits_total(self) -> int:
         return sum(m.credits_total for m in self.models.values())
+
+    def add_history(self, totals: HistoryTotals) -> None:
+        """Count the history in: jobs by status, credits and outcomes per model, problems (the
+        per-hour chart, today's and this week's credits and durations stay the held jobs')."""
+        self.from_history += totals.jobs
+        self.by_status.update(totals.by_status)
+        for kind in PROBLEMS:
+            self.problems[kind] += totals.expired if kind == "expired" else totals.by_status.get(kind, 0)
+        self.problems = +self.problems  # no zero entries
+        for name, theirs in totals.models.items():
+            figures = self.models.setdefault(name, ModelFigures())
+            figures.credits_total += theirs.credits
+            figures.credits_failed_cancelled += theirs.credits_failed_cancelled
+            figures.succeeded += theirs.succeeded
+            figures.failed += theirs.failed
+        self.models = dict(sorted(self.models.items()))
 
 
 def summarise(jobs: list[Job], now: float) -> Summary:

@@ -84,7 +84,7 @@ from seedance_tui.service.track import (
     TrackResult,
     track,
 )
-from seedance_tui.store.archive import ArchivedRead
+from seedance_tui.store.history import ArchivedRead, HistoryTotals
 from seedance_tui.terminal_graphics import (
     cell_pixels,
 )
@@ -112,6 +112,7 @@ __all__ = [
     "Frame",
     "HealthListener",
     "HealthState",
+    "HistoryTotals",
     "JobResult",
     "JobService",
     "JobsListener",

@@ -35,7 +35,6 @@ from seedance_tui.polling.lease import RoleState
 from seedance_tui.service.feed import ChangeFeed
 from seedance_tui.service.housekeeping import Housekeeper
 from seedance_tui.store import StoreError
-from seedance_tui.store.archive import ArchivedRead
 from seedance_tui.store.backend import Store
 
 
@@ -49,7 +48,6 @@ class JobActions:
     api: str | None
     account: str | None
     default_webhook_url: str | None
-    last_archive_read: ArchivedRead | None
     cancelled_here: set[str]
     _feed: ChangeFeed
     _housekeeper: Housekeeper
@@ -58,6 +56,8 @@ class JobActions:
     _one_offs: set[asyncio.Task[None]]
     # JobService's reply handling, which a refresh or a cancel goes through like a poll.
     _mark_changed: Callable[[Job], None]
+    # JobService's lookup: the store's job, else one read from its history.
+    get: Callable[[str], Job | None]
     _on_reply: Callable[[str, TaskReply], None]
     _on_poll_error: Callable[[str, ApiError], None]
     _is_ours: Callable[[Job], bool]
@@ -160,11 +160,12 @@ class JobActions:
     def refresh_soon(self, local_id: str) -> None:
         """Poll this job ahead of its turn (after a rejected key: try the key once more).
 
-        A follower has no running scheduler, and nobody polls a job made with another API or key:
+        A follower has no running scheduler, nobody polls a job made with another API or key, and a
+        job of the history (not held, say a row paged in from the archive) is followed by nobody:
         then this process asks the API once itself, outside the poll budget.
         """
         job = self.store.get(local_id)
-        if not self._role.polls or (job is not None and not self._is_ours(job)):
+        if not self._role.polls or job is None or not self._is_ours(job):
             task = asyncio.get_running_loop().create_task(self._refresh_once(local_id))
             self._one_offs.add(task)
             task.add_done_callback(self._one_offs.discard)
@@ -245,10 +246,9 @@ class JobActions:
         return job
 
     def _unarchive(self, local_id: str) -> Job | None:
-        """An archived job ``find_all`` just named, put back in the store so it can be checked again
-        (it stays in its archive file too; readers show it once, the store's version)."""
-        archived = self.last_archive_read.jobs if self.last_archive_read is not None else []
-        job = next((job for job in archived if job.local_id == local_id), None)
+        """A history job (one ``find_all`` named, or a row paged into the table), put back in the store
+        so it can be checked again (it stays in the history too; readers show it once, the store's)."""
+        job = self.get(local_id)
         if job is not None:
             self.store.update(job)
         return job

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ from seedance_tui.service.feed import (
 )
 from seedance_tui.service.housekeeping import Housekeeper, Timing
 from seedance_tui.store import StoreError
-from seedance_tui.store.archive import ArchivedRead, newest_first, read_archived
 from seedance_tui.store.backend import Store
+from seedance_tui.store.history import ArchivedRead, HistoryReader, HistoryTotals
 from seedance_tui.summary import PROBLEMS, Summary, summarise
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
@@ -110,8 +111,11 @@ class JobService(JobActions):
         self.client = client
         #: Which API this service talks to; jobs recorded for another one are shown, never sent there.
         self.api = api
-        #: The last read of the archive files (None: not read yet).
-        self.last_archive_read: ArchivedRead | None = None
+        #: The dashboard's place in the store's history (the jobs not held in memory).
+        self.history = HistoryReader(store.history)
+        #: History jobs a lookup named, by local id (so acting on one can bring it back in).
+        self.found_in_history: dict[str, Job] = {}
+        self._history_totals: HistoryTotals | None = None
         self.scheduler = PollScheduler(
             client.get,
             policy=policy,
@@ -228,11 +232,26 @@ class JobService(JobActions):
         return self.store.all()
 
     def get(self, local_id: str) -> Job | None:
-        return self.store.get(local_id)
+        """The job with this local id: the store's, else one read from its history (a row paged
+        into the table, or a job a lookup named)."""
+        job = self.store.get(local_id)
+        if job is None:
+            job = self.found_in_history.get(local_id) or self.history.get(local_id)
+        return job
+
+    def count_history(self) -> HistoryTotals:
+        """Add up the history for the summary (blocks: call it from a worker); ``summary`` counts
+        it in from then on."""
+        self._history_totals = self.store.history().totals()
+        return self._history_totals
 
     def summary(self, now: float) -> Summary:
-        """Jobs by status, credits and outcomes per model, finishes per hour, problems."""
-        return summarise(self.store.all(), now)
+        """Jobs by status, credits and outcomes per model, finishes per hour, problems; the history
+        counted in once ``count_history`` has run."""
+        summary = summarise(self.store.all(), now)
+        if self._history_totals is not None:
+            summary.add_history(self._history_totals)
+        return summary
 
     async def first_frame(self, video: Path, *, strip: bool = False) -> Frame:
         """The first frame of a saved video, or with ``strip`` frames at 0, 25, 50 and 75 % of it side
@@ -258,25 +277,36 @@ class JobService(JobActions):
         return [job for job in self.store.all() if not self.belongs_here(job)]
 
     def find_all(self, ref: str) -> list[Job]:
-        """The job ``ref`` names exactly, else every job with an id starting with it, archived or not
-        (the archive is read only when the store's own jobs hold no exact match)."""
+        """The job ``ref`` names exactly, else every job with an id starting with it, in the store or
+        its history (looked up there only when the store's own jobs hold no exact match; blocks)."""
         live = match_jobs(self.store.all(), ref)
         if len(live) == 1 and ref.strip() in job_ids(live[0]):
             return live
-        archived = match_jobs(self.read_archive().jobs, ref)
-        if len(archived) == 1 and ref.strip() in job_ids(archived[0]):
-            return archived
-        return live + archived
+        older = self.store.history().find(ref)
+        self.found_in_history.update((job.local_id, job) for job in older)
+        if len(older) == 1 and ref.strip() in job_ids(older[0]):
+            return older
+        return live + older
 
-    def every_job(self) -> list[Job]:
-        """Every job, archived or not, newest first; reads the archive files (call it off the UI loop)."""
-        return newest_first(self.store, self.read_archive())
+    def jobs_for_batch(self, entries: Iterable[str]) -> list[Job]:
+        """Every stored job, held or in the history, made for one of these batch entries (blocks)."""
+        wanted = set(entries)
+        held = [job for job in self.store.all() if job.batch_entry in wanted]
+        return held + self.store.history().with_batch_entries(wanted)
+
+    @property
+    def history_complete(self) -> bool:
+        """True once every page of the history has been read (nothing older to page in)."""
+        return self.history.complete
+
+    def older_jobs(self) -> ArchivedRead:
+        """The next page of the history (blocks): the dashboard calls it when scrolled to the end."""
+        return self.history.next_page()
 
     def read_archive(self) -> ArchivedRead:
-        """The archived jobs the store does not hold, read now; kept as ``last_archive_read`` so the
-        UI can say that results came from the archive and how long reading it took."""
-        self.last_archive_read = read_archived(self.store)
-        return self.last_archive_read
+        """The whole history, reading only the pages not read yet (blocks), so the UI can say that
+        results came from the history and how long reading it took."""
+        return self.history.rest()
 
     # -- running -------------------------------------------------------------------------
 

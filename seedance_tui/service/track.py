@@ -73,8 +73,8 @@ async def track(service: JobService, request_id: str) -> TrackOutcome:
         return TrackOutcome(request_id, TrackResult.ERROR, f"Not a request id: {problem}.")
     existing = next((job for job in service.jobs() if job.request_id == request_id), None)
     if existing is None:
-        archived = (await asyncio.to_thread(service.read_archive)).jobs
-        existing = next((job for job in archived if job.request_id == request_id), None)
+        older = await asyncio.to_thread(service.store.history().find, request_id)
+        existing = next((job for job in older if job.request_id == request_id), None)
     if existing is not None:
         return TrackOutcome(
             request_id, TrackResult.ALREADY_STORED, f"Already in the store ({existing.status}).", existing

@@ -22,15 +22,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 from filelock import FileLock, Timeout
 
-from seedance_tui.models import Job, is_final
+from seedance_tui.models import is_final
 from seedance_tui.store.atomic import fsync_dir, write_atomic
 from seedance_tui.store.backend import Store
 from seedance_tui.store.errors import StoreCorruptError, StoreError
-from seedance_tui.store.job_store import JOBS_TABLE, LOCK_TIMEOUT, JobStore, _parse, store_path
+from seedance_tui.store.file_access import LOCK_TIMEOUT, store_path
+from seedance_tui.store.history import HistoryTotals, totals_of
+from seedance_tui.store.job_store import JOBS_TABLE, JobStore
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.storage import parse_database
@@ -81,6 +84,19 @@ class Archive:
 
     def index(self) -> dict[str, int]:
         """Months written so far and how many jobs each held then (empty when none or unreadable)."""
+        months = self._read_index().get("months")
+        return {m: n for m, n in months.items() if _MONTH.match(m) and isinstance(n, int)} if months else {}
+
+    def month_totals(self) -> dict[str, HistoryTotals]:
+        """The summary's figures of each month as written (months archived by an older version
+        have none: their files are counted when asked)."""
+        totals = self._read_index().get("totals")
+        if not isinstance(totals, dict):
+            return {}
+        found = {month: HistoryTotals.from_json(data) for month, data in totals.items()}
+        return {month: figures for month, figures in found.items() if figures is not None}
+
+    def _read_index(self) -> dict[str, Any]:
         path = index_path(self.store)
         try:
             data = orjson.loads(path.read_bytes())
@@ -89,11 +105,10 @@ class Archive:
         except (OSError, orjson.JSONDecodeError) as exc:
             self._report(path, damaged_archive(path, str(exc)))
             return {}
-        months = data.get("months") if isinstance(data, dict) else None
-        if not isinstance(months, dict):
+        if not isinstance(data, dict) or not isinstance(data.get("months"), dict):
             self._report(path, damaged_archive(path, "expected an object with a 'months' object"))
             return {}
-        return {m: n for m, n in months.items() if _MONTH.match(m) and isinstance(n, int)}
+        return data
 
     def months(self) -> list[str]:
         """Every month with an archive file or an index entry, newest first (one directory listing)."""
@@ -193,7 +208,7 @@ def _archive_finished(store: JobStore, older_than: float, now: float | None) -> 
             by_month.setdefault(month_of(created), []).append(doc)
     moved: list[str] = []
     skipped: list[str] = []
-    index = archive.index()
+    index, totals = archive.index(), archive.month_totals()
     if archive.notices:  # a damaged index is kept as it is: nothing moves until it is repaired
         return ArchiveResult(0, sorted(by_month), time.perf_counter() - started, archive.notices)
     for month in sorted(by_month):
@@ -206,7 +221,8 @@ def _archive_finished(store: JobStore, older_than: float, now: float | None) -> 
             existing[doc["local_id"]] = doc if old is None else merge_docs(doc, old)
         _write_month(archive_path(store.path, month), existing.values())
         index[month] = len(existing)
-        _write_index(index_path(store.path), index)
+        totals[month] = totals_of(existing.values())
+        _write_index(index_path(store.path), index, totals)
         moved.extend(doc["local_id"] for doc in by_month[month])
     store.remove(moved)
     return ArchiveResult(len(moved), skipped, time.perf_counter() - started, archive.notices)
@@ -217,8 +233,12 @@ def _write_month(path: Path, docs: Iterable[Document]) -> None:
     _replace(path, orjson.dumps({JOBS_TABLE: table}))
 
 
-def _write_index(path: Path, months: dict[str, int]) -> None:
-    _replace(path, orjson.dumps({"months": dict(sorted(months.items()))}))
+def _write_index(path: Path, months: dict[str, int], totals: dict[str, HistoryTotals]) -> None:
+    data = {
+        "months": dict(sorted(months.items())),
+        "totals": {m: totals[m].to_json() for m in sorted(totals)},
+    }
+    _replace(path, orjson.dumps(data))
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -235,41 +255,6 @@ def all_documents(store: JobStore, archive: Archive) -> list[Document]:
     """Every job, store and archive, each once (the store's version when in both)."""
     docs = store.documents()
     return docs + list(archive.iter_documents(skip=(d["local_id"] for d in docs)))
-
-
-@dataclass(frozen=True)
-class ArchivedRead:
-    """Jobs read from the archive files, how long that took, and damage met on the way."""
-
-    jobs: list[Job]
-    seconds: float
-    notices: list[StoreNotice]
-    #: Month files looked at.
-    months: int = 0
-
-
-def read_archived(store: Store) -> ArchivedRead:
-    """Every archived job the store itself does not hold (a job in both is the store's), read now.
-
-    Only a file store has archives; for any other store this is empty and costs nothing.
-    """
-    started = time.perf_counter()
-    if not isinstance(store, JobStore):
-        return ArchivedRead([], 0.0, [])
-    archive = Archive(store.path)
-    months = archive.months()
-    if not months:
-        return ArchivedRead([], time.perf_counter() - started, [])
-    live = {job.local_id for job in store.all()}
-    jobs = [job for doc in archive.iter_documents(skip=live) if (job := _parse(doc)) is not None]
-    return ArchivedRead(jobs, time.perf_counter() - started, archive.notices, len(months))
-
-
-def newest_first(store: Store, archived: ArchivedRead) -> list[Job]:
-    """The store's jobs and the archived ones, each once, newest created first."""
-    jobs = store.all() + archived.jobs
-    jobs.sort(key=lambda job: job.created_at, reverse=True)
-    return jobs
 
 
 def archive_at_start(store: Store, older_than_days: float, now: float | None = None) -> ArchiveResult | None:

@@ -1,7 +1,9 @@
 """The store boundary: what the service, the CLI and ``store copy`` need from any job store backend.
 
-Both backends keep every job in memory and write changes in batches; their methods block, so the
-service calls the ones that do I/O (``add``, ``flush``, ``refresh``) from a worker thread.
+Both backends keep the jobs needed to paint (unfinished and recent ones) in memory and write
+changes in batches; the rest is their ``history()``, read a page at a time. Their methods block, so
+the service calls the ones that do I/O (``add``, ``flush``, ``refresh``, the history's) from a
+worker thread.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from seedance_tui.models import Job
+from seedance_tui.store.history import History
 from seedance_tui.store.merge import Document
 from seedance_tui.store.notices import StoreNotice
 
@@ -41,13 +44,21 @@ class Store(Protocol):
     def __len__(self) -> int: ...
 
     def all(self) -> list[Job]:
-        """Every job (live objects), newest created first."""
+        """Every job held in memory (live objects), newest created first; see ``history``."""
+        ...
+
+    def held_ids(self) -> set[str]:
+        """The local ids of the jobs ``all`` returns."""
+        ...
+
+    def history(self) -> History:
+        """The jobs not held in memory, read in pages or looked up as asked (blocking I/O)."""
         ...
 
     def get(self, local_id: str) -> Job | None: ...
 
     def find(self, ref: str) -> Job | None:
-        """The job whose local id or request id is ``ref``, else the only one starting with it."""
+        """The held job whose local id or request id is ``ref``, else the only one starting with it."""
         ...
 
     def add(self, job: Job) -> None:
@@ -76,7 +87,8 @@ class Store(Protocol):
     def remove_change_listener(self, listener: ChangeListener) -> None: ...
 
     def documents(self) -> list[Document]:
-        """Every stored job document as stored, unknown fields included (for ``store copy``)."""
+        """The held jobs' documents as stored, unknown fields included (with ``history().documents()``,
+        every job: ``history.every_document``, for ``store copy``)."""
         ...
 
     def put_documents(self, docs: Iterable[Document]) -> int:

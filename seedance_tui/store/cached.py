@@ -29,6 +29,11 @@ class CachedJobs:
         jobs.sort(key=lambda job: job.created_at, reverse=True)
         return jobs
 
+    def held_ids(self) -> set[str]:
+        """The local ids of the jobs held in memory (the history is every other job)."""
+        with self._lock:
+            return set(self._jobs)
+
     def get(self, local_id: str) -> Job | None:
         """The live job with this local id."""
         with self._lock:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from tinydb import TinyDB
 
 from seedance_tui.models import Job
@@ -18,62 +17,17 @@ from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
 from seedance_tui.store.errors import StoreError
+from seedance_tui.store.file_access import LOCK_TIMEOUT, gc_paused, locked, parse_job, store_path
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
 from seedance_tui.store.quarantine import quarantine_file
 from seedance_tui.store.storage import BufferedOrjsonStorage
 
+if TYPE_CHECKING:
+    from seedance_tui.store.archive_history import ArchiveHistory
+
 JOBS_TABLE = "jobs"
-#: How long to wait for another process to finish writing before giving up (seconds).
-LOCK_TIMEOUT = 10.0
-
-
-@contextlib.contextmanager
-def _locked(lock: FileLock, path: Path) -> Iterator[None]:
-    """Hold the cross-process lock of ``path``, turning lock failures into StoreError."""
-    try:
-        lock.acquire()
-    except Timeout:
-        raise StoreError(
-            f"The job store {path} is busy: another process has held its lock {lock.lock_file} "
-            f"for more than {LOCK_TIMEOUT:.0f} s. Close the other seedance-tui and try again."
-        ) from None
-    except OSError as exc:
-        raise StoreError(f"Cannot lock the job store {path} ({lock.lock_file}): {exc.strerror}.") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a load builds ~10^5 containers: its passes cost a quarter of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _parse(doc: Any) -> Job | None:
-    """The Job in a stored document, or None when this version cannot read it."""
-    try:
-        job = Job.from_dict(doc)
-    except (TypeError, ValueError, AttributeError, KeyError):
-        return None
-    if not isinstance(job.local_id, str) or not job.local_id or not isinstance(job.status, str):
-        return None
-    return job
-
-
-def store_path(path: Path) -> Path:
-    """The file a store path names, resolved once: saves replace the file, so a symlink must be
-    followed here, or the first save would replace the link itself and the real file go stale."""
-    path = Path(path).expanduser()
-    return path.resolve() if path.is_symlink() else path
+__all__ = ["JOBS_TABLE", "LOCK_TIMEOUT", "JobStore", "store_path"]
 
 
 class JobStore(CachedJobs):
@@ -118,9 +72,9 @@ class JobStore(CachedJobs):
         except OSError as exc:
             raise StoreError(f"Cannot create the job store's folder {path.parent}: {exc.strerror}.") from None
         file_lock = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600)
-        with _locked(file_lock, path):
+        with locked(file_lock, path):
             remove_stale_temps(path)
-            with _gc_paused():
+            with gc_paused():
                 store = cls(path, TinyDB(path, storage=BufferedOrjsonStorage), file_lock)
                 store._absorb(previous={}, report=False)
             if not store._storage.on_disk:
@@ -137,7 +91,7 @@ class JobStore(CachedJobs):
         """Rename the damaged file of the store at ``path`` (the store itself unless ``damaged`` names
         its journal) to ``<name>.corrupt-<YYYYmmdd-HHMMSS>``, never overwriting; return the new name."""
         path = store_path(path)
-        with _locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
+        with locked(FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT, mode=0o600), path):
             return quarantine_file(damaged or path)
 
     @property
@@ -168,6 +122,12 @@ class JobStore(CachedJobs):
     def remove_change_listener(self, listener: ChangeListener) -> None:
         """Nothing to remove (see ``add_change_listener``)."""
 
+    def history(self) -> ArchiveHistory:
+        """The archived jobs this store does not hold (its archive files, read as asked)."""
+        from seedance_tui.store.archive_history import ArchiveHistory  # the archive builds on this
+
+        return ArchiveHistory(self.path, self.all)
+
     def documents(self) -> list[Document]:
         """Every readable job document as stored, unknown fields included, with unsaved changes."""
         with self._io_lock:
@@ -185,7 +145,7 @@ class JobStore(CachedJobs):
             self._reload_if_changed()
         with self._io_lock, self._lock:
             for doc in docs:
-                job = _parse(doc)
+                job = parse_job(doc)
                 if job is None:
                     continue
                 cached = self._jobs.get(job.local_id)
@@ -222,7 +182,7 @@ class JobStore(CachedJobs):
         next save (see ``_absorb``); the archive's readers then show it once.
         """
         with self._io_lock:
-            with _locked(self._file_lock, self.path):
+            with locked(self._file_lock, self.path):
                 self._reload_if_changed()
                 with self._lock:
                     keys = []
@@ -263,7 +223,7 @@ class JobStore(CachedJobs):
             with self._lock:
                 if not self._dirty:
                     return 0
-            with _locked(self._file_lock, self.path):
+            with locked(self._file_lock, self.path):
                 self._reload_if_changed()
                 with self._lock:
                     batch = dict(self._dirty)
@@ -286,7 +246,7 @@ class JobStore(CachedJobs):
     def compact(self) -> None:
         """Fold the journal into the file now (the file alone then holds every job)."""
         with self._io_lock:
-            with _locked(self._file_lock, self.path):
+            with locked(self._file_lock, self.path):
                 self._reload_if_changed()
                 with self._lock:
                     batch = dict(self._dirty)  # say, jobs the reload found missing from the file
@@ -317,7 +277,7 @@ class JobStore(CachedJobs):
         if not self._storage.changed_on_disk():
             return
         previous = self._raw_table()
-        with _gc_paused():
+        with gc_paused():
             changes = self._storage.reload()
             if changes is None:
                 self._absorb(previous, report=True)
@@ -337,7 +297,7 @@ class JobStore(CachedJobs):
                     else:
                         doc_ids[doc["local_id"]] = int(key)
                     continue
-                job = _parse(doc)
+                job = parse_job(doc)
                 if job is None or job.local_id in doc_ids:
                     skipped.add(key)
                     continue
@@ -375,7 +335,7 @@ class JobStore(CachedJobs):
             for key in keys:
                 doc_id = int(key)
                 self._next_doc_id = max(self._next_doc_id, doc_id + 1)
-                job = _parse(table[key])
+                job = parse_job(table[key])
                 holder = self._doc_owner.get(doc_id)
                 if holder is not None and (job is None or job.local_id != holder):
                     # Our job's place now holds another document (one unreadable here, or an id our

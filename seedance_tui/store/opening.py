@@ -13,9 +13,14 @@ from seedance_tui.store.location import StoreLocation, parse_store_url
 
 
 def open_store_url(
-    url: str | Path | StoreLocation, *, api_key: str | None, notice: Callable[[str], None] | None = None
+    url: str | Path | StoreLocation,
+    *,
+    api_key: str | None,
+    notice: Callable[[str], None] | None = None,
+    recent_days: float = 30.0,
 ) -> Store:
-    """The store at ``url``; in a shared database only the jobs of ``api_key``'s account are seen."""
+    """The store at ``url``; in a shared database only the jobs of ``api_key``'s account are seen,
+    and only those needed to paint are loaded (finished within ``recent_days``; see its history)."""
     location = url if isinstance(url, StoreLocation) else parse_store_url(url)
     if location.conninfo is None:
         assert location.path is not None
@@ -30,5 +35,5 @@ def open_store_url(
 
     account = account_fingerprint(api_key)
     if notice is None:
-        return PostgresJobStore.open(location.conninfo, account)
-    return PostgresJobStore.open(location.conninfo, account, notice=notice)
+        return PostgresJobStore.open(location.conninfo, account, recent_days=recent_days)
+    return PostgresJobStore.open(location.conninfo, account, notice=notice, recent_days=recent_days)

@@ -47,7 +47,7 @@ async def test_a_search_reaches_archived_jobs_and_says_where_they_came_from(
         assert await wait_for(pilot, lambda: screen.table.row_count == 1)
         assert screen.table.model.rows[0].request_id == "req_old1"
         toasts = [str(n.message) for n in app._notifications]
-        assert any("3 older finished job(s) read from the archive" in t for t in toasts), toasts
+        assert any("3 older job(s) read from the archive" in t for t in toasts), toasts
         await pilot.press("escape", "escape")
         assert await wait_for(pilot, lambda: screen.table.row_count == 5)
 

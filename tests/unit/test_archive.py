@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from seedance_tui.models import JobStatus
@@ -200,3 +201,25 @@ def test_a_store_open_elsewhere_during_archiving_does_not_write_the_moved_jobs_b
         assert len(reopened.all()) == 10
     ids = _ids(path)
     assert sorted(ids) == sorted(statuses) and len(ids) == len(set(ids))
+
+
+def test_the_summary_totals_come_from_the_index_or_from_the_files_of_an_older_index(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    _history(path)
+    with JobStore.open(path) as store:
+        archive_finished(store, older_than=30 * DAY, now=NOW)
+    index = orjson.loads(index_path(path).read_bytes())
+    assert set(index["totals"]) == set(index["months"])  # written with each month
+    with JobStore.open(path) as store:
+        from_index = store.history().totals()
+    assert from_index.jobs == 60 and from_index.by_status == {"succeeded": 60}
+    assert from_index.models["seedance-2.0"].credits == 60 * 40
+    # An index written before the totals were: each month's file is read and counted instead.
+    index_path(path).write_bytes(orjson.dumps({"months": index["months"]}))
+    with JobStore.open(path) as store:
+        from_files = store.history().totals()
+    assert (from_files.jobs, from_files.by_status, from_files.models) == (
+        from_index.jobs,
+        from_index.by_status,
+        from_index.models,
+    )

@@ -14,8 +14,10 @@ import pytest
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.sim.server import SimulatorServer
 from seedance_tui.store import JobStore
+from seedance_tui.store.archive import archive_finished
+from seedance_tui.store.history import every_document
 from seedance_tui.store.opening import open_store_url
-from tests.pg_fixtures import SUPERUSER_PASSWORD
+from tests.pg_fixtures import SUPERUSER_PASSWORD, PgCluster
 
 KEY = "sd2_store_cli_key_0123456789"
 Runner = Callable[..., subprocess.CompletedProcess[str]]
@@ -45,10 +47,13 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def stored_docs(url: str) -> list[dict[str, object]]:
-    store = open_store_url(url, api_key=KEY, notice=lambda message: None)
+def stored_docs(url: str, key: str = KEY) -> list[dict[str, object]]:
+    """Every job document of ``key``'s account, held or in the history."""
+    store = open_store_url(url, api_key=key, notice=lambda message: None)
     try:
-        return sorted(store.documents(), key=lambda doc: str(doc["local_id"]))
+        return sorted(
+            every_document(store.documents(), store.history()), key=lambda doc: str(doc["local_id"])
+        )
     finally:
         store.close()
 
@@ -75,7 +80,7 @@ def test_the_cli_works_on_postgresql_from_the_environment_and_never_prints_the_p
     env = {**env, "SEEDANCE_TUI_STORE": pg_url}
     submitted = run(env, "submit", "--model", "seedance-2.0", "--prompt", "a dog")
     assert submitted.returncode == 0, submitted.stderr
-    assert "Creating the job store schema version 1" in submitted.stderr
+    assert "Creating the job store schema version 2" in submitted.stderr
     listed = run(env, "jobs", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [job["request_id"] for job in json.loads(listed.stdout)] == [submitted.stdout.strip()]
@@ -95,8 +100,8 @@ def test_store_migrate_creates_then_has_nothing_to_do(
     first = run(env, "store", "migrate", "--store", pg_url)
     assert first.returncode == 0, first.stderr
     assert (
-        "Creating the job store schema version 1" in first.stdout
-        and "now at schema version 1" in first.stdout
+        "Creating the job store schema version 2" in first.stdout
+        and "now at schema version 2" in first.stdout
     )
     again = run(env, "--store", pg_url, "store", "migrate")
     assert again.returncode == 0 and "nothing to do" in again.stdout
@@ -148,3 +153,50 @@ def test_cli_submits_from_several_processes_on_one_database_post_each_job_once(
     assert len(docs) == 3 * rounds and max(request_ids.values()) == 1
     assert sorted(request_ids) == sorted(created)
     assert sim.state.stats()["submits_received"] == 3 * rounds
+
+
+def old_and_new_jobs(prompt: str, count: int) -> list[Job]:
+    """Jobs of which every other one finished long ago (the history, archived or not loaded)."""
+    jobs = []
+    for n in range(count):
+        job = Job.new(GenerationRequest(model="seedance-2.0", prompt=f"{prompt} {n}"))
+        if n % 2 == 0:
+            job.created_at = 1_600_000_000.0 + n
+            job.set_status(JobStatus.SUCCEEDED, 1_600_000_100.0 + n)
+        jobs.append(job)
+    return jobs
+
+
+def test_store_copy_between_databases_copies_every_account_and_twice_changes_nothing(
+    env: dict[str, str], pg_cluster: PgCluster, pg_url: str
+) -> None:
+    other_key = "sd2_another_account_key_987"
+    for key, count in ((KEY, 5), (other_key, 4)):
+        store = open_store_url(pg_url, api_key=key, notice=lambda message: None)
+        store.put_documents(job.to_dict() for job in old_and_new_jobs(key, count))
+        store.close()
+    target = pg_url + "_copy"
+    pg_cluster.sql(f"CREATE DATABASE {target.rsplit('/', 1)[1]}")
+    keyless = {name: value for name, value in env.items() if name != "SEEDANCE_API_KEY"}
+    copied = run(keyless, "store", "copy", pg_url, target)
+    assert copied.returncode == 0, copied.stderr
+    assert "Copied 9 job(s) of 2 account(s)" in copied.stdout and "9 written" in copied.stdout
+    assert SUPERUSER_PASSWORD not in copied.stdout + copied.stderr
+    twice = run(keyless, "store", "copy", pg_url, target)
+    assert "0 written, 9 already there" in twice.stdout
+    for key in (KEY, other_key):
+        assert len(stored_docs(target, key)) in (4, 5)
+        assert stored_docs(target, key) == stored_docs(pg_url, key)
+
+
+def test_store_copy_from_a_file_store_takes_its_archived_jobs_too(
+    env: dict[str, str], pg_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "jobs.json"
+    with JobStore.open(path) as store:
+        store.put_documents(job.to_dict() for job in old_and_new_jobs("archived", 6))
+        assert archive_finished(store, 30 * 86_400.0).moved == 3
+    copied = run(env, "store", "copy", str(path), pg_url)
+    assert copied.returncode == 0, copied.stderr
+    assert "Copied 6 job(s)" in copied.stdout
+    assert stored_docs(pg_url) == stored_docs(str(path))

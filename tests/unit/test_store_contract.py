@@ -9,16 +9,22 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus, StatusChange
+from seedance_tui.store import JobStore
+from seedance_tui.store.archive import archive_finished
 from seedance_tui.store.backend import Store
+from seedance_tui.store.history import every_document
 from seedance_tui.store.opening import open_store_url
 
 KEY = "sd2_contract_key_0123456789"
-Opener = Callable[[], Store]
+
+
+class Opener(Protocol):
+    def __call__(self, recent_days: float = 0.0) -> Store: ...
 
 
 @pytest.fixture(params=["tinydb", "postgresql"])
@@ -30,8 +36,9 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opene
         url = request.getfixturevalue("pg_url")
     opened: list[Store] = []
 
-    def opener() -> Store:
-        store = open_store_url(url, api_key=KEY, notice=lambda message: None)
+    def opener(recent_days: float = 0.0) -> Store:
+        """A store on the location; ``recent_days`` > 0 leaves older finished jobs to its history."""
+        store = open_store_url(url, api_key=KEY, notice=lambda message: None, recent_days=recent_days)
         opened.append(store)
         return store
 
@@ -190,3 +197,82 @@ def test_raw_documents_keep_unknown_fields_and_putting_them_twice_changes_nothin
     assert store.put_documents([doc]) == 0
     assert open_store().documents() == [doc]
     assert store.get(doc["local_id"]) == full_job()
+
+
+# -- the history: jobs the store does not hold in memory ------------------------------------
+
+DAY = 86_400.0
+
+
+def with_history(open_store: Opener, old: int = 23) -> tuple[Store, list[Job], list[Job]]:
+    """A store reopened after ``old`` finished jobs aged out (tinydb: moved into its archive files;
+    PostgreSQL: left out of the load), beside recent and unfinished ones; returns the reopened
+    store, the jobs it should hold and the old ones (newest first)."""
+    store = open_store()
+    now = time.time()
+    aged = []
+    for n in range(old):
+        job = make_job(
+            n, local_id=f"old{n:09d}", request_id=f"req_old{n}", batch_entry=f"entry-{n}", credits_charged=n
+        )
+        job.set_status(JobStatus.SUCCEEDED if n % 4 else JobStatus.FAILED, job.created_at + 60)
+        job.output_expired = n % 5 == 1
+        aged.append(job)
+    held = [make_job(100 + n, local_id=f"busy{n:08d}", request_id=f"req_busy{n}") for n in range(2)]
+    for n in range(2):
+        recent = make_job(200 + n, local_id=f"new{n:09d}")
+        recent.created_at = now - 60 - n
+        recent.set_status(JobStatus.FAILED, now - n)
+        held.append(recent)
+    store.put_documents(job.to_dict() for job in aged + held)
+    if isinstance(store, JobStore):
+        assert archive_finished(store, 30 * DAY).moved == old
+    store.close()
+    aged.sort(key=lambda job: job.created_at, reverse=True)
+    return open_store(recent_days=30), held, aged
+
+
+def test_the_history_holds_what_the_store_does_not_and_pages_it_newest_first(open_store: Opener) -> None:
+    store, held, aged = with_history(open_store)
+    assert store.held_ids() == {job.local_id for job in held}
+    pages = list(store.history().pages(size=7))
+    assert all(0 < len(page) <= 7 for page in pages)
+    assert [job.local_id for page in pages for job in page] == [job.local_id for job in aged]
+    assert [job for page in pages for job in page] == aged
+    assert store.history().notices == []
+
+
+def test_the_history_resolves_ids_and_batch_entries_without_loading_it(open_store: Opener) -> None:
+    store, _held, aged = with_history(open_store)
+    history = store.history()
+    assert history.find("req_old7") == [next(j for j in aged if j.local_id == "old000000007")]
+    assert history.find("old7") == history.find("req_old7")  # the request id without req_
+    assert {j.local_id for j in history.find("old00000001")} == {f"old{n:09d}" for n in range(10, 20)}
+    assert history.find("busy") == []  # held jobs are the store's, not the history's
+    assert history.find("nothing-like-it") == []
+    found = history.with_batch_entries({"entry-3", "entry-5", "no-such-entry"})
+    assert sorted(j.local_id for j in found) == ["old000000003", "old000000005"]
+
+
+def test_every_document_reads_the_store_and_its_history_once_each(open_store: Opener) -> None:
+    store, held, aged = with_history(open_store)
+    docs = every_document(store.documents(), store.history())
+    assert sorted(doc["local_id"] for doc in docs) == sorted(j.local_id for j in held + aged)
+
+
+def test_the_history_adds_up_for_the_summary_and_a_job_brought_back_counts_once(open_store: Opener) -> None:
+    store, _held, aged = with_history(open_store)
+    totals = store.history().totals()
+    failed = [job for job in aged if job.status == JobStatus.FAILED]
+    assert totals.jobs == len(aged)
+    assert totals.by_status == {"succeeded": len(aged) - len(failed), "failed": len(failed)}
+    figures = totals.models["seedance-2.0"]
+    assert figures.credits == sum(job.credits_charged or 0 for job in aged)
+    assert figures.credits_failed_cancelled == sum(job.credits_charged or 0 for job in failed)
+    assert (figures.succeeded, figures.failed) == (len(aged) - len(failed), len(failed))
+    assert totals.expired == sum(job.output_expired for job in aged)
+    back = store.history().find("req_old5")[0]
+    store.update(back)  # as checking an archived job's status does
+    store.flush()
+    again = store.history().totals()
+    assert again.jobs == len(aged) - 1 and again.models["seedance-2.0"].credits == figures.credits - 5

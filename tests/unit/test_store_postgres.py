@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 
+import orjson
 import psycopg
 import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
+from seedance_tui.store.account import account_fingerprint
 from seedance_tui.store.errors import StoreError
 from seedance_tui.store.location import mask_url, parse_store_url
 from seedance_tui.store.opening import open_store_url
@@ -99,7 +102,7 @@ def test_a_change_is_announced_to_other_processes_within_a_second(pg_url: str) -
 def test_the_schema_is_created_on_first_use_with_a_message_and_a_newer_one_is_refused(pg_url: str) -> None:
     said: list[str] = []
     open_store_url(pg_url, api_key=KEY, notice=said.append).close()
-    assert len(said) == 1 and "schema version 1" in said[0] and SUPERUSER_PASSWORD not in said[0]
+    assert len(said) == 1 and "schema version 2" in said[0] and SUPERUSER_PASSWORD not in said[0]
     open_store_url(pg_url, api_key=KEY, notice=said.append).close()
     assert len(said) == 1
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -201,3 +204,62 @@ def test_a_restarted_database_loses_nothing_and_refuses_unrecorded_submissions(
     with open_pg(url) as again:
         stored = {j.local_id: j for j in again.all()}
         assert stored[first.local_id].request_id == "req_learned_while_down"
+
+
+def test_a_version_1_database_is_upgraded_and_its_batch_entries_found_in_sql(pg_url: str) -> None:
+    from seedance_tui.store.postgres.schema import MIGRATIONS
+
+    old = job(1)
+    old.batch_entry, old.credits_charged = "entry-from-v1", 40
+    old.set_status(JobStatus.SUCCEEDED, 1_700_000_000.0)
+    old.created_at = 1_600_000_000.0
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(MIGRATIONS[1].encode())
+        conn.execute(
+            "INSERT INTO seedance_jobs (local_id, account, status, created_at, updated_at, doc) "
+            "VALUES (%s, %s, 'succeeded', %s, %s, %s::json)",
+            (
+                old.local_id,
+                account_fingerprint(KEY),
+                old.created_at,
+                old.updated_at,
+                orjson.dumps(old.to_dict()).decode(),
+            ),
+        )
+    said: list[str] = []
+    store = open_store_url(pg_url, api_key=KEY, notice=said.append, recent_days=30)
+    with contextlib.closing(store):
+        assert said == [f"Upgrading the job store schema from version 1 to 2 in {mask_url(pg_url)}."]
+        assert store.all() == []  # finished long ago: left to the history
+        assert store.history().with_batch_entries({"entry-from-v1"}) == [old]
+        totals = store.history().totals()  # from the columns filled by the upgrade
+        assert totals.jobs == 1 and totals.models["seedance-2.0"].credits == 40
+
+
+def test_start_up_loads_unfinished_and_recent_jobs_and_refresh_keeps_old_ones_out(pg_url: str) -> None:
+    busy, recent, old = job(1), job(2), job(3)
+    recent.set_status(JobStatus.SUCCEEDED)
+    old.set_status(JobStatus.FAILED, 1_700_000_000.0)
+    old.created_at = 1_600_000_000.0
+    with open_pg(pg_url) as writer:
+        writer.put_documents([busy.to_dict(), recent.to_dict(), old.to_dict()])
+    reader = open_store_url(pg_url, api_key=KEY, notice=quiet, recent_days=30)
+    try:
+        assert reader.held_ids() == {busy.local_id, recent.local_id}
+        copied = job(4)
+        copied.set_status(JobStatus.CANCELLED, 1_700_000_100.0)
+        arriving = job(5)
+        with open_pg(pg_url) as writer:
+            writer.put_documents([copied.to_dict(), arriving.to_dict()])  # as `store copy` would
+        wait_until(lambda: arriving.local_id in {j.local_id for j in reader.refresh()} or None)
+        assert copied.local_id not in reader.held_ids()  # an old job copied in stays in the history
+        assert [j.local_id for j in reader.history().find(copied.local_id)] == [copied.local_id]
+    finally:
+        reader.close()
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import orjson
 import psycopg
 
 from seedance_tui.store.errors import StoreError
+from seedance_tui.store.history import summary_fields
 
 #: The version this program writes; a database at a newer one is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Channel of the change announcements; each payload is up to 200 changed local ids, comma-separated.
 CHANNEL = "seedance_jobs"
 #: Two processes upgrading at once take turns on this transaction-scoped advisory lock.
@@ -84,8 +86,24 @@ CREATE TRIGGER seedance_jobs_announce_updates AFTER UPDATE ON seedance_jobs
 INSERT INTO seedance_schema (version) VALUES (1);
 """
 
+# Version 2: paging the history, looking jobs up and adding up the summary without loading an
+# account's every job. The batch entry (Job.batch_entry), model, credits charged and "output expired
+# unsaved" get columns, filled by the writer (and below, from the documents, for rows written
+# before). batch_entry is not unique: --resend-uncertain sends an entry again.
+_V2 = """
+ALTER TABLE seedance_jobs ADD COLUMN batch_entry text, ADD COLUMN model text,
+    ADD COLUMN credits bigint NOT NULL DEFAULT 0, ADD COLUMN expired boolean NOT NULL DEFAULT false;
+CREATE INDEX seedance_jobs_by_batch_entry ON seedance_jobs (account, batch_entry)
+    WHERE batch_entry IS NOT NULL;
+CREATE INDEX seedance_jobs_history ON seedance_jobs (account, created_at DESC, local_id DESC);
+DROP INDEX seedance_jobs_by_account;
+CREATE INDEX seedance_jobs_unfinished ON seedance_jobs (account, created_at DESC)
+    WHERE status NOT IN ('succeeded', 'failed', 'cancelled', 'rejected', 'not_found');
+CREATE INDEX seedance_jobs_by_update ON seedance_jobs (account, updated_at);
+"""
+
 #: MIGRATIONS[n] takes a database from version n - 1 to n.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 Notice = Callable[[str], None]
 
@@ -114,9 +132,38 @@ def migrate(conn: psycopg.Connection, where: str, notice: Notice) -> tuple[int, 
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         before = schema_version(conn)
         check_version(before, where)
+        if before == 0:
+            notice(f"Creating the job store schema version {SCHEMA_VERSION} in {where}.")
+        elif before < SCHEMA_VERSION:
+            notice(f"Upgrading the job store schema from version {before} to {SCHEMA_VERSION} in {where}.")
         for target in range(before + 1, SCHEMA_VERSION + 1):
-            notice(f"Creating the job store schema version {target} in {where}.")
             conn.execute(MIGRATIONS[target].encode())
-        if before and before < SCHEMA_VERSION:
+            if target == 2 and before >= 1:
+                _fill_new_columns(conn)
+        if before < SCHEMA_VERSION:
             conn.execute("UPDATE seedance_schema SET version = %s", (SCHEMA_VERSION,))
     return before, SCHEMA_VERSION
+
+
+def _fill_new_columns(conn: psycopg.Connection) -> None:
+    """Fill version 2's columns from each stored document (Python reads them: SQL never parses
+    ``doc``, see above), a thousand rows at a time."""
+    with conn.cursor(name="seedance_fill") as rows:
+        rows.execute("SELECT local_id, doc::text FROM seedance_jobs")
+        while chunk := rows.fetchmany(1_000):
+            docs = [(local_id, orjson.loads(text)) for local_id, text in chunk]
+            docs = [(local_id, doc) for local_id, doc in docs if isinstance(doc, dict)]
+            fields = [summary_fields(doc) for _local_id, doc in docs]
+            entries = [doc.get("batch_entry") for _local_id, doc in docs]
+            conn.execute(
+                "UPDATE seedance_jobs SET batch_entry = e, model = m, credits = n, expired = x "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::int8[], %s::bool[]) AS t(l, e, m, n, x) "
+                "WHERE local_id = l",
+                (
+                    [local_id for local_id, _doc in docs],
+                    [entry if isinstance(entry, str) else None for entry in entries],
+                    [model for model, _credits, _expired in fields],
+                    [credits for _model, credits, _expired in fields],
+                    [expired for _model, _credits, expired in fields],
+                ),
+            )

@@ -9,97 +9,36 @@ an async store would need a second event loop per thread, or make those reads aw
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-import orjson
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from seedance_tui.models import Job
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
 from seedance_tui.store.errors import StoreError
-from seedance_tui.store.job_store import _parse
+from seedance_tui.store.file_access import parse_job
 from seedance_tui.store.location import mask_url
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
+from seedance_tui.store.postgres.connect import configure, conninfo
 from seedance_tui.store.postgres.errors import describe
+from seedance_tui.store.postgres.history import PostgresHistory
 from seedance_tui.store.postgres.listener import Listener
 from seedance_tui.store.postgres.schema import SCHEMA_VERSION, check_version, migrate, schema_version
+from seedance_tui.store.postgres.window import Window
+from seedance_tui.store.postgres.writes import Row, write_merged
 
-# The pool reports reconnect attempts through logging; with no handler Python would print them
-# over the dashboard. The store reports those faults itself, as StoreErrors.
-logging.getLogger("psycopg").addHandler(logging.NullHandler())
-logging.getLogger("psycopg").propagate = False
-
-#: Connection defaults, unless the URL says otherwise: give up connecting after 5 s, and let the
-#: kernel notice a dead peer (lost network) within ~30 s instead of the default two hours.
-CONNECT_DEFAULTS = {
-    "connect_timeout": "5",
-    "application_name": "seedance-tui",
-    "keepalives": "1",
-    "keepalives_idle": "10",
-    "keepalives_interval": "5",
-    "keepalives_count": "3",
-    "tcp_user_timeout": "30000",
-}
 #: How long a write waits for a pooled connection before reporting the database unreachable.
 POOL_TIMEOUT = 5.0
-
-# One statement for the whole batch (arrays unnested server-side): executemany of 1,000 single-row
-# upserts cost ~250 ms here. Arrays go in binary (%b): as text, psycopg escapes every quote of
-# every document with a regex (~280 ms for 1,000 jobs). The trigger may drop a row (a final status
-# going back): it is then missing from RETURNING and read back.
-_UPSERT = (
-    "INSERT INTO seedance_jobs "
-    "(local_id, account, request_id, status, batch_key, created_at, updated_at, doc) "
-    "SELECT l, %s, r, s, b, c, u, d::json FROM unnest("
-    "%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[], %b::float8[], %b::text[]"
-    ") AS t(l, r, s, b, c, u, d) "
-    "ON CONFLICT (local_id) DO UPDATE SET "
-    "request_id = EXCLUDED.request_id, status = EXCLUDED.status, batch_key = EXCLUDED.batch_key, "
-    "created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc "
-    "WHERE seedance_jobs.account = EXCLUDED.account "
-    "RETURNING local_id, version"
-)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
-
-
-def _columns(docs: dict[str, Document]) -> list[list[Any]]:
-    """The upsert's arrays, one per column: the indexed columns are copies of the documents' fields."""
-    values = docs.values()
-    return [
-        list(docs),
-        [_text(doc.get("request_id")) for doc in values],
-        [str(doc.get("status")) for doc in values],
-        [_text(doc.get("batch_key")) for doc in values],
-        [_number(doc.get("created_at")) for doc in values],
-        [_number(doc.get("updated_at")) for doc in values],
-        [_dumps(doc) for doc in values],
-    ]
-
-
-def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
-
-
-def _conninfo(url: str) -> str:
-    """``url`` with our connection defaults for whatever it (or libpq's PG* environment) leaves unset."""
-    given = conninfo_to_dict(url)
-    return make_conninfo(url, **{k: v for k, v in CONNECT_DEFAULTS.items() if k not in given})
+#: Rows written per transaction by ``put_documents`` (``store copy``).
+COPY_CHUNK = 1_000
+_COLUMNS = "SELECT local_id, version, doc FROM seedance_jobs WHERE "
 
 
 def _stderr_notice(message: str) -> None:
@@ -109,10 +48,12 @@ def _stderr_notice(message: str) -> None:
 class PostgresJobStore(CachedJobs):
     """One account's jobs in a PostgreSQL database, cached in memory, live across processes."""
 
-    def __init__(self, url: str, account: str) -> None:
+    def __init__(self, url: str, account: str, recent_days: float = 30.0) -> None:
         """Use ``PostgresJobStore.open``."""
+        #: Which jobs this store holds in memory; the rest is its history.
+        self.window = Window.opening_now(recent_days)
         self._where = mask_url(url)
-        self._conninfo = _conninfo(url)
+        self._conninfo = conninfo(url)
         self.account = account
         self.skipped_documents = 0
         self.read_only = False
@@ -138,10 +79,17 @@ class PostgresJobStore(CachedJobs):
 
     @classmethod
     def open(
-        cls, url: str, account: str, *, notice: Callable[[str], None] = _stderr_notice
+        cls,
+        url: str,
+        account: str,
+        *,
+        notice: Callable[[str], None] = _stderr_notice,
+        recent_days: float = 30.0,
     ) -> PostgresJobStore:
-        """Connect, create or upgrade the schema when needed (saying so), load the account's jobs."""
-        store = cls(url, account)
+        """Connect, create or upgrade the schema when needed (saying so), load the account's jobs
+        needed to paint: unfinished ones and those finished within ``recent_days`` (at most
+        RECENT_CAP of them; ``recent_days`` <= 0 loads every job). The rest is ``history()``."""
+        store = cls(url, account, recent_days)
         try:
             with store._connect() as conn:
                 version = schema_version(conn)
@@ -158,7 +106,7 @@ class PostgresJobStore(CachedJobs):
                 open=True,
                 name="seedance-store",
                 check=ConnectionPool.check_connection,
-                configure=_configure,
+                configure=configure,
             )
         except psycopg.Error as exc:
             store._listener.stop()
@@ -172,14 +120,14 @@ class PostgresJobStore(CachedJobs):
     def migrate_only(cls, url: str, *, notice: Callable[[str], None] = _stderr_notice) -> tuple[int, int]:
         """Create or upgrade the schema at ``url``; return (version before, version now)."""
         try:
-            with psycopg.connect(_conninfo(url)) as conn:
+            with psycopg.connect(conninfo(url)) as conn:
                 return migrate(conn, mask_url(url), notice)
         except psycopg.Error as exc:
             raise describe(exc, mask_url(url)) from None
 
     def _connect(self) -> psycopg.Connection:
         conn = psycopg.connect(self._conninfo, autocommit=True)
-        _configure(conn)
+        configure(conn)
         return conn
 
     def _may_write(self, conn: psycopg.Connection) -> bool:
@@ -226,25 +174,32 @@ class PostgresJobStore(CachedJobs):
         self.flush()
 
     def put_documents(self, docs: Iterable[Document]) -> int:
-        """Merge raw documents in (unknown fields kept) and commit them; return how many changed."""
+        """Merge raw documents in (unknown fields kept) and commit them; return how many changed.
+
+        Written in chunks straight to the database: jobs this store does not hold stay out of
+        memory (a copy of a long history into an open dashboard's account loads nothing).
+        """
         self._refuse_if_read_only()
-        changed = 0
-        with self._lock:
-            for doc in docs:
-                job = _parse(doc)
-                if job is None:
-                    continue
-                ours = self._dirty.get(job.local_id)
-                if ours is None and job.local_id in self._jobs:
-                    ours = self._docs.get(job.local_id)
-                merged = doc if ours is None else merge_docs(ours, doc)
-                if ours is not None and merged == ours:
-                    continue
-                self._jobs[job.local_id] = job if merged is doc else Job.from_dict(merged)
-                self._dirty[job.local_id] = merged
-                changed += 1
-        self.flush()
-        return changed
+        self.flush()  # our own changes first: the rows below are then merged with them
+        batch: dict[str, Document] = {}
+        written = 0
+        for doc in docs:
+            if parse_job(doc) is not None:
+                batch[doc["local_id"]] = doc
+            if len(batch) >= COPY_CHUNK:
+                written += self._put(batch)
+                batch = {}
+        return written + (self._put(batch) if batch else 0)
+
+    def _put(self, batch: dict[str, Document]) -> int:
+        with self._io_lock:
+            rows, written = self._write(batch)
+            with self._lock:
+                wanted = [row for row in rows if row[0] in self._jobs or self.window.holds(row[2])]
+                for local_id, _version, _doc in wanted:
+                    self._versions.pop(local_id, None)
+                self._absorb(wanted, report=True)
+        return written
 
     def flush(self) -> int:
         """Commit the changed jobs in one transaction, merged with the rows others wrote meanwhile."""
@@ -254,14 +209,7 @@ class PostgresJobStore(CachedJobs):
             if not batch:
                 return 0
             self._refuse_if_read_only()
-            try:
-                rows = self._write(batch)
-            except psycopg.Error as exc:
-                raise describe(exc, self._where) from None
-            except StoreError:
-                raise
-            except Exception as exc:  # the pool's timeout and its closed state are not psycopg.Errors
-                raise describe(exc, self._where) from None
+            rows, _written = self._write(batch)
             with self._lock:
                 for local_id, doc in batch.items():
                     if self._dirty.get(local_id) is doc:
@@ -278,49 +226,20 @@ class PostgresJobStore(CachedJobs):
                 self._absorb(others, report=True)
         return len(batch)
 
-    def _write(self, batch: dict[str, Document]) -> list[tuple[str, int, Document]]:
-        """One transaction: lock the rows, merge ours with theirs, upsert; returns the rows as stored."""
-        pool = self._require_pool()
-        with pool.connection(timeout=POOL_TIMEOUT) as conn, conn.transaction():
-            ids = list(batch)
-            locked = conn.execute(
-                "SELECT local_id, version FROM seedance_jobs WHERE local_id = ANY(%s) AND account = %s "
-                "FOR UPDATE",
-                (ids, self.account),
-            ).fetchall()
-            # Only rows changed since we last read them need their documents fetched (caller holds
-            # _io_lock, under which _versions and _docs change).
-            stale = [
-                lid for lid, version in locked if self._versions.get(lid) != version or lid not in self._docs
-            ]
-            fetched: dict[str, Document] = dict(
-                conn.execute("SELECT local_id, doc FROM seedance_jobs WHERE local_id = ANY(%s)", (stale,))
-                if stale
-                else ()
-            )
-            stored = {
-                lid: (version, fetched[lid] if lid in fetched else self._docs[lid]) for lid, version in locked
-            }
-            rows: list[tuple[str, int, Document]] = []
-            writes: dict[str, Document] = {}
-            for local_id, doc in batch.items():
-                version, theirs = stored.get(local_id, (0, None))
-                merged = doc if theirs is None else merge_docs(doc, theirs)
-                if merged == theirs:
-                    rows.append((local_id, version, theirs))
-                else:
-                    writes[local_id] = merged
-            if writes:
-                params = [self.account, *_columns(writes)]
-                returned = conn.execute(_UPSERT, params).fetchall()
-                rows += [(local_id, version, writes.pop(local_id)) for local_id, version in returned]
-            if writes:  # dropped by the trigger, or another account's id: take what is stored
-                rows += conn.execute(
-                    "SELECT local_id, version, doc FROM seedance_jobs "
-                    "WHERE local_id = ANY(%s) AND account = %s",
-                    (list(writes), self.account),
-                ).fetchall()
-            return rows
+    def _write(self, batch: dict[str, Document]) -> tuple[list[Row], int]:
+        """Merge ``batch`` with the stored rows and upsert it in one transaction (caller holds _io_lock,
+        under which _versions and _docs change: documents unchanged since are not fetched)."""
+
+        def known(local_id: str, version: int) -> Document | None:
+            return self._docs.get(local_id) if self._versions.get(local_id) == version else None
+
+        try:
+            with self._require_pool().connection(timeout=POOL_TIMEOUT) as conn:
+                return write_merged(conn, self.account, batch, known)
+        except StoreError:
+            raise
+        except Exception as exc:  # the pool's timeout and its closed state are not psycopg.Errors
+            raise describe(exc, self._where) from None
 
     def _refuse_if_read_only(self) -> None:
         if self.read_only:
@@ -370,48 +289,58 @@ class PostgresJobStore(CachedJobs):
             self._changed.clear()
         return changed
 
-    def _fetch_newer(self, ids: set[str] | None) -> list[tuple[str, int, Document]]:
-        """The rows among ``ids`` (None: all of the account's) newer than we know; caller holds _io_lock.
+    def _fetch_newer(self, ids: set[str] | None) -> list[Row]:
+        """The rows among ``ids`` (None: all of the account's) newer than we know that this store
+        holds or should (unfinished, or changed since it opened); caller holds _io_lock.
 
         Versions first, documents only where needed: most announcements are of our own commits,
-        and a reconnection compares every job (~100 bytes a row instead of a whole document).
+        and a reconnection compares every held job (~100 bytes a row instead of a whole document).
         """
-        query = "SELECT local_id, version FROM seedance_jobs WHERE account = %s"
-        params: tuple[Any, ...] = (self.account,)
+        with self._lock:
+            held = list(self._jobs) if ids is None else [i for i in ids if i in self._jobs]
+        where, params = self.window.watched(self.account, held)
         if ids is not None:
-            query += " AND local_id = ANY(%s)"
-            params = (self.account, list(ids))
-        with self._require_pool().connection(timeout=POOL_TIMEOUT) as conn:
-            newer = [
-                lid for lid, version in conn.execute(query, params) if self._versions.get(lid, 0) < version
-            ]
-        return self._fetch(set(newer)) if newer else []
+            where += " AND local_id = ANY(%s)"
+            params += (list(ids),)
+        versions = self._query(f"SELECT local_id, version FROM seedance_jobs WHERE {where}", params)
+        newer = [lid for lid, version in versions if self._versions.get(lid, 0) < version]
+        return self._rows("account = %s AND local_id = ANY(%s)", (self.account, newer)) if newer else []
 
     def _load(self) -> None:
-        rows = self._fetch(None)
+        rows = [
+            row for where, params in self.window.at_open(self.account) for row in self._rows(where, params)
+        ]
         with self._lock:
             self._absorb(rows, report=False)
 
-    def _fetch(self, ids: set[str] | None) -> list[tuple[str, int, Document]]:
-        query = "SELECT local_id, version, doc FROM seedance_jobs WHERE account = %s"
-        params: tuple[Any, ...] = (self.account,)
-        if ids is not None:
-            query += " AND local_id = ANY(%s)"
-            params = (self.account, list(ids))
+    def _rows(self, where: str, params: tuple[Any, ...]) -> list[Row]:
+        return self._query(_COLUMNS + where, params)  # type: ignore[return-value]
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one statement on a pooled connection (a fresh one while opening)."""
         if self._pool is None:
             with self._connect() as conn:
-                return list(conn.execute(query, params))
-        with self._pool.connection(timeout=POOL_TIMEOUT) as conn:
-            return list(conn.execute(query, params))
+                return list(conn.execute(sql.encode(), params))
+        try:
+            with self._pool.connection(timeout=POOL_TIMEOUT) as conn:
+                return list(conn.execute(sql.encode(), params))
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise describe(exc, self._where) from None
 
-    def _absorb(self, rows: list[tuple[str, int, Document]], *, report: bool) -> None:
+    def history(self) -> PostgresHistory:
+        """The account's jobs not held here, paged and looked up in SQL."""
+        return PostgresHistory(self.account, self._query, self.held_ids)
+
+    def _absorb(self, rows: list[Row], *, report: bool) -> None:
         """Take in stored rows newer than we knew, merging with our unsaved changes; caller holds _lock."""
         for local_id, version, doc in rows:
             if self._versions.get(local_id, 0) >= version:
                 continue
             self._versions[local_id] = version
             self._docs[local_id] = doc
-            job = _parse(doc)
+            job = parse_job(doc)
             if job is None:
                 self._unreadable.add(local_id)
                 continue
@@ -435,9 +364,9 @@ class PostgresJobStore(CachedJobs):
         self.skipped_documents = len(self._unreadable)
 
     def documents(self) -> list[Document]:
-        """Every job document of this account as stored (unknown fields kept), with unsaved changes."""
+        """The held jobs' documents as stored (unknown fields kept), with unsaved changes."""
         with self._io_lock:
-            rows = self._fetch(None)
+            rows = self._rows("account = %s AND local_id = ANY(%s)", (self.account, list(self.held_ids())))
             with self._lock:
                 self._absorb(rows, report=True)
                 docs = {local_id: doc for local_id, _version, doc in rows}
@@ -454,11 +383,3 @@ class PostgresJobStore(CachedJobs):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
-
-def _configure(conn: psycopg.Connection) -> None:
-    """Documents go through orjson both ways: the stdlib json module is ~5x slower on jobs."""
-    from psycopg.types.json import set_json_dumps, set_json_loads
-
-    set_json_dumps(_dumps, conn)
-    set_json_loads(orjson.loads, conn)

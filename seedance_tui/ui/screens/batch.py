@@ -55,7 +55,7 @@ def preview_batch(service: JobService, path: str, matrix_text: str) -> BatchPrev
         return BatchPreview(plan, None, [str(error) for error in plan.errors])
     if not plan.jobs:
         return BatchPreview(plan, None, ["The file holds no jobs (only blank or # comment lines)."])
-    return BatchPreview(plan, sort_plan(plan, service.every_job()), [])
+    return BatchPreview(plan, sort_plan(plan, service.jobs_for_batch(job.key for job in plan.jobs)), [])
 
 
 class BatchScreen(ModalScreen[SendPlan | None]):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -16,14 +16,13 @@ from textual.widgets import Footer, Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import ArchivedRead, JobService, QueryError, not_cancellable_reason, short_eta
+from seedance_tui.service import JobService, QueryError, not_cancellable_reason, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
-from seedance_tui.ui.screens.archive_text import archive_loaded_message
 from seedance_tui.ui.screens.cancel import CancelDialog
 from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.help import keys_for
-from seedance_tui.ui.screens.main_many import ManyJobsScreen
+from seedance_tui.ui.screens.main_history import HistoryScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.screens.summary import SummaryScreen
 from seedance_tui.ui.styles import style_path
@@ -54,7 +53,7 @@ AGE_QUERY_REFRESH = 30.0
 SPLIT_MIN_WIDTH = 150
 
 
-class MainScreen(ManyJobsScreen):
+class MainScreen(HistoryScreen):
     """Every job at a glance; keys act on the job under the cursor, or on the marked jobs."""
 
     CSS_PATH = style_path("main.tcss")
@@ -87,8 +86,6 @@ class MainScreen(ManyJobsScreen):
         self.service = service
         self.settings = settings
         self._clock = clock
-        #: The archive of old finished jobs is read once, when a search or filter first needs it.
-        self._archive_asked = False
 
     def compose(self) -> ComposeResult:
         yield StatusBar(
@@ -309,34 +306,6 @@ class MainScreen(ManyJobsScreen):
         if text.strip():
             self._read_archive_once()
         return True
-
-    # -- the archive ---------------------------------------------------------------------
-
-    def action_export_view(self) -> None:
-        """Export once the archive is in the table, so the view's archived rows are exported too."""
-        if self._archive_asked:
-            super().action_export_view()
-        else:
-            self._read_archive_once(then=super().action_export_view)
-
-    def _read_archive_once(self, then: Callable[[], None] | None = None) -> None:
-        if not self._archive_asked:
-            self._archive_asked = True
-            self._read_archive(then)
-
-    @work(thread=True, group="archive", exit_on_error=False)
-    def _read_archive(self, then: Callable[[], None] | None) -> None:
-        read = self.service.read_archive()
-        self.app.call_from_thread(self._show_archive, read, then)
-
-    def _show_archive(self, read: ArchivedRead, then: Callable[[], None] | None) -> None:
-        for notice in read.notices:
-            self.notify(str(notice), title="Archive", severity="error", timeout=30, markup=False)
-        if read.jobs:
-            self.table.load(self.service.jobs() + read.jobs)
-            self.notify(archive_loaded_message(read), title="Archive", markup=False)
-        if then is not None:
-            then()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:

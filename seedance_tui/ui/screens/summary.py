@@ -6,13 +6,14 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Sparkline, Static
 
 from seedance_tui.models import JobStatus
-from seedance_tui.service import PROBLEMS, JobService, Summary
+from seedance_tui.service import PROBLEMS, HistoryTotals, JobService, StoreError, Summary
 from seedance_tui.text import one_line
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.styles import style_path
@@ -88,6 +89,28 @@ class SummaryScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         self.show()
+        self._count_history()
+
+    @work(thread=True, group="history-totals", exit_on_error=False)
+    def _count_history(self) -> None:
+        """The history (jobs not held in memory) is added up off the UI loop, then counted in."""
+        try:
+            totals = self.service.count_history()
+        except StoreError as exc:
+            self.app.call_from_thread(self._history_failed, exc)
+            return
+        self.app.call_from_thread(self._history_counted, totals)
+
+    def _history_counted(self, totals: HistoryTotals) -> None:
+        if totals.jobs:
+            self.query_one("#summary-title", Static).update(
+                f"Summary, with {totals.jobs:,} older job(s) from the archive "
+                f"(counted in {totals.seconds * 1000:,.0f} ms)"
+            )
+        self.show()
+
+    def _history_failed(self, error: StoreError) -> None:
+        self.query_one("#summary-title", Static).update(f"Summary (older jobs not counted: {error})")
 
     def show(self) -> None:
         """Compute the figures from the store and draw them."""

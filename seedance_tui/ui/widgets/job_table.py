@@ -75,6 +75,9 @@ class JobTable(ScrollView, can_focus=True):
     class CursorMoved(Message):
         """The cursor is on another job (or on none)."""
 
+    class ReachedEnd(Message):
+        """The last row came into view: older jobs may be paged in (see ``extend``)."""
+
     def __init__(
         self,
         *,
@@ -132,6 +135,21 @@ class JobTable(ScrollView, can_focus=True):
             return
         for position in positions:
             self._refresh_row(position)
+
+    def extend(self, jobs: Iterable[Job]) -> None:
+        """Add older jobs (a page of the history) without marking them as just changed; a job shown
+        already keeps the version shown (the store's)."""
+        shown = self.model.jobs
+        structural, positions = self.model.apply(job for job in jobs if job.local_id not in shown)
+        if structural:
+            self._rows_replaced()
+        for position in positions:
+            self._refresh_row(position)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.row_count and round(new_value) + self._page >= self.row_count:
+            self.post_message(self.ReachedEnd())
 
     def set_filter(self, name: str) -> None:
         """Show only the jobs of status filter ``name`` (see FILTERS)."""
@@ -233,6 +251,8 @@ class JobTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._refresh_row(old)
         self._refresh_row(self.cursor)
+        if self.cursor == self.row_count - 1:
+            self.post_message(self.ReachedEnd())
 
     def _scroll_to_cursor(self) -> None:
         """Keep the selected row on screen, whatever moved it (keys, sorting, a status change)."""
