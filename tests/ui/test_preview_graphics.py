@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 from textual._xterm_parser import XTermParser
-from textual.geometry import Region
+from textual.css.scalar import Scalar
+from textual.geometry import Region, Size
 
 from seedance_tui.models import Job
-from seedance_tui.service import JobService
+from seedance_tui.service import Frame, JobService
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.widgets import frame_image
 from seedance_tui.ui.widgets.frame_preview import FramePreview
@@ -47,6 +48,8 @@ def fresh_textual_image(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Termi
     frame_image.load.cache_clear()
     out = TerminalOut()
     monkeypatch.setattr(sys, "__stdout__", out)
+    for name in ("TEXTUAL_CELL_WIDTH", "TEXTUAL_CELL_HEIGHT"):  # cells of 10 x 20 pixels, the default
+        monkeypatch.delenv(name, raising=False)
     import textual_image._terminal as terminal
 
     asked: list[str] = []
@@ -80,14 +83,18 @@ async def test_a_sixel_terminal_gets_a_sixel_picture_and_is_never_asked_anything
     app = detail_app(make_service(job), job, tmp_path, "sixel")
     async with app.run_test(size=(100, 40)) as pilot:
         preview = app.screen.query_one(FramePreview)
-        assert await wait_for(pilot, lambda: preview.picture is not None and bool(preview.picture.children))
-        await pilot.pause()
+
+        def laid_out() -> bool:  # as wide as the half-block picture, as high as 16:9 needs in 10x20 cells
+            drawers = preview.picture.children if preview.picture is not None else []
+            return bool(drawers) and drawers[0].size == Size(48, 14)
+
+        assert await wait_for(pilot, laid_out)
         assert preview.picture is not None
         drawer = preview.picture.children[0]
-        assert drawer.size.width == 48  # as wide as the half-block picture
         lines = drawer.render_lines(Region(0, 0, drawer.size.width, drawer.size.height))
         drawn = "".join(segment.text for line in lines for segment in line)
         assert "\x1bP" in drawn and "#" in drawn  # a Sixel DCS with its colour registers
+        assert '"1;1;480;280' in drawn  # its raster: 48 x 14 cells of 10 x 20 pixels
         assert not preview.query_one("#preview-text").display
     assert asked == []
     assert not hasattr(sys.modules["textual_image.renderable"], "Image"), "its probing __init__ ran"
@@ -104,8 +111,25 @@ async def test_kitty_gets_a_picture_in_its_graphics_protocol(
     async with app.run_test(size=(100, 40)) as pilot:
         preview = app.screen.query_one(FramePreview)
         assert await wait_for(pilot, lambda: "\x1b_G" in out.getvalue())  # the picture sent to the terminal
-        assert type(preview.picture).__name__ == "KittyImage"
+        assert preview.picture is not None and type(preview.picture).__name__ == "KittyImage"
+        assert preview.picture.size == Size(48, 14)
+        assert "a=p," in out.getvalue() and ",c=48,r=14," in out.getvalue()  # placed on 48 x 14 cells
     assert asked == []
+
+
+@pytest.mark.parametrize("kind", ["sixel", "kitty"])
+def test_the_picture_is_sized_in_cells_before_its_first_layout(
+    kind: str, fresh_textual_image: tuple[TerminalOut, list[str]]
+) -> None:
+    # textual-image's own "height: auto" comes from the widget's laid-out width, 0 at its first
+    # layout: the picture got 0 rows until something else laid the screen out again.
+    frame = Frame(160, 90, bytes(160 * 90 * 3))
+    shown = frame_image.picture(kind, frame, 48)
+    assert shown.styles.width == Scalar.parse("48") and shown.styles.height == Scalar.parse("14")
+    strip = frame_image.picture(kind, Frame(332, 45, bytes(332 * 45 * 3)), 96)
+    assert strip.styles.height == Scalar.parse("7")  # 960 x 130 pixels: 6.5 rows of 20, rounded
+    assert frame_image.rows_for(Frame(90, 160, b""), 10, (8, 16)) == 9  # portrait: 80 x 142 pixels
+    assert frame_image.rows_for(Frame(400, 10, b""), 8, (10, 20)) == 1  # never none
 
 
 async def test_without_textual_image_sixel_falls_back_to_half_blocks_and_says_why(

@@ -49,13 +49,29 @@ def _terminal_fd() -> int:
         return -1
 
 
-def picture(kind: str, frame: Frame) -> Widget:
-    """A widget drawing ``frame`` in ``kind`` ("sixel" or "kitty"); ImportError without textual-image.
+def picture(kind: str, frame: Frame, columns: int) -> Widget:
+    """A widget drawing ``frame`` in ``kind`` ("sixel" or "kitty") ``columns`` cells wide, as many
+    rows high as its aspect ratio needs; ImportError without textual-image.
+
+    Both sides are set in cells. textual-image's ``height: auto`` works the height out from the
+    widget's own laid-out width, which is 0 at its first layout: the picture got 0 rows, and kept
+    them until something else happened to lay the screen out again (nothing does, on the detail
+    screen of a finished job), so the picture was sometimes never drawn.
 
     The first call imports textual-image and Pillow (about 0.1 s): call ``load`` off the event
     loop first."""
-    image = PILImage.frombytes("RGB", (frame.width, frame.height), frame.rgb)
-    return load(kind)(image)
+    shown = load(kind)(PILImage.frombytes("RGB", (frame.width, frame.height), frame.rgb))
+    from textual_image import _terminal
+
+    shown.styles.width = columns
+    shown.styles.height = rows_for(frame, columns, _terminal.get_cell_size())
+    return shown
+
+
+def rows_for(frame: Frame, columns: int, cell: tuple[int, int]) -> int:
+    """Rows of ``cell`` (width, height in pixels) that show ``frame`` ``columns`` cells wide."""
+    cell_width, cell_height = cell
+    return max(1, round(columns * cell_width * frame.height / max(1, frame.width) / cell_height))
 
 
 @functools.cache

@@ -112,15 +112,13 @@ class FramePreview(Vertical):
         note = ""
         if self.graphics in PICTURE_KINDS:
             try:
-                shown = await self._picture(frame)
+                shown = await self._picture(frame, columns)
             except ImportError:
                 note = f"\n{self.graphics} needs textual-image: pip install 'seedance-tui[preview]'"
             except Exception as exc:  # a third-party drawer failing must not cost the preview
                 note = f"\nNo {self.graphics} picture ({type(exc).__name__}): drawn in half blocks"
             else:
                 self._drop_picture()
-                shown.styles.width = columns
-                shown.styles.height = "auto"
                 self.query_one("#preview-text", Static).display = False
                 self.picture = shown
                 await self.mount(shown)
@@ -128,7 +126,7 @@ class FramePreview(Vertical):
         text = frame_text(frame, columns, MAX_ROWS)
         self._say(text.append(note) if note else text)
 
-    async def _picture(self, frame: Frame) -> Widget:
+    async def _picture(self, frame: Frame, columns: int) -> Widget:
         def load() -> None:  # textual-image and Pillow: imported off the event loop, once
             from seedance_tui.ui.widgets import frame_image
 
@@ -137,7 +135,7 @@ class FramePreview(Vertical):
         await asyncio.to_thread(load)
         from seedance_tui.ui.widgets.frame_image import picture
 
-        return picture(self.graphics, frame)
+        return picture(self.graphics, frame, columns)
 
     def _drop_picture(self) -> None:
         self.query_one("#preview-text", Static).display = True
