@@ -78,3 +78,9 @@ class CachedJobs:
                 raise ValueError(f"job {job.local_id} is already in the store")
             self._jobs[job.local_id] = job
             self._dirty[job.local_id] = doc
+
+    def _unstage(self, local_id: str) -> None:
+        """Forget a job ``add`` refused (its batch key was taken): it is not stored, nor saved later."""
+        with self._lock:
+            self._jobs.pop(local_id, None)
+            self._dirty.pop(local_id, None)

@@ -16,7 +16,7 @@ from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
-from seedance_tui.store.errors import StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreError
 from seedance_tui.store.file_access import LOCK_TIMEOUT, gc_paused, locked, parse_job, store_path
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
@@ -173,7 +173,22 @@ class JobStore(CachedJobs):
         but it is not known to be on disk: do not submit it.
         """
         self._stage_new(job)
-        self.flush()
+        self._flush(claim=job)
+
+    def _refuse_taken_batch_key(self, job: Job) -> None:
+        """BatchKeyTaken (and ``job`` forgotten) when another stored job of its account has its batch
+        key; called under the file lock, after reading other processes' changes."""
+        key = job.batch_key
+        if key is None:
+            return
+        with self._lock:
+            taken = any(
+                other.batch_key == key and other.account == job.account and other.local_id != job.local_id
+                for other in self._jobs.values()
+            )
+        if taken:
+            self._unstage(job.local_id)
+            raise BatchKeyTaken(key)
 
     def remove(self, local_ids: Iterable[str]) -> int:
         """Drop these jobs from the store file (the archive keeps them); return how many were here.
@@ -219,12 +234,19 @@ class JobStore(CachedJobs):
 
     def flush(self) -> int:
         """Write the changed jobs, merged with what other processes wrote; return how many were written."""
+        return self._flush(claim=None)
+
+    def _flush(self, claim: Job | None) -> int:
+        """``flush``; with ``claim`` (a job being added), first refuse it if its batch key is taken.
+        Only ``add`` checks keys: a flush always writes what it has (what was paid for is recorded)."""
         with self._io_lock:
             with self._lock:
                 if not self._dirty:
                     return 0
             with locked(self._file_lock, self.path):
                 self._reload_if_changed()
+                if claim is not None:
+                    self._refuse_taken_batch_key(claim)
                 with self._lock:
                     batch = dict(self._dirty)
                 if batch:

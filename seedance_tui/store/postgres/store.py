@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from seedance_tui.models import Job
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
-from seedance_tui.store.errors import StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreError
 from seedance_tui.store.file_access import parse_job
 from seedance_tui.store.location import mask_url
 from seedance_tui.store.merge import Document, merge_docs
@@ -171,7 +171,11 @@ class PostgresJobStore(CachedJobs):
         """Store a new job and commit it before returning (call it before sending the POST)."""
         self._refuse_if_read_only()
         self._stage_new(job)
-        self.flush()
+        try:
+            self._flush(claim=job.local_id)
+        except BatchKeyTaken:  # its batch line is another process's to send: forget it
+            self._unstage(job.local_id)
+            raise
 
     def put_documents(self, docs: Iterable[Document]) -> int:
         """Merge raw documents in (unknown fields kept) and commit them; return how many changed.
@@ -203,13 +207,17 @@ class PostgresJobStore(CachedJobs):
 
     def flush(self) -> int:
         """Commit the changed jobs in one transaction, merged with the rows others wrote meanwhile."""
+        return self._flush(claim=None)
+
+    def _flush(self, claim: str | None) -> int:
+        """``flush``; ``claim`` names the job ``add`` stores, whose batch key must be free."""
         with self._io_lock:
             with self._lock:
                 batch = dict(self._dirty)
             if not batch:
                 return 0
             self._refuse_if_read_only()
-            rows, _written = self._write(batch)
+            rows, _written = self._write(batch, claim)
             with self._lock:
                 for local_id, doc in batch.items():
                     if self._dirty.get(local_id) is doc:
@@ -226,7 +234,7 @@ class PostgresJobStore(CachedJobs):
                 self._absorb(others, report=True)
         return len(batch)
 
-    def _write(self, batch: dict[str, Document]) -> tuple[list[Row], int]:
+    def _write(self, batch: dict[str, Document], claim: str | None = None) -> tuple[list[Row], int]:
         """Merge ``batch`` with the stored rows and upsert it in one transaction (caller holds _io_lock,
         under which _versions and _docs change: documents unchanged since are not fetched)."""
 
@@ -235,7 +243,7 @@ class PostgresJobStore(CachedJobs):
 
         try:
             with self._require_pool().connection(timeout=POOL_TIMEOUT) as conn:
-                return write_merged(conn, self.account, batch, known)
+                return write_merged(conn, self.account, batch, known, claim)
         except StoreError:
             raise
         except Exception as exc:  # the pool's timeout and its closed state are not psycopg.Errors
