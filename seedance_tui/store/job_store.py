@@ -169,15 +169,15 @@ class JobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and make it durable before returning (call it before sending the POST).
 
-        If this raises StoreError the job stays in memory and is retried by the next flush,
-        but it is not known to be on disk: do not submit it.
+        If this raises StoreError the job stays in memory and is retried by the next flush (unless
+        it was BatchKeyTaken: then it is not kept), but it is not known to be on disk: do not submit it.
         """
-        self._stage_new(job)
-        self._flush(claim=job)
+        self._flush(new=job)
 
     def _refuse_taken_batch_key(self, job: Job) -> None:
-        """BatchKeyTaken (and ``job`` forgotten) when another stored job of its account has its batch
-        key; called under the file lock, after reading other processes' changes."""
+        """BatchKeyTaken when another stored job of its account has ``job``'s batch key; called under
+        the file lock, after reading other processes' changes, before ``job`` is staged (so that no
+        other thread's flush can write it unchecked)."""
         key = job.batch_key
         if key is None:
             return
@@ -187,7 +187,6 @@ class JobStore(CachedJobs):
                 for other in self._jobs.values()
             )
         if taken:
-            self._unstage(job.local_id)
             raise BatchKeyTaken(key)
 
     def remove(self, local_ids: Iterable[str]) -> int:
@@ -234,19 +233,20 @@ class JobStore(CachedJobs):
 
     def flush(self) -> int:
         """Write the changed jobs, merged with what other processes wrote; return how many were written."""
-        return self._flush(claim=None)
+        return self._flush(new=None)
 
-    def _flush(self, claim: Job | None) -> int:
-        """``flush``; with ``claim`` (a job being added), first refuse it if its batch key is taken.
+    def _flush(self, new: Job | None) -> int:
+        """``flush``; with ``new`` (``add``), first refuse it if its batch key is taken, else stage it.
         Only ``add`` checks keys: a flush always writes what it has (what was paid for is recorded)."""
         with self._io_lock:
             with self._lock:
-                if not self._dirty:
+                if not self._dirty and new is None:
                     return 0
             with locked(self._file_lock, self.path):
                 self._reload_if_changed()
-                if claim is not None:
-                    self._refuse_taken_batch_key(claim)
+                if new is not None:
+                    self._refuse_taken_batch_key(new)
+                    self._stage_new(new)
                 with self._lock:
                     batch = dict(self._dirty)
                 if batch:

@@ -170,12 +170,7 @@ class PostgresJobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and commit it before returning (call it before sending the POST)."""
         self._refuse_if_read_only()
-        self._stage_new(job)
-        try:
-            self._flush(claim=job.local_id)
-        except BatchKeyTaken:  # its batch line is another process's to send: forget it
-            self._unstage(job.local_id)
-            raise
+        self._flush(new=job)
 
     def put_documents(self, docs: Iterable[Document]) -> int:
         """Merge raw documents in (unknown fields kept) and commit them; return how many changed.
@@ -207,17 +202,25 @@ class PostgresJobStore(CachedJobs):
 
     def flush(self) -> int:
         """Commit the changed jobs in one transaction, merged with the rows others wrote meanwhile."""
-        return self._flush(claim=None)
+        return self._flush(new=None)
 
-    def _flush(self, claim: str | None) -> int:
-        """``flush``; ``claim`` names the job ``add`` stores, whose batch key must be free."""
+    def _flush(self, new: Job | None) -> int:
+        """``flush``; with ``new`` (``add``), staged here under _io_lock (so that no other thread's
+        flush writes it without its batch key checked), refused with BatchKeyTaken and forgotten when
+        another row of the account holds that key."""
         with self._io_lock:
+            if new is not None:
+                self._stage_new(new)
             with self._lock:
                 batch = dict(self._dirty)
             if not batch:
                 return 0
             self._refuse_if_read_only()
-            rows, _written = self._write(batch, claim)
+            try:
+                rows, _written = self._write(batch, None if new is None else new.local_id)
+            except BatchKeyTaken:  # raised for ``new`` only: its batch line is another process's to send
+                self._unstage(new.local_id)  # type: ignore[union-attr]
+                raise
             with self._lock:
                 for local_id, doc in batch.items():
                     if self._dirty.get(local_id) is doc:
