@@ -169,25 +169,11 @@ class JobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and make it durable before returning (call it before sending the POST).
 
-        If this raises StoreError the job stays in memory and is retried by the next flush (unless
-        it was BatchKeyTaken: then it is not kept), but it is not known to be on disk: do not submit it.
+        If this raises StoreError the job is not known to be on disk: do not submit it. (When the
+        write itself failed it stays in memory and is retried by the next flush; a job refused with
+        BatchKeyTaken, or one that could not get the lock, is not kept.)
         """
         self._flush(new=job)
-
-    def _refuse_taken_batch_key(self, job: Job) -> None:
-        """BatchKeyTaken when another stored job of its account has ``job``'s batch key; called under
-        the file lock, after reading other processes' changes, before ``job`` is staged (so that no
-        other thread's flush can write it unchecked)."""
-        key = job.batch_key
-        if key is None:
-            return
-        with self._lock:
-            taken = any(
-                other.batch_key == key and other.account == job.account and other.local_id != job.local_id
-                for other in self._jobs.values()
-            )
-        if taken:
-            raise BatchKeyTaken(key)
 
     def remove(self, local_ids: Iterable[str]) -> int:
         """Drop these jobs from the store file (the archive keeps them); return how many were here.
@@ -245,7 +231,9 @@ class JobStore(CachedJobs):
             with locked(self._file_lock, self.path):
                 self._reload_if_changed()
                 if new is not None:
-                    self._refuse_taken_batch_key(new)
+                    # Checked before it is staged, so that no other thread's flush writes it unchecked.
+                    if new.batch_key is not None and self._batch_key_held(new):
+                        raise BatchKeyTaken(new.batch_key)
                     self._stage_new(new)
                 with self._lock:
                     batch = dict(self._dirty)

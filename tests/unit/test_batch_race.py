@@ -169,7 +169,7 @@ def test_two_batch_processes_started_together_post_each_line_once(
     ]
     outputs = [process.communicate(timeout=120) for process in processes]
     for process, (_out, err) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, err
+        assert process.returncode == 0, err + _out
     assert sim_prompts(sim) == Counter(f"a heron at dawn, take {n}" for n in range(20))
     lines = [json.loads(line) for out, _err in outputs for line in out.splitlines()]
     sent = Counter(line["line"] for line in lines if line["outcome"] == JobStatus.QUEUED)

@@ -155,6 +155,26 @@ def test_the_schema_is_created_on_first_use_with_a_message_and_a_newer_one_is_re
         open_pg(pg_url)
 
 
+def test_processes_starting_together_on_a_new_database_create_the_schema_once(pg_url: str) -> None:
+    """Two batch processes started at once on an empty database: the one that waited on the migration
+    lock must see the schema the other created (to_regclass answered from a stale cache before)."""
+    start, errors = threading.Barrier(4), []
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            open_pg(pg_url).close()
+        except StoreError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+
+
 def test_wrong_password_and_missing_database_are_named_without_the_password(pg_cluster: PgCluster) -> None:
     with pytest.raises(StoreError, match="refused the login") as wrong:
         open_pg(pg_cluster.url(password="not-the-password"))

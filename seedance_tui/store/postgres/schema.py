@@ -119,7 +119,14 @@ Notice = Callable[[str], None]
 
 def schema_version(conn: psycopg.Connection) -> int:
     """The database's schema version (0 when the store was never created there)."""
-    row = conn.execute("SELECT to_regclass('seedance_schema') IS NOT NULL").fetchone()
+    # Read pg_class with this statement's snapshot, not to_regclass: after waiting on the migration
+    # lock, to_regclass could still answer from this session's cached "no such table" and the
+    # second of two processes creating the schema at once failed with "already exists".
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relname = 'seedance_schema' "
+        "AND n.nspname = ANY (current_schemas(false)))"
+    ).fetchone()
     if not row or not row[0]:
         return 0
     found = conn.execute("SELECT version FROM seedance_schema").fetchone()

@@ -216,10 +216,12 @@ class PostgresJobStore(CachedJobs):
             if not batch:
                 return 0
             self._refuse_if_read_only()
+            claim = None if new is None else new.local_id
             try:
-                rows, _written = self._write(batch, None if new is None else new.local_id)
+                rows, _written = self._write(batch, claim)
             except BatchKeyTaken:  # raised for ``new`` only: its batch line is another process's to send
-                self._unstage(new.local_id)  # type: ignore[union-attr]
+                if claim is not None:
+                    self._unstage(claim)
                 raise
             with self._lock:
                 for local_id, doc in batch.items():
