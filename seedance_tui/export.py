@@ -43,6 +43,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "last_checked_at",
     "poll_count",
     "batch_entry",
+    "batch_key",
     "rerun_of",
     "history",
     "remote_extra",

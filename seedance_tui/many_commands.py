@@ -21,6 +21,7 @@ from seedance_tui.export import write_jobs
 from seedance_tui.models import Job
 from seedance_tui.service import JobService
 from seedance_tui.service.batch import (
+    SKIPPED,
     BatchRunner,
     LineResult,
     describe_plan,
@@ -155,17 +156,19 @@ async def run_batch(
 
     if options.as_json:
         for skipped in sorted_plan.skipped:
-            skip = LineResult(skipped.planned, "skipped", None, skipped.status)
+            skip = LineResult(skipped.planned, SKIPPED, None, skipped.status)
             out.write(json.dumps(skip.to_dict()) + "\n")
     runner = BatchRunner(service, concurrency=options.concurrency, on_result=report, on_wait=waiting)
-    results = await runner.run(sorted_plan.to_send)
+    results = await runner.run(sorted_plan)
     outcomes: dict[str, int] = {}
     for result in results:
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
     charged = sum(r.job.credits_charged or 0 for r in results if r.job is not None)
+    elsewhere = outcomes.pop(SKIPPED, 0)
+    also = f" and {elsewhere:,} being sent by another process or machine" if elsewhere else ""
     err.write(
-        f"Done: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}; "
-        f"{len(sorted_plan.skipped):,} skipped; {charged:,} credits charged.\n"
+        f"Done: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items())) or 'nothing sent'}; "
+        f"{len(sorted_plan.skipped):,} skipped{also}; {charged:,} credits charged.\n"
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_REMOTE
 

@@ -109,6 +109,9 @@ class Job:
     remote_extra: dict[str, Any] = field(default_factory=dict)
     #: Stable key of the batch-file job this was sent for (a re-run of the file skips it).
     batch_entry: str | None = None
+    #: ``f"{batch_entry}#{attempt}"``, fixed when the job is created and never changed: the store
+    #: refuses a second job with it (two processes sending the same batch line at once).
+    batch_key: str | None = None
     #: Local id of the job this one was re-run from.
     rerun_of: str | None = None
     #: The API the job was sent to (its base URL, or DEMO_API); None for jobs stored before this was kept.

@@ -34,7 +34,7 @@ from seedance_tui.polling import ApiHealth, PollScheduler
 from seedance_tui.polling.lease import RoleState
 from seedance_tui.service.feed import ChangeFeed
 from seedance_tui.service.housekeeping import Housekeeper
-from seedance_tui.store import StoreError
+from seedance_tui.store import BatchKeyTaken, StoreError
 from seedance_tui.store.backend import Store
 
 
@@ -64,11 +64,19 @@ class JobActions:
     belongs_here: Callable[[Job], bool]
 
     async def submit(
-        self, request: GenerationRequest, *, batch_entry: str | None = None, rerun_of: str | None = None
+        self,
+        request: GenerationRequest,
+        *,
+        batch_entry: str | None = None,
+        batch_key: str | None = None,
+        rerun_of: str | None = None,
     ) -> Job:
         """Validate, write the job ahead, POST it once; raise SubmitError if not accepted.
 
-        ``batch_entry`` (a batch file's job) and ``rerun_of`` (the job re-run) are kept on the new job.
+        ``batch_entry`` (a batch file's job), its ``batch_key`` (entry and attempt, which the store
+        refuses to hold twice) and ``rerun_of`` (the job re-run) are kept on the new job. A job whose
+        batch key is taken (the same line being sent elsewhere) is neither stored nor sent: SubmitError
+        NOT_SENT caused by BatchKeyTaken.
 
         Raises ValidationError (nothing stored) when the request breaks the contract's rules.
         Once the API has answered, a store that cannot be written is reported (store listeners)
@@ -76,13 +84,18 @@ class JobActions:
         """
         request.validate()
         job = Job.new(request)
-        job.batch_entry, job.rerun_of = batch_entry, rerun_of
+        job.batch_entry, job.batch_key, job.rerun_of = batch_entry, batch_key, rerun_of
         job.api = self.api
         job.account = self.account
         self._submitting.add(job.local_id)
         try:
             try:
                 await asyncio.to_thread(self.store.add, job)
+            except BatchKeyTaken as exc:
+                # Another process sends this batch line: nothing stored here, nothing to record.
+                job.last_error = str(exc)
+                job.set_status(JobStatus.REJECTED)
+                raise SubmitError(job, SubmitOutcome.NOT_SENT, str(exc)) from exc
             except StoreError as exc:
                 # Not known to be on disk: it must not be sent. Kept (in memory) as not sent.
                 message = not_saved_message(str(exc))

@@ -1,8 +1,14 @@
 """Sending a checked batch plan: skip what the store already has, send the rest once each.
 
 Every job goes through ``JobService.submit`` (written ahead, one POST, outcome recorded), carrying
-its batch key, so that running the same file again finds what was sent and sends only the rest.
+its batch entry, so that running the same file again finds what was sent and sends only the rest.
 What a line ended in is read from its job's status, so a new outcome state needs no change here.
+
+Each job also carries a batch key fixed when it is planned, ``f"{entry}#{attempt}"`` (attempt: one
+more than the jobs already stored for the entry). The store refuses a second job with the same key,
+so two processes or machines sending the same file at once send each line once: the one whose
+``add`` comes second reports the line as skipped. A re-run after a ``rejected`` line, or with
+``--resend-uncertain``, is the next attempt, a new key.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from seedance_tui.batch_file import BatchPlan, PlannedJob
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.outcomes import SubmitError
 from seedance_tui.service.jobs import JobService
+from seedance_tui.store import BatchKeyTaken
 from seedance_tui.text import one_line
 
 #: Statuses that prove nothing was created: the job is sent again on a re-run.
@@ -27,6 +34,9 @@ NOT_CREATED: frozenset[str] = frozenset({JobStatus.REJECTED})
 UNCERTAIN: frozenset[str] = frozenset(
     {JobStatus.OUTCOME_UNKNOWN, JobStatus.PROBABLY_NOT_CREATED, JobStatus.SUBMITTING}
 )
+
+#: A line's outcome when it was not sent because the store holds (or another process is sending) it.
+SKIPPED = "skipped"
 
 DEFAULT_CONCURRENCY = 4
 #: How often one job's POST may be refused with 429 (and waited out) within a run.
@@ -51,6 +61,8 @@ class SendPlan:
     to_send: list[PlannedJob] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     resent_uncertain: list[PlannedJob] = field(default_factory=list)
+    #: The batch key each job of ``to_send`` is sent with, by its entry (PlannedJob.key).
+    batch_keys: dict[str, str] = field(default_factory=dict)
 
     def skip_reasons(self) -> dict[str, int]:
         """How many were skipped per stored status, e.g. {"queued": 3, "outcome_unknown": 1}."""
@@ -62,7 +74,7 @@ class LineResult:
     """What became of one planned job in this run."""
 
     planned: PlannedJob
-    #: The job's status (queued, rejected, outcome_unknown…), or "skipped".
+    #: The job's status (queued, rejected, outcome_unknown…), or SKIPPED.
     outcome: str
     job: Job | None
     message: str = ""
@@ -71,6 +83,8 @@ class LineResult:
 
     @property
     def ok(self) -> bool:
+        if self.outcome == SKIPPED:
+            return True  # another process sends it
         return self.job is not None and self.job.request_id is not None and self.outcome not in UNCERTAIN
 
     def to_dict(self) -> dict[str, object]:
@@ -100,20 +114,32 @@ def _best_status(statuses: Iterable[str]) -> tuple[str, bool] | None:
     return None
 
 
+def attempt_of(batch_key: str | None) -> int:
+    """The attempt number in a batch key (``entry#3`` → 3); 0 when there is none."""
+    attempt = (batch_key or "").rpartition("#")[2]
+    return int(attempt) if attempt.isdigit() else 0
+
+
 def sort_plan(plan: BatchPlan, stored: Sequence[Job], *, resend_uncertain: bool = False) -> SendPlan:
-    """Split the plan into jobs to send and jobs whose key the store already holds."""
+    """Split the plan into jobs to send (each with its batch key) and jobs whose entry the store
+    already holds. ``stored``: every stored job made for the plan's entries (held or history)."""
     by_key: dict[str, list[str]] = {}
+    last_attempt: dict[str, int] = {}
     for job in stored:
-        if job.batch_entry:
-            by_key.setdefault(job.batch_entry, []).append(job.status)
+        if entry := job.batch_entry:
+            by_key.setdefault(entry, []).append(job.status)
+            last_attempt[entry] = max(last_attempt.get(entry, 0), attempt_of(job.batch_key))
     result = SendPlan()
     for planned in plan.jobs:
-        decided = _best_status(by_key.get(planned.key, ()))
-        if decided is None:
+        statuses = by_key.get(planned.key, [])
+        decided = _best_status(statuses)
+        if decided is None or (decided[1] and resend_uncertain):
             result.to_send.append(planned)
-        elif decided[1] and resend_uncertain:
-            result.to_send.append(planned)
-            result.resent_uncertain.append(planned)
+            # Jobs stored before keys were kept count too; a removed one leaves a gap, never a reuse.
+            attempt = max(len(statuses), last_attempt.get(planned.key, 0)) + 1
+            result.batch_keys[planned.key] = f"{planned.key}#{attempt}"
+            if decided is not None:
+                result.resent_uncertain.append(planned)
         else:
             result.skipped.append(Skipped(planned, decided[0], decided[1]))
     return result
@@ -148,8 +174,10 @@ class BatchRunner:
         self.on_wait = on_wait
         self._resume_at = 0.0
 
-    async def run(self, jobs: Sequence[PlannedJob]) -> list[LineResult]:
-        """Send each job once (429s waited out); results in the order they finished."""
+    async def run(self, send: SendPlan) -> list[LineResult]:
+        """Send each job of ``send.to_send`` once, with its batch key (429s waited out); results in
+        the order they finished."""
+        jobs = send.to_send
         queue: asyncio.Queue[PlannedJob] = asyncio.Queue()
         for planned in jobs:
             queue.put_nowait(planned)
@@ -157,7 +185,8 @@ class BatchRunner:
 
         async def worker() -> None:
             while not queue.empty():
-                result = await self._send(queue.get_nowait())
+                planned = queue.get_nowait()
+                result = await self._send(planned, send.batch_keys[planned.key])
                 results.append(result)
                 if self.on_result is not None:
                     self.on_result(result)
@@ -167,21 +196,25 @@ class BatchRunner:
                 group.create_task(worker())
         return results
 
-    async def _send(self, planned: PlannedJob) -> LineResult:
+    async def _send(self, planned: PlannedJob, batch_key: str) -> LineResult:
         waits = 0
         while True:
             delay = self._resume_at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
-                job = await self.service.submit(planned.request, batch_entry=planned.key)
+                job = await self.service.submit(planned.request, batch_entry=planned.key, batch_key=batch_key)
             except SubmitError as exc:
+                if isinstance(exc.__cause__, BatchKeyTaken):
+                    return LineResult(planned, SKIPPED, None, exc.message, waits)
                 wait = rate_limit_wait(exc)
                 if wait is not None and waits < MAX_RATE_LIMIT_WAITS:
                     waits += 1
                     self._resume_at = max(self._resume_at, time.monotonic() + wait)
                     if self.on_wait is not None:
                         self.on_wait(wait)
+                    # The refused job is stored (rejected) with this key: the next one is a new attempt.
+                    batch_key = f"{planned.key}#{attempt_of(batch_key) + 1}"
                     continue
                 return LineResult(planned, exc.job.status, exc.job, exc.message, waits)
             return LineResult(planned, job.status, job, "", waits)

@@ -17,8 +17,8 @@ tinydb table sees only what was saved, while the store's answer includes unsaved
 callers want ``Job`` models, never raw documents.
 """
 
-from seedance_tui.store.errors import StoreCorruptError, StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreCorruptError, StoreError
 from seedance_tui.store.job_store import JobStore
 from seedance_tui.store.notices import StoreNotice
 
-__all__ = ["JobStore", "StoreCorruptError", "StoreError", "StoreNotice"]
+__all__ = ["BatchKeyTaken", "JobStore", "StoreCorruptError", "StoreError", "StoreNotice"]

@@ -78,3 +78,20 @@ class CachedJobs:
                 raise ValueError(f"job {job.local_id} is already in the store")
             self._jobs[job.local_id] = job
             self._dirty[job.local_id] = doc
+
+    def _batch_key_held(self, job: Job) -> bool:
+        """True when another held job of ``job``'s account has its batch key (the file store's check
+        in ``add``, under its lock after reading other processes' changes; a database's is SQL's)."""
+        with self._lock:
+            return any(
+                other.batch_key == job.batch_key
+                and other.account == job.account
+                and other.local_id != job.local_id
+                for other in self._jobs.values()
+            )
+
+    def _unstage(self, local_id: str) -> None:
+        """Forget a job ``add`` refused (its batch key was taken): it is not stored, nor saved later."""
+        with self._lock:
+            self._jobs.pop(local_id, None)
+            self._dirty.pop(local_id, None)

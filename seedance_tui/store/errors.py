@@ -9,6 +9,19 @@ class StoreError(Exception):
     """The job store cannot be read or written; the message says why and what to do."""
 
 
+class BatchKeyTaken(StoreError):
+    """``add`` refused a job whose batch key another job of the account already has: the same batch
+    line is being (or was) sent by another process or machine. Nothing was stored; do not send it."""
+
+    def __init__(self, batch_key: str) -> None:
+        self.batch_key = batch_key
+        entry, _sep, attempt = batch_key.rpartition("#")
+        super().__init__(
+            f"batch entry {entry or batch_key} (attempt {attempt or '?'}) is already being sent by another "
+            "process or machine: not sent here."
+        )
+
+
 class StoreCorruptError(StoreError):
     """The store file (or its journal) exists but is not readable as one; it is left exactly as it was."""
 

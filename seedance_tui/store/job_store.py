@@ -16,7 +16,7 @@ from seedance_tui.models import Job
 from seedance_tui.store.atomic import remove_stale_temps
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
-from seedance_tui.store.errors import StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreError
 from seedance_tui.store.file_access import LOCK_TIMEOUT, gc_paused, locked, parse_job, store_path
 from seedance_tui.store.merge import Document, merge_docs
 from seedance_tui.store.notices import StoreNotice
@@ -169,11 +169,11 @@ class JobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and make it durable before returning (call it before sending the POST).
 
-        If this raises StoreError the job stays in memory and is retried by the next flush,
-        but it is not known to be on disk: do not submit it.
+        If this raises StoreError the job is not known to be on disk: do not submit it. (When the
+        write itself failed it stays in memory and is retried by the next flush; a job refused with
+        BatchKeyTaken, or one that could not get the lock, is not kept.)
         """
-        self._stage_new(job)
-        self.flush()
+        self._flush(new=job)
 
     def remove(self, local_ids: Iterable[str]) -> int:
         """Drop these jobs from the store file (the archive keeps them); return how many were here.
@@ -219,12 +219,22 @@ class JobStore(CachedJobs):
 
     def flush(self) -> int:
         """Write the changed jobs, merged with what other processes wrote; return how many were written."""
+        return self._flush(new=None)
+
+    def _flush(self, new: Job | None) -> int:
+        """``flush``; with ``new`` (``add``), first refuse it if its batch key is taken, else stage it.
+        Only ``add`` checks keys: a flush always writes what it has (what was paid for is recorded)."""
         with self._io_lock:
             with self._lock:
-                if not self._dirty:
+                if not self._dirty and new is None:
                     return 0
             with locked(self._file_lock, self.path):
                 self._reload_if_changed()
+                if new is not None:
+                    # Checked before it is staged, so that no other thread's flush writes it unchecked.
+                    if new.batch_key is not None and self._batch_key_held(new):
+                        raise BatchKeyTaken(new.batch_key)
+                    self._stage_new(new)
                 with self._lock:
                     batch = dict(self._dirty)
                 if batch:

@@ -208,6 +208,16 @@ def test_a_429_with_the_api_envelope_is_waited_out_and_sent_again(
     assert sum(stats(sim)["faults_injected"].values()) > 0
     assert stats(sim)["tasks_created"] == 6
     assert Counter(t[0] for t in sim_prompts(sim)) == Counter(f"shot {n}" for n in range(6))
+    # Every 429 left a rejected job with its own key; each line's accepted job has the last attempt.
+    with JobStore.open(tmp_path / "jobs.json") as store:
+        jobs = store.all()
+    keys = [job.batch_key for job in jobs]
+    assert len(set(keys)) == len(keys) == sum(stats(sim)["faults_injected"].values()) + 6
+    for job in jobs:
+        assert (
+            job.batch_key == f"{job.batch_entry}#{sum(j.batch_entry == job.batch_entry for j in jobs)}"
+            or (job.status == "rejected")
+        )
 
 
 def test_sigkill_mid_batch_then_rerun_sends_only_what_is_missing(

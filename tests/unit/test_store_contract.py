@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus, StatusChange
-from seedance_tui.store import JobStore
+from seedance_tui.store import BatchKeyTaken, JobStore
 from seedance_tui.store.archive import archive_finished
 from seedance_tui.store.backend import Store
 from seedance_tui.store.history import every_document
@@ -84,6 +84,9 @@ def full_job() -> Job:
         poll_count=7,
         history=[StatusChange("submitting", 1.5), StatusChange("failed", 4.5)],
         remote_extra={"seed": 12345, "note": "x"},
+        batch_entry="0a1b2c3d4e5f-1",
+        batch_key="0a1b2c3d4e5f-1#2",
+        rerun_of="fedcba987654",
     )
 
 
@@ -197,6 +200,49 @@ def test_raw_documents_keep_unknown_fields_and_putting_them_twice_changes_nothin
     assert store.put_documents([doc]) == 0
     assert open_store().documents() == [doc]
     assert store.get(doc["local_id"]) == full_job()
+
+
+def test_a_batch_key_is_added_once_and_a_store_that_lost_the_race_keeps_nothing(open_store: Opener) -> None:
+    """Two processes sending the same batch line: the second ``add`` of its key is refused, whether
+    or not that process has seen the first job yet, and the refused job is neither held nor written."""
+    first, second = open_store(), open_store()
+    sent = make_job(1, batch_entry="e-1", batch_key="e-1#1")
+    first.add(sent)
+    lost = make_job(2, batch_entry="e-1", batch_key="e-1#1")
+    with pytest.raises(BatchKeyTaken, match=r"batch entry e-1 .*already being sent by another"):
+        second.add(lost)
+    assert second.get(lost.local_id) is None and not second.has_unsaved
+    second.flush()
+    assert open_store().get(lost.local_id) is None
+    second.add(make_job(3, batch_entry="e-1", batch_key="e-1#2"))  # the next attempt is a new key
+    second.add(make_job(4, batch_entry="e-2"))  # jobs without a key never collide
+    second.add(make_job(5, batch_entry="e-2"))
+    # The key is fixed at creation: the job holding it goes through every later change.
+    sent.request_id = "req_1"
+    sent.set_status(JobStatus.FAILED, 1_700_000_100.0)
+    first.update(sent)
+    assert first.flush() == 1
+    assert {job.batch_key for job in open_store().all()} == {"e-1#1", "e-1#2", None}
+
+
+def test_a_job_already_paid_for_is_always_written_even_when_its_batch_key_is_taken(
+    open_store: Opener,
+) -> None:
+    """Only ``add`` checks keys: a flush or a copy bringing in a second job with a taken key (two
+    stores each sent the line, then one is copied into the other) writes it, never fails."""
+    first, second = open_store(), open_store()
+    first.add(make_job(1, batch_entry="e-1", batch_key="e-1#1"))
+    paid = make_job(2, batch_entry="e-1", batch_key="e-1#1", request_id="req_2")
+    paid.set_status(JobStatus.QUEUED, 1_700_000_010.0)
+    second.update(paid)  # staged the way a job whose add failed is kept for the next flush
+    assert second.flush() == 1
+    paid.set_status(JobStatus.SUCCEEDED, 1_700_000_020.0)
+    second.update(paid)
+    assert second.flush() == 1
+    copied = make_job(3, batch_entry="e-1", batch_key="e-1#1", request_id="req_3")
+    assert first.put_documents([copied.to_dict()]) == 1
+    stored = open_store()
+    assert stored.get(paid.local_id) == paid and stored.get(copied.local_id) == copied
 
 
 # -- the history: jobs the store does not hold in memory ------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.store.account import account_fingerprint
-from seedance_tui.store.errors import StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreError
 from seedance_tui.store.location import mask_url, parse_store_url
 from seedance_tui.store.opening import open_store_url
 from seedance_tui.store.postgres import PostgresJobStore
@@ -66,6 +66,50 @@ def test_batch_keys_are_unique_per_account(pg_url: str) -> None:
             conn.execute(insert, ("a2", "acct_a"))
 
 
+def test_the_writer_fills_the_batch_key_column_once_and_sql_decides_a_race(pg_url: str) -> None:
+    """The unique index applies to our rows: a job's key is in its column (written at insert, never
+    updated), and a second job with the key, staged while the first one's INSERT was still open in
+    another transaction, is refused once that commits (the writer looks again after the violation)."""
+    with open_pg(pg_url) as store, psycopg.connect(pg_url) as other:
+        first = job(1)
+        first.batch_entry, first.batch_key = "e-1", "e-1#1"
+        store.add(first)
+        other.execute(
+            "INSERT INTO seedance_jobs (local_id, account, status, batch_key, created_at, updated_at, doc) "
+            "VALUES ('theirs', %s, 'submitting', 'e-2#1', 0, 0, '{}')",
+            (store.account,),
+        )  # not committed yet: our look sees nothing, our INSERT waits for it
+        racing = job(2)
+        racing.batch_entry, racing.batch_key = "e-2", "e-2#1"
+        failure: list[BaseException] = []
+
+        def add() -> None:
+            try:
+                store.add(racing)
+            except BaseException as exc:
+                failure.append(exc)
+
+        adding = threading.Thread(target=add)
+        adding.start()
+        time.sleep(0.5)
+        assert adding.is_alive()  # waiting on the other transaction's key
+        other.commit()
+        adding.join(10)
+        assert [type(exc) for exc in failure] == [BatchKeyTaken] and store.get(racing.local_id) is None
+        paid = job(3)
+        paid.batch_entry, paid.batch_key = "e-1", "e-1#1"
+        store.update(paid)  # a job already sent is written even though its key is taken
+        store.flush()
+        first.set_status(JobStatus.QUEUED)
+        store.update(first)
+        store.flush()
+    with psycopg.connect(pg_url) as conn:
+        columns: dict[str, str | None] = dict(
+            conn.execute("SELECT local_id, batch_key FROM seedance_jobs").fetchall()
+        )
+    assert columns == {first.local_id: "e-1#1", "theirs": "e-2#1", paid.local_id: None}
+
+
 def test_accounts_sharing_a_database_never_mix_and_no_key_is_stored(pg_url: str) -> None:
     mine, theirs = job(1), job(2)
     with open_pg(pg_url, KEY) as store:
@@ -109,6 +153,26 @@ def test_the_schema_is_created_on_first_use_with_a_message_and_a_newer_one_is_re
         conn.execute("UPDATE seedance_schema SET version = 99")
     with pytest.raises(StoreError, match="schema version 99, newer than this seedance-tui"):
         open_pg(pg_url)
+
+
+def test_processes_starting_together_on_a_new_database_create_the_schema_once(pg_url: str) -> None:
+    """Two batch processes started at once on an empty database: the one that waited on the migration
+    lock must see the schema the other created (to_regclass answered from a stale cache before)."""
+    start, errors = threading.Barrier(4), []
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            open_pg(pg_url).close()
+        except StoreError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
 
 
 def test_wrong_password_and_missing_database_are_named_without_the_password(pg_cluster: PgCluster) -> None:

@@ -1,8 +1,16 @@
 """The versioned schema, created and upgraded by the program itself.
 
 The guarantees live in SQL so that no writer (another version, a script, psql) can break them:
-a final status never goes back (the UPDATE is dropped), a job keeps its account, batch keys are
-unique per account, and every change is announced with NOTIFY. The indexed columns are copies of
+a final status never goes back (the UPDATE is dropped), a job keeps its account, no two rows of an
+account share a non-NULL ``batch_key``, and every change is announced with NOTIFY.
+
+``batch_key`` is the job's ``batch_key`` field (``f"{batch_entry}#{attempt}"``, fixed when a batch
+job is created): the writer fills it when it inserts a row and never updates it, so a later merge
+cannot make a write fail on the index. A new job whose key is taken is refused before its POST
+(``add``: BatchKeyTaken); a row written otherwise (a flush of a job already sent, ``store copy``)
+whose key another row holds is stored with the column NULL, as are jobs without a key (single
+submissions, jobs written before keys existed, every row written by version 1's writer). Lookups by
+entry use the non-unique ``batch_entry`` column (version 2). The indexed columns are copies of
 document fields made by the writer: PostgreSQL cannot read a json value holding a NUL character
 (``\u0000``, which prompts and replies may contain), so SQL never parses ``doc``; it is kept verbatim.
 """
@@ -89,7 +97,8 @@ INSERT INTO seedance_schema (version) VALUES (1);
 # Version 2: paging the history, looking jobs up and adding up the summary without loading an
 # account's every job. The batch entry (Job.batch_entry), model, credits charged and "output expired
 # unsaved" get columns, filled by the writer (and below, from the documents, for rows written
-# before). batch_entry is not unique: --resend-uncertain sends an entry again.
+# before). batch_entry is not unique: a rejected or --resend-uncertain entry is sent again, under the
+# next batch_key (version 1's unique index, which only this version's writer fills).
 _V2 = """
 ALTER TABLE seedance_jobs ADD COLUMN batch_entry text, ADD COLUMN model text,
     ADD COLUMN credits bigint NOT NULL DEFAULT 0, ADD COLUMN expired boolean NOT NULL DEFAULT false;
@@ -110,7 +119,14 @@ Notice = Callable[[str], None]
 
 def schema_version(conn: psycopg.Connection) -> int:
     """The database's schema version (0 when the store was never created there)."""
-    row = conn.execute("SELECT to_regclass('seedance_schema') IS NOT NULL").fetchone()
+    # Read pg_class with this statement's snapshot, not to_regclass: after waiting on the migration
+    # lock, to_regclass could still answer from this session's cached "no such table" and the
+    # second of two processes creating the schema at once failed with "already exists".
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relname = 'seedance_schema' "
+        "AND n.nspname = ANY (current_schemas(false)))"
+    ).fetchone()
     if not row or not row[0]:
         return 0
     found = conn.execute("SELECT version FROM seedance_schema").fetchone()

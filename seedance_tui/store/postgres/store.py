@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 from seedance_tui.models import Job
 from seedance_tui.store.backend import ChangeListener
 from seedance_tui.store.cached import CachedJobs
-from seedance_tui.store.errors import StoreError
+from seedance_tui.store.errors import BatchKeyTaken, StoreError
 from seedance_tui.store.file_access import parse_job
 from seedance_tui.store.location import mask_url
 from seedance_tui.store.merge import Document, merge_docs
@@ -170,8 +170,7 @@ class PostgresJobStore(CachedJobs):
     def add(self, job: Job) -> None:
         """Store a new job and commit it before returning (call it before sending the POST)."""
         self._refuse_if_read_only()
-        self._stage_new(job)
-        self.flush()
+        self._flush(new=job)
 
     def put_documents(self, docs: Iterable[Document]) -> int:
         """Merge raw documents in (unknown fields kept) and commit them; return how many changed.
@@ -203,13 +202,27 @@ class PostgresJobStore(CachedJobs):
 
     def flush(self) -> int:
         """Commit the changed jobs in one transaction, merged with the rows others wrote meanwhile."""
+        return self._flush(new=None)
+
+    def _flush(self, new: Job | None) -> int:
+        """``flush``; with ``new`` (``add``), staged here under _io_lock (so that no other thread's
+        flush writes it without its batch key checked), refused with BatchKeyTaken and forgotten when
+        another row of the account holds that key."""
         with self._io_lock:
+            if new is not None:
+                self._stage_new(new)
             with self._lock:
                 batch = dict(self._dirty)
             if not batch:
                 return 0
             self._refuse_if_read_only()
-            rows, _written = self._write(batch)
+            claim = None if new is None else new.local_id
+            try:
+                rows, _written = self._write(batch, claim)
+            except BatchKeyTaken:  # raised for ``new`` only: its batch line is another process's to send
+                if claim is not None:
+                    self._unstage(claim)
+                raise
             with self._lock:
                 for local_id, doc in batch.items():
                     if self._dirty.get(local_id) is doc:
@@ -226,7 +239,7 @@ class PostgresJobStore(CachedJobs):
                 self._absorb(others, report=True)
         return len(batch)
 
-    def _write(self, batch: dict[str, Document]) -> tuple[list[Row], int]:
+    def _write(self, batch: dict[str, Document], claim: str | None = None) -> tuple[list[Row], int]:
         """Merge ``batch`` with the stored rows and upsert it in one transaction (caller holds _io_lock,
         under which _versions and _docs change: documents unchanged since are not fetched)."""
 
@@ -235,7 +248,7 @@ class PostgresJobStore(CachedJobs):
 
         try:
             with self._require_pool().connection(timeout=POOL_TIMEOUT) as conn:
-                return write_merged(conn, self.account, batch, known)
+                return write_merged(conn, self.account, batch, known, claim)
         except StoreError:
             raise
         except Exception as exc:  # the pool's timeout and its closed state are not psycopg.Errors

@@ -181,15 +181,18 @@ class ManyJobsScreen(Screen[None]):
         runner = BatchRunner(self.service, on_result=progress)
         self.bulk_progress = f"batch 0/{total}"
         try:
-            results = await runner.run(send.to_send)
+            results = await runner.run(send)
         finally:
             self.bulk_progress = ""
         self.last_results = results
         outcomes: dict[str, int] = {}
         for result in results:
             outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+        elsewhere = outcomes.pop("skipped", 0)
+        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())) or "nothing"
         skipped = f"; {len(send.skipped)} skipped (already in the store)" if send.skipped else ""
+        if elsewhere:
+            skipped += f"; {elsewhere} skipped (being sent by another process or machine)"
         ok = all(result.ok for result in results)
         self.notify(
             f"Batch sent: {text}{skipped}.",
