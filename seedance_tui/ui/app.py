@@ -32,7 +32,6 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.preferences import apply_preferences
 from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
-from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
 
@@ -121,10 +120,17 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
-        self._service_worker = self.run_worker(
-            self._run(self._service_warning), name="service", group="service", exit_on_error=False
-        )
-        self.push_screen(MainScreen(self.service, self.settings, clock=self.clock))
+        main = MainScreen(self.service, self.settings, clock=self.clock)
+        self.push_screen(main)
+        # Polling starts once the table is on screen: its first steps (loading httpx, the TLS context,
+        # the poller's lease) would otherwise hold the GIL during the first paint.
+        main.call_after_refresh(self._start_service)
+
+    def _start_service(self) -> None:
+        if not self._service_closed:
+            self._service_worker = self.run_worker(
+                self._run(self._service_warning), name="service", group="service", exit_on_error=False
+            )
 
     def _service_warning(self, message: str) -> None:
         self.notify(message, title="Background service", severity="warning", markup=False)
@@ -235,6 +241,8 @@ class SeedanceApp(App[int]):
 
     def _ask_before_losing_draft(self) -> bool:
         """The first quit from a form holding an unsent prompt only asks; True when it asked."""
+        from seedance_tui.ui.screens.submit import SubmitScreen  # loaded when first opened, not to paint
+
         form = self.screen
         if not isinstance(form, SubmitScreen) or not form.has_unsent_text or form.quit_asked:
             return False

@@ -8,8 +8,21 @@ import sys
 
 from tests.reliability.helpers import ROOT
 
-#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata.
-DEFERRED = ("uvicorn", "starlette", "httpx._main", "click", "importlib.metadata")
+#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
+#: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
+#: edit), and the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList).
+DEFERRED = (
+    "uvicorn",
+    "starlette",
+    "httpx",
+    "httpcore",
+    "urllib.request",
+    "click",
+    "importlib.metadata",
+    "tomlkit",
+    "textual.widgets._text_area",
+    "textual.widgets._selection_list",
+)
 
 PROBE = """
 import json, sys
