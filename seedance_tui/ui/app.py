@@ -44,7 +44,9 @@ class SeedanceApp(App[int]):
     """The dashboard; all behaviour lives in its screens and widgets."""
 
     TITLE = "seedance-tui"
-    CSS_PATH = style_path("global.tcss")
+    # The main screen's sheet is read with the app's: read when the screen is pushed, it would make
+    # Textual parse every sheet again and restyle the app before the first paint.
+    CSS_PATH = [style_path("global.tcss"), style_path("main.tcss")]
     COMMANDS = App.COMMANDS | {SeedanceCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
