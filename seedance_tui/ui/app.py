@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +39,14 @@ from seedance_tui.ui.widgets.job_rows import short_id
 #: The service's background work for as long as the app is open, given where to send warnings
 #: (built by the composition root, ``seedance_tui/launch.py``; the app only runs it).
 ServiceRunner = Callable[[Callable[[str], None]], Awaitable[None]]
+
+#: The cyclic GC's young generation once the first screen is up (Python's default is 700; 3.13's
+#: is 2,000). Each repaint leaves cyclic garbage (Textual's line strips cache themselves), which
+#: at 700 outlived the young passes and piled up for a full pass every ~10 key presses (25-55 ms
+#: at 10,000 jobs: the long frames while moving through the split view, issue 14). With a larger
+#: young generation most of it is unreachable by then and freed young: 4 full passes in 600
+#: presses instead of 36 (tests/perf/bench_split.py).
+YOUNG_GENERATION = 2_000
 
 
 class SeedanceApp(App[int]):
@@ -90,6 +99,8 @@ class SeedanceApp(App[int]):
             NotifyMode(settings.notify), failure_mode, env=dict(os.environ), clock=alert_clock
         )
         self._alert_timer_armed = False
+        #: The cyclic GC's thresholds before the first paint tuned them (restored when the app closes).
+        self._gc_thresholds: tuple[int, int, int] | None = None
 
     def on_mount(self) -> None:
         for problem in apply_preferences(self, self.settings):
@@ -126,7 +137,15 @@ class SeedanceApp(App[int]):
         self.push_screen(main)
         # Polling starts once the table is on screen: its first steps (loading httpx, the TLS context,
         # the poller's lease) would otherwise hold the GIL during the first paint.
-        main.call_after_refresh(self._start_service)
+        main.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # What the first screen was built from (the table's rows and index over every loaded job)
+        # lives as long as the app: frozen out of the cyclic GC's reach, full passes no longer rescan it.
+        self._gc_thresholds = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(YOUNG_GENERATION, *self._gc_thresholds[1:])
+        self._start_service()
 
     def _start_service(self) -> None:
         if not self._service_closed:
@@ -281,6 +300,9 @@ class SeedanceApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._stop_service()
+        if self._gc_thresholds is not None:  # the process may go on (tests): leave the GC as it was
+            gc.set_threshold(*self._gc_thresholds)
+            gc.unfreeze()
 
     async def _stop_service(self) -> None:
         if self._service_closed:
