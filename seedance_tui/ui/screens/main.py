@@ -153,7 +153,7 @@ class MainScreen(ManyJobsScreen):
     def _cursor_moved(self) -> None:
         panel = self.query_one(DetailPanel)
         if panel.display:
-            panel.follow(self.table.selected)
+            panel.follow_cursor(self.table.selected)
 
     def action_summary(self) -> None:
         """Open the summary; its 6 key comes back here with the problems filter."""
