@@ -1,5 +1,5 @@
 """``python -m seedance_tui`` runs the same command as ``seedance-tui``."""
 
-from seedance_tui.cli import main
+from seedance_tui.entry import main
 
 raise SystemExit(main())

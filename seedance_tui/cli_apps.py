@@ -9,6 +9,7 @@ from pathlib import Path
 
 from seedance_tui.cli_handlers import NO_KEY_MESSAGE, UsageError, open_store, settings_from_args
 from seedance_tui.config import DEMO_API_KEY, ConfigError
+from seedance_tui.lazy import gc_paused_load
 
 NO_TERMINAL_MESSAGE = (
     "The dashboard needs a terminal: standard input and output must both be one. "
@@ -57,7 +58,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         settings.api_key = DEMO_API_KEY
         settings.demo = True
     try:
-        from seedance_tui.launch import run_dashboard
+        with gc_paused_load():  # the dashboard's code: Textual and the screens
+            from seedance_tui.launch import run_dashboard
 
         store = open_store(settings, recover=args.recover_db)
         notices: list[str] = []

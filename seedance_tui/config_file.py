@@ -1,16 +1,13 @@
 """The config file as the user wrote it: where a setting sits (for messages) and round-trip edits.
 
 Edits go through tomlkit so the user's comments, order and layout survive; a file that does not
-parse is never rewritten.
+parse is never rewritten. tomlkit loads with the first edit: the dashboard only reads the file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
 
 from seedance_tui.config import ConfigError, _write_private
 
@@ -20,6 +17,9 @@ def update_config(path: Path, changes: dict[str, Any]) -> None:
 
     Comments and layout are kept; the file keeps (or gets) mode 0600 since it may hold a key.
     """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

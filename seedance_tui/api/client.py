@@ -1,14 +1,16 @@
-"""The async Seedance API client: one shared httpx.AsyncClient, typed replies, typed errors."""
+"""The async Seedance API client: one shared httpx.AsyncClient, typed replies, typed errors.
+
+httpx (~30 ms of imports: http.client, email, idna, certifi) is loaded by the first request, not
+by building a client: the dashboard builds one before its first paint and sends nothing until after.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from seedance_tui.api.errors import (
@@ -34,13 +36,21 @@ from seedance_tui.jsonlimits import (
 )
 from seedance_tui.models import API_PREFIX, REMOTE_STATUSES, GenerationRequest
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=10.0)
+if TYPE_CHECKING:
+    import httpx
+
+#: Seconds per phase of a request (httpx.Timeout's connect, read, write and pool).
+DEFAULT_TIMEOUT: dict[str, float] = {"connect": 5.0, "read": 20.0, "write": 10.0, "pool": 10.0}
 _MAX_MESSAGE = 500
 #: Statuses a reply to a new submission may have.
 _SUBMITTED_STATUSES = ("queued", "processing")
 
-#: httpx errors raised before any byte of the request can have reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+def _not_sent() -> tuple[type[Exception], ...]:
+    """httpx errors raised before any byte of the request can have reached the server."""
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class SeedanceClient:
@@ -51,32 +61,53 @@ class SeedanceClient:
         base_url: str,
         api_key: str,
         *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | float | None = None,
         max_connections: int = 32,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=60.0
-        )
-        self._timeout = timeout
+        self._max_connections = max_connections
+        self._timeout_given = timeout
         self._transport = transport
         self._owns_api_transport = transport is None
-        self._headers = httpx.Headers(
-            {
-                "Accept": "application/json",
-                "Accept-Encoding": "gzip, deflate",
-                "Authorization": f"Bearer {api_key}",
-                "User-Agent": "seedance-tui",
-            }
-        )
-        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        self._header_values = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": "seedance-tui",
+        }
 
-    # Both are built on first use (or by ``prepare``): each loads a TLS context, ~40 ms that would
-    # otherwise come before the dashboard's first paint.
+    # Everything below that needs httpx is built on first use (or by ``prepare``): the transports
+    # each load a TLS context, ~40 ms that would otherwise come before the dashboard's first paint.
+    @functools.cached_property
+    def _timeout(self) -> httpx.Timeout:
+        import httpx
+
+        given = self._timeout_given
+        return httpx.Timeout(**DEFAULT_TIMEOUT) if given is None else httpx.Timeout(given)
+
+    @functools.cached_property
+    def _limits(self) -> httpx.Limits:
+        import httpx
+
+        # Idle polls reuse connections for a minute: a new TLS handshake per poll costs far more CPU.
+        count = self._max_connections
+        return httpx.Limits(max_connections=count, max_keepalive_connections=count, keepalive_expiry=60.0)
+
+    @functools.cached_property
+    def _headers(self) -> httpx.Headers:
+        import httpx
+
+        return httpx.Headers(self._header_values)
+
+    @functools.cached_property
+    def _extensions(self) -> dict[str, Any]:
+        return {"timeout": self._timeout.as_dict()}
+
     @functools.cached_property
     def _api(self) -> httpx.AsyncBaseTransport:
+        import httpx
+
         # API calls are single requests to one origin with no cookies, auth flow or redirects, so they
         # go straight to a transport: httpx's client layer would add a fifth to each poll's CPU.
         return self._transport or httpx.AsyncHTTPTransport(
@@ -85,6 +116,8 @@ class SeedanceClient:
 
     @functools.cached_property
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         # Output videos live elsewhere (a bucket that may redirect): those go through a full client.
         return httpx.AsyncClient(
             timeout=self._timeout, limits=self._limits, transport=self._transport, follow_redirects=True
@@ -158,6 +191,8 @@ class SeedanceClient:
         is called as chunks arrive. Output URLs are public (a storage bucket, which may redirect),
         so the API key is never sent with them.
         """
+        import httpx
+
         written = 0
         headers = {"Range": f"bytes={offset}-"} if offset else None
         try:
@@ -175,13 +210,15 @@ class SeedanceClient:
                     written += len(chunk)
                     if on_progress is not None:
                         on_progress(written, total_bytes)
-        except _NOT_SENT as exc:
+        except _not_sent() as exc:
             raise NotSent(f"Could not connect: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise OutcomeUnknown(f"Download interrupted: {_describe(exc)}") from exc
         return written
 
     async def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        import httpx
+
         headers, content = self._headers, None
         if payload is not None:
             headers, content = headers.copy(), orjson.dumps(payload)
@@ -195,7 +232,7 @@ class SeedanceClient:
                 response._content = await _read_capped(response)
             finally:
                 await response.aclose()
-        except _NOT_SENT as exc:
+        except _not_sent() as exc:
             raise NotSent(f"The request was never sent: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise OutcomeUnknown(
@@ -212,6 +249,10 @@ class SeedanceClient:
 
 def environment_proxy(url: str) -> str | None:
     """The proxy the environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY) names for ``url``, as httpx picks it."""
+    import urllib.request  # with http.client and email: ~5 ms the first paint need not wait for
+
+    import httpx
+
     parts = httpx.URL(url)
     proxies = urllib.request.getproxies_environment()
     if urllib.request.proxy_bypass(parts.host):

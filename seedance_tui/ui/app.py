@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -33,7 +34,6 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.preferences import apply_preferences
 from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
-from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
 
@@ -41,12 +41,22 @@ from seedance_tui.ui.widgets.job_rows import short_id
 #: (built by the composition root, ``seedance_tui/launch.py``; the app only runs it).
 ServiceRunner = Callable[[Callable[[str], None]], Awaitable[None]]
 
+#: The cyclic GC's young generation once the first screen is up (Python's default is 700; 3.13's
+#: is 2,000). Each repaint leaves cyclic garbage (Textual's line strips cache themselves), which
+#: at 700 outlived the young passes and piled up for a full pass every ~10 key presses (25-55 ms
+#: at 10,000 jobs: the long frames while moving through the split view, issue 14). With a larger
+#: young generation most of it is unreachable by then and freed young: 4 full passes in 600
+#: presses instead of 36 (tests/perf/bench_split.py).
+YOUNG_GENERATION = 2_000
+
 
 class SeedanceApp(App[int]):
     """The dashboard; all behaviour lives in its screens and widgets."""
 
     TITLE = "seedance-tui"
-    CSS_PATH = style_path("global.tcss")
+    # The main screen's sheet is read with the app's: read when the screen is pushed, it would make
+    # Textual parse every sheet again and restyle the app before the first paint.
+    CSS_PATH = [style_path("global.tcss"), style_path("main.tcss")]
     #: Textual's own system commands provider (see get_system_commands), searching their help text too.
     COMMANDS = {SeedanceCommands}
     BINDINGS = [
@@ -91,6 +101,8 @@ class SeedanceApp(App[int]):
             NotifyMode(settings.notify), failure_mode, env=dict(os.environ), clock=alert_clock
         )
         self._alert_timer_armed = False
+        #: The cyclic GC's thresholds before the first paint tuned them (restored when the app closes).
+        self._gc_thresholds: tuple[int, int, int] | None = None
 
     def on_mount(self) -> None:
         for problem in apply_preferences(self, self.settings):
@@ -123,10 +135,25 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
-        self._service_worker = self.run_worker(
-            self._run(self._service_warning), name="service", group="service", exit_on_error=False
-        )
-        self.push_screen(MainScreen(self.service, self.settings, clock=self.clock))
+        main = MainScreen(self.service, self.settings, clock=self.clock)
+        self.push_screen(main)
+        # Polling starts once the table is on screen: its first steps (loading httpx, the TLS context,
+        # the poller's lease) would otherwise hold the GIL during the first paint.
+        main.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # What the first screen was built from (the table's rows and index over every loaded job)
+        # lives as long as the app: frozen out of the cyclic GC's reach, full passes no longer rescan it.
+        self._gc_thresholds = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(YOUNG_GENERATION, *self._gc_thresholds[1:])
+        self._start_service()
+
+    def _start_service(self) -> None:
+        if not self._service_closed:
+            self._service_worker = self.run_worker(
+                self._run(self._service_warning), name="service", group="service", exit_on_error=False
+            )
 
     def _service_warning(self, message: str) -> None:
         self.notify(message, title="Background service", severity="warning", markup=False)
@@ -248,6 +275,8 @@ class SeedanceApp(App[int]):
 
     def _ask_before_losing_draft(self) -> bool:
         """The first quit from a form holding an unsent prompt only asks; True when it asked."""
+        from seedance_tui.ui.screens.submit import SubmitScreen  # loaded when first opened, not to paint
+
         form = self.screen
         if not isinstance(form, SubmitScreen) or not form.has_unsent_text or form.quit_asked:
             return False
@@ -284,6 +313,9 @@ class SeedanceApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._stop_service()
+        if self._gc_thresholds is not None:  # the process may go on (tests): leave the GC as it was
+            gc.set_threshold(*self._gc_thresholds)
+            gc.unfreeze()
 
     async def _stop_service(self) -> None:
         if self._service_closed:

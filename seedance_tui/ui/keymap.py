@@ -99,6 +99,8 @@ def key_problem(key: str) -> str | None:
 
 def build_keymap(table: dict[str, str], path: Path) -> tuple[dict[str, str], list[str]]:
     """The keymap to apply, and one message per entry left out (its defaults stay in force)."""
+    if not table:
+        return {}, []  # nothing to check: the screens' modules (the form's TextArea...) load when opened
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

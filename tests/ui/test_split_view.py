@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
+
 from seedance_tui.models import JobStatus
 from seedance_tui.service import JobService
 from seedance_tui.sim.server import SimulatorServer
@@ -11,7 +13,7 @@ from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.widgets.detail_panel import DetailPanel
 from seedance_tui.ui.widgets.job_table import JobTable
-from tests.ui.helpers import make_settings
+from tests.ui.helpers import make_settings, wait_for
 from tests.ui.test_main_screen import seed_store
 
 
@@ -34,12 +36,37 @@ async def test_detail_beside_the_table_follows_the_cursor(
         newest, middle = jobs[2], jobs[1]
         assert f"Job {newest.request_id}" in panel_text(app) and "cancelled" in panel_text(app)
         await pilot.press("j")
-        assert f"Job {middle.request_id}" in panel_text(app) and "prompt number 1 failed" in panel_text(app)
+        assert await wait_for(pilot, lambda: f"Job {middle.request_id}" in panel_text(app))
+        assert "prompt number 1 failed" in panel_text(app)
         assert table.has_focus  # the table's keys still act on the cursor row
         await pilot.press("v")
         assert not panel.display and table.size.width == 200
         await pilot.press("v", "k")
-        assert panel.display and f"Job {newest.request_id}" in panel_text(app)
+        assert panel.display
+        assert await wait_for(pilot, lambda: f"Job {newest.request_id}" in panel_text(app))
+
+
+async def test_a_held_key_redraws_the_panel_less_often_than_the_cursor_moves_and_ends_on_its_row(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    jobs = seed_store(tmp_path / "jobs.json", [JobStatus.SUCCEEDED] * 30)
+    service.store.refresh()
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(200, 50)) as pilot:
+        panel = app.screen.query_one(DetailPanel)
+        redraws = 0
+        show_job = panel.show_job
+
+        def counted() -> None:
+            nonlocal redraws
+            redraws += 1
+            show_job()
+
+        panel.show_job = counted  # type: ignore[method-assign]
+        for _ in range(20):  # as fast as keys come when held: no pause between them
+            app.post_message(events.Key("j", None))
+        assert await wait_for(pilot, lambda: f"Job {jobs[9].request_id}" in panel_text(app))
+        assert redraws < 20
 
 
 async def test_narrow_terminals_keep_the_table_alone(

@@ -5,11 +5,25 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.reliability.helpers import ROOT
 
-#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata.
-DEFERRED = ("uvicorn", "starlette", "httpx._main", "click", "importlib.metadata")
+#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
+#: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
+#: edit), and the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList).
+DEFERRED = (
+    "uvicorn",
+    "starlette",
+    "httpx",
+    "httpcore",
+    "urllib.request",
+    "click",
+    "importlib.metadata",
+    "tomlkit",
+    "textual.widgets._text_area",
+    "textual.widgets._selection_list",
+)
 
 PROBE = """
 import json, sys
@@ -36,3 +50,15 @@ def test_deferred_names_still_resolve_from_their_packages() -> None:
 
     assert webhooks.run_with_webhooks.__name__ == "run_with_webhooks"
     assert sim.SimulatorServer.__name__ == "SimulatorServer"
+
+
+def test_the_command_loads_with_the_gc_paused_and_runs_with_it_on(tmp_path: Path) -> None:
+    probe = (
+        "import gc, sys\n"
+        "from seedance_tui.entry import main\n"
+        f"sys.argv = ['seedance-tui', 'jobs', '--db', {str(tmp_path / 'none.json')!r}]\n"
+        "code = main()\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 10_000, 'seedance_tui.cli' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split()[-3:] == ["True", "True", "True"], out.stderr

@@ -21,8 +21,6 @@ from seedance_tui.service import CancelOutcome, JobService, long_eta, not_cancel
 from seedance_tui.text import local_time, printable, safe_to_copy
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import JobsChanged
-from seedance_tui.ui.screens.cancel import CancelDialog
-from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.frame_preview import FramePreview
 from seedance_tui.ui.widgets.job_text import duration_text, no_request_id_advice, pretty_json, status_content
@@ -331,6 +329,8 @@ class DetailScreen(Screen[None]):
         self.query_one("#preview-label", Label).update(label)
 
     def action_edit(self) -> None:
+        from seedance_tui.ui.screens.submit import SubmitScreen  # imported when first opened
+
         if self.job is not None:
             form = SubmitScreen(
                 self.service,
@@ -349,6 +349,8 @@ class DetailScreen(Screen[None]):
         self.notify(f"Submitted as {printable(job.request_id or job.local_id)}", markup=False)
 
     def action_cancel_job(self) -> None:
+        from seedance_tui.ui.screens.cancel import CancelDialog  # imported when first opened
+
         if self.job is not None and self.job.is_cancellable:
             self.app.push_screen(CancelDialog(self.service, self.local_id), self._cancel_done)
 

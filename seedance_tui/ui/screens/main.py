@@ -19,12 +19,8 @@ from seedance_tui.models import Job
 from seedance_tui.service import JobService, QueryError, not_cancellable_reason, short_eta
 from seedance_tui.ui.keymap import sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
-from seedance_tui.ui.screens.cancel import CancelDialog
-from seedance_tui.ui.screens.columns import ColumnChooser
 from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.main_history import HistoryScreen
-from seedance_tui.ui.screens.submit import SubmitScreen
-from seedance_tui.ui.screens.summary import SummaryScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
 from seedance_tui.ui.widgets.detail_panel import DetailPanel
@@ -159,10 +155,12 @@ class MainScreen(HistoryScreen):
     def _cursor_moved(self) -> None:
         panel = self.query_one(DetailPanel)
         if panel.display:
-            panel.follow(self.table.selected)
+            panel.follow_cursor(self.table.selected)
 
     def action_summary(self) -> None:
         """Open the summary; its 6 key comes back here with the problems filter."""
+        from seedance_tui.ui.screens.summary import SummaryScreen  # imported when first opened
+
         self.app.push_screen(SummaryScreen(self.service, clock=self._clock), self._summary_closed)
 
     def _summary_closed(self, choice: str | None) -> None:
@@ -288,6 +286,8 @@ class MainScreen(HistoryScreen):
         self.app.push_screen(ViewNameDialog(), self.views.save)
 
     def action_choose_columns(self) -> None:
+        from seedance_tui.ui.screens.columns import ColumnChooser  # imported when first opened
+
         chooser = ColumnChooser(
             [column.key for column in self.table.chosen], self.views.meta_keys(), self.views.columns_changed
         )
@@ -318,6 +318,9 @@ class MainScreen(HistoryScreen):
         return job
 
     def action_new_job(self) -> None:
+        # Imported when first opened: the form's widgets (TextArea, Select) are not needed to paint.
+        from seedance_tui.ui.screens.submit import SubmitScreen
+
         self.app.push_screen(SubmitScreen(self.service, self.settings), self._submitted)
 
     def _submitted(self, job: Job | None) -> None:
@@ -350,6 +353,8 @@ class MainScreen(HistoryScreen):
         if reason is not None:
             self.notify(reason, markup=False)
             return
+        from seedance_tui.ui.screens.cancel import CancelDialog  # imported when first opened
+
         # The dialog shows the outcome itself; a cancelled job is announced by the app.
         self.app.push_screen(CancelDialog(self.service, job.local_id))
 

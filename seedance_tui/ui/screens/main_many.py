@@ -33,9 +33,7 @@ from seedance_tui.service import (
     track,
 )
 from seedance_tui.text import one_line, printable
-from seedance_tui.ui.screens.batch import BatchScreen
 from seedance_tui.ui.screens.dialogs import AskDialog, ConfirmDialog
-from seedance_tui.ui.screens.submit import SubmitScreen
 from seedance_tui.ui.widgets.job_table import JobTable
 
 #: Per-job problems listed in a bulk action's closing message.
@@ -117,6 +115,8 @@ class ManyJobsScreen(Screen[None]):
             if job is None:
                 self.notify("No job selected.", severity="warning")
                 return
+            from seedance_tui.ui.screens.submit import SubmitScreen  # imported when first opened
+
             form = SubmitScreen(self.service, self.settings, prefill=job.request, rerun_of=job.local_id)
             self.app.push_screen(form, self._rerun_submitted)
             return
@@ -163,6 +163,8 @@ class ManyJobsScreen(Screen[None]):
     # -- batch files and tracking --------------------------------------------------------
 
     def action_batch_file(self) -> None:
+        from seedance_tui.ui.screens.batch import BatchScreen  # imported when first opened
+
         self.app.push_screen(BatchScreen(self.service), self._send_batch)
 
     def _send_batch(self, send: SendPlan | None) -> None:

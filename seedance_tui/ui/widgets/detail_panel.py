@@ -20,6 +20,10 @@ from seedance_tui.ui.screens.detail import FACTS, download_problem, fact_values,
 from seedance_tui.ui.widgets.job_rows import job_age
 
 LABEL_WIDTH = 14
+#: While the cursor keeps moving (a held key), the panel redraws at most this often (seconds); the
+#: row the cursor stops on is always shown. Each redraw repaints the whole panel and leaves cyclic
+#: garbage behind (Textual's line strips), which at 10,000 rows made the GC's passes long frames.
+FOLLOW_INTERVAL = 0.1
 #: Facts left out when they have nothing to say.
 _OPTIONAL = {"output-url", "saved-path", "download", "error", "last-error", "webhook-url"}
 
@@ -70,6 +74,8 @@ class DetailPanel(Widget, can_focus=False):
         self.job: Job | None = None
         self._ticker: Timer | None = None
         self._shown: Content = Content("")
+        self._followed_at = -FOLLOW_INTERVAL
+        self._catch_up: Timer | None = None
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self.show_job, pause=True)
@@ -78,8 +84,24 @@ class DetailPanel(Widget, can_focus=False):
         return self._shown
 
     def follow(self, job: Job | None) -> None:
-        """Show ``job`` (the cursor moved, or it changed)."""
+        """Show ``job`` now (it changed, or the panel was just opened)."""
         self.job = job
+        self.show_job()
+
+    def follow_cursor(self, job: Job | None) -> None:
+        """Show ``job``, the cursor's new row: at once, or with the next redraw while the cursor keeps
+        moving (at most one every FOLLOW_INTERVAL, the last one always for the row it stopped on)."""
+        self.job = job
+        wait = self._followed_at + FOLLOW_INTERVAL - time.monotonic()
+        if wait <= 0 and self._catch_up is None:
+            self._followed_at = time.monotonic()
+            self.show_job()
+        elif self._catch_up is None:
+            self._catch_up = self.set_timer(max(wait, 0.0), self._caught_up)
+
+    def _caught_up(self) -> None:
+        self._catch_up = None
+        self._followed_at = time.monotonic()
         self.show_job()
 
     def show_job(self) -> None:

@@ -1,0 +1,27 @@
+"""Once the first screen is up the app starts polling and tunes the cyclic GC; it leaves the GC as it
+found it when it closes (issue 14's long frames; issue 15's start-up)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from seedance_tui.service import JobService
+from seedance_tui.sim.server import SimulatorServer
+from seedance_tui.ui.app import YOUNG_GENERATION, SeedanceApp
+from tests.ui.helpers import make_settings, wait_for
+
+
+async def test_polling_starts_and_the_gc_is_tuned_after_the_first_paint_and_restored_on_exit(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    assert thresholds[0] != YOUNG_GENERATION
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app._service_worker is not None), "polling never started"
+        # What the first screen was built from is out of the GC's reach; young garbage dies young.
+        assert gc.get_freeze_count() > frozen
+        assert gc.get_threshold() == (YOUNG_GENERATION, *thresholds[1:])
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
