@@ -113,8 +113,11 @@ class WatchingTerminal(Terminal):
     def __init__(self, db: Path, url: str, work: Path) -> None:
         self.socket = f"seedance-perf-{uuid.uuid4().hex[:8]}"
         self.work = work
+        # As Terminal: no archiving at start, so the 9,000 finished jobs stay loaded (the RSS row's
+        # 10,000 jobs; with the default 30 days they were moved out before the first paint).
+        (work / "perf.toml").write_text("archive_after_days = 0\n")
         command = (
-            f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(work / 'none.toml'))} "
+            f"exec env TERM=xterm-256color SEEDANCE_CONFIG={shlex.quote(str(work / 'perf.toml'))} "
             f"SEEDANCE_API_KEY={DEMO_API_KEY} {shlex.quote(str(COMMAND))} "
             f"--db {shlex.quote(str(db))} --base-url {url} --notify bell --auto-download "
             f"--download-dir {shlex.quote(str(work / 'videos'))}"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from textual.content import Content
+from textual.geometry import Region
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -57,6 +58,30 @@ def panel_content(job: Job | None, now: float, eta: str | None) -> Content:
     return Content("\n").join(lines)
 
 
+def changed_rows(old: Content, new: Content, width: int) -> list[int] | None:
+    """The rows of the panel whose text or style differ between ``old`` and ``new``; None when the
+    whole panel must be redrawn (a change at or below a line wider than ``width``: wrapped, such a
+    line moves every row under it)."""
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    rows: list[int] = []
+    for y in range(max(len(old_lines), len(new_lines))):
+        before = old_lines[y] if y < len(old_lines) else None
+        after = new_lines[y] if y < len(new_lines) else None
+        if before is not None and after is not None and before.is_same(after):
+            if before.cell_length <= width:
+                continue
+            # A wrapped line: the rows under it are not the lines under it.
+            return rows if _all_same(old_lines[y + 1 :], new_lines[y + 1 :]) else None
+        if max(line.cell_length for line in (before, after) if line is not None) > width:
+            return None
+        rows.append(y)
+    return rows
+
+
+def _all_same(old: list[Content], new: list[Content]) -> bool:
+    return len(old) == len(new) and all(a.is_same(b) for a, b in zip(old, new, strict=True))
+
+
 class DetailPanel(Widget, can_focus=False):
     """Shows one job beside the table; the table keeps the focus and its keys.
 
@@ -74,6 +99,8 @@ class DetailPanel(Widget, can_focus=False):
         self.job: Job | None = None
         self._ticker: Timer | None = None
         self._shown: Content = Content("")
+        #: The job ``_shown`` describes.
+        self._shown_id: str | None = None
         self._followed_at = -FOLLOW_INTERVAL
         self._catch_up: Timer | None = None
 
@@ -111,9 +138,16 @@ class DetailPanel(Widget, can_focus=False):
         estimate = self.service.estimate(job, now) if job is not None else None
         eta = long_eta(estimate) if estimate is not None else None
         content = panel_content(job, now, eta)
-        if content != self._shown:  # the ticker mostly finds nothing new: send nothing then
-            self._shown = content
-            self.refresh()
+        # The ticker mostly finds nothing new: nothing is sent then. When the same job's text
+        # changes (its elapsed time, a poll), only the changed rows are sent, not the whole panel.
+        if not content.is_same(self._shown):
+            same_job = job is not None and job.local_id == self._shown_id
+            rows = changed_rows(self._shown, content, self.size.width) if same_job else None
+            self._shown, self._shown_id = content, job.local_id if job is not None else None
+            if rows is None:
+                self.refresh()
+            for y in rows or ():
+                self.refresh(Region(0, y, self.size.width, 1))
         if self._ticker is not None:
             if job is not None and not job.is_final:
                 self._ticker.resume()

@@ -415,4 +415,7 @@ class JobTable(ScrollView, can_focus=True):
                 status_style = self.get_component_rich_style(status_class(job.status), default=Style())
                 style = base + status_style if not is_cursor else base + Style(bold=True)
             segments.append(Segment(text, style))
-        return Strip(segments).adjust_cell_length(width, base)
+        # One segment per run of a style, not one per cell and gap: each segment is sent with its
+        # own colour codes, and Textual sends a redrawn age cell with the row from the table's left
+        # edge (at 256 colours 424 bytes a row with a segment per cell and gap, 137 merged).
+        return Strip(Segment.simplify(segments)).adjust_cell_length(width, base)
