@@ -149,6 +149,10 @@ async def test_unknown_theme_is_named_with_its_line_and_the_default_stays(
 async def test_read_only_hides_and_refuses_every_post_action(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
+    # The simulator's clock stands still, so the job stays queued (cancellable) until it jumps below.
+    state = sim.app.state.sim
+    frozen = state.clock()
+    state.clock = lambda: frozen
     job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a live job", duration=5))
     submits_before = sim.app.state.sim.stats()["submits_received"]
     app = SeedanceApp(service, make_settings(sim.url, tmp_path, read_only=True))
@@ -173,13 +177,19 @@ async def test_read_only_hides_and_refuses_every_post_action(
         main_screen.table.select(job.local_id)
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        detail = app.screen
+        assert isinstance(detail, DetailScreen) and detail.job is not None and detail.job.is_cancellable
         detail_shown = set(footer_keys(app).values())
-        assert "Download" in detail_shown and "Cancel job" not in detail_shown
-        assert "Edit & resubmit" not in detail_shown
+        assert "Cancel job" not in detail_shown and "Edit & resubmit" not in detail_shown
+        assert "Refresh" in detail_shown
         await pilot.press("c", "e")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         assert app.screen.query_one(Footer) is not None
+        # Once the job has its video, saving it (no POST) is still offered.
+        state.clock = lambda: frozen + 3600
+        await pilot.press("r")
+        assert await wait_for(pilot, lambda: "Download" in footer_keys(app).values())
     stats = sim.app.state.sim.stats()
     assert stats["submits_received"] == submits_before and stats["cancels"] == 0
 
