@@ -100,7 +100,9 @@ async def test_a_gone_output_link_is_marked_expired_and_joins_the_problems(
     async with app.run_test(size=(100, 30)) as pilot:
         assert await wait_for(pilot, lambda: "⌛ expired" in status_cell(app, gone), steps=200)
         # The toast comes from the download's own report, which may land a moment after the row.
-        assert await wait_for(pilot, lambda: any("expired (HTTP 404)" in n.message for n in app._notifications))
+        assert await wait_for(
+            pilot, lambda: any("expired (HTTP 404)" in n.message for n in app._notifications)
+        )
         await pilot.press("6")
         table = app.screen.query_one(JobTable)
         assert [j.local_id for j in table.model.rows] == [gone.local_id]
