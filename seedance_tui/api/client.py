@@ -14,25 +14,24 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from seedance_tui.api.errors import (
-    ApiError,
-    AuthError,
-    InvalidState,
     MalformedReply,
     NotFound,
     NotSent,
     OutcomeUnknown,
-    RateLimited,
-    RequestRejected,
-    ServerError,
+)
+from seedance_tui.api.replies import (
+    error_for,
+    json_object,
+    optional_str,
+    parse_task_reply,
+    require_id,
+    snippet,
 )
 from seedance_tui.api.types import CancelReply, SubmitReply, TaskReply
 from seedance_tui.jsonlimits import (
     MAX_ID_CHARS,
     MAX_REPLY_BYTES,
-    TooDeep,
-    bounded_fields,
     bounded_int,
-    load_json,
 )
 from seedance_tui.models import API_PREFIX, REMOTE_STATUSES, GenerationRequest
 
@@ -145,9 +144,9 @@ class SeedanceClient:
         body = await self._call("POST", API_PREFIX, request.to_payload())
         # Only the id is essential: with it a paid task can be followed, whatever else is wrong.
         # A new task can only be queued or processing; any other claim is left to the first poll.
-        status = _optional_str(body, "status")
+        status = optional_str(body, "status")
         return SubmitReply(
-            request_id=_require_id(body),
+            request_id=require_id(body),
             status=status if status in _SUBMITTED_STATUSES else "queued",
             credits_charged=bounded_int(body.get("creditsCharged")),
         )
@@ -158,19 +157,19 @@ class SeedanceClient:
         reply = parse_task_reply(body)
         if reply.request_id != request_id:
             raise MalformedReply(
-                f"The API answered about another task ({_snippet(reply.request_id)}) than the one asked"
+                f"The API answered about another task ({snippet(reply.request_id)}) than the one asked"
             )
         return reply
 
     async def cancel(self, request_id: str) -> CancelReply:
         """Ask the API to cancel a queued or processing task."""
         body = await self._call("POST", f"{API_PREFIX}/{_path_id(request_id)}/cancel")
-        status = _optional_str(body, "status") or "cancelled"
+        status = optional_str(body, "status") or "cancelled"
         named = body.get("requestId", request_id)
         if status not in REMOTE_STATUSES or named != request_id:
             # The cancel may or may not have happened: the next poll tells, this reply is not believed.
             raise MalformedReply(
-                f"The API's answer to the cancel makes no sense: {_snippet(json.dumps(body))}"
+                f"The API's answer to the cancel makes no sense: {snippet(json.dumps(body))}"
             )
         return CancelReply(request_id=request_id, status=status)
 
@@ -199,7 +198,7 @@ class SeedanceClient:
             async with self._http.stream("GET", url, headers=headers) as response:
                 if not response.is_success:
                     await response.aread()
-                    raise _error_for(response)
+                    raise error_for(response)
                 total = response.headers.get("Content-Length")
                 total_bytes = int(total) if total and total.isdigit() else None
                 if on_start is not None:
@@ -240,10 +239,10 @@ class SeedanceClient:
                 "its outcome is unknown"
             ) from exc
         if response.status_code >= 400:
-            raise _error_for(response)
-        body = _json_object(response)
+            raise error_for(response)
+        body = json_object(response)
         if body.get("success") is False:
-            raise _error_for(response, body)
+            raise error_for(response, body)
         return body
 
 
@@ -275,37 +274,6 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-def parse_task_reply(body: dict[str, Any]) -> TaskReply:
-    """Build a TaskReply from a GET reply (or a webhook payload), keeping bounded unknown fields.
-
-    Only the contract's statuses are believed: any other (including the states only this program
-    assigns, such as ``rejected``) makes the reply malformed, so the job keeps its state.
-    """
-    output = body.get("output")
-    error = body.get("error")
-    output_url = output.get("url") if isinstance(output, dict) else None
-    known = {
-        "success", "requestId", "status", "model", "prompt", "duration",
-        "aspectRatio", "resolution", "output", "error",
-    }  # fmt: skip
-    status = _require_str(body, "status")
-    if status not in REMOTE_STATUSES:
-        raise MalformedReply(f"The API reply has a status the contract does not have: {_snippet(status)}")
-    return TaskReply(
-        request_id=_require_id(body),
-        status=status,
-        model=_optional_str(body, "model"),
-        prompt=_optional_str(body, "prompt"),
-        duration=bounded_int(body.get("duration")),
-        aspect_ratio=_optional_str(body, "aspectRatio"),
-        resolution=_optional_str(body, "resolution"),
-        output_url=output_url if isinstance(output_url, str) else None,
-        error_code=_text(error.get("code")) if isinstance(error, dict) else None,
-        error_message=_error_text(error),
-        extra=bounded_fields({k: v for k, v in body.items() if k not in known}),
-    )
-
-
 def _path_id(request_id: str) -> str:
     if (
         not request_id
@@ -314,122 +282,10 @@ def _path_id(request_id: str) -> str:
         or any(c in request_id for c in "/?# ")
         or request_id in (".", "..")
     ):
-        raise NotFound(f"Not a valid request id: {_snippet(repr(request_id))}", status_code=None)
+        raise NotFound(f"Not a valid request id: {snippet(repr(request_id))}", status_code=None)
     return request_id
 
 
 def _describe(exc: Exception) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = load_json(response.content)
-    except TooDeep as exc:
-        raise MalformedReply(
-            f"The API replied with JSON {exc} (HTTP {response.status_code})", status_code=response.status_code
-        ) from None
-    except ValueError:
-        kind = "HTML" if "html" in response.headers.get("content-type", "") else "not JSON"
-        raise MalformedReply(
-            f"The API replied with {kind} (HTTP {response.status_code}): {_snippet(response.text)}",
-            status_code=response.status_code,
-        ) from None
-    if not isinstance(body, dict):
-        raise MalformedReply(
-            f"The API replied with JSON that is not an object (HTTP {response.status_code})",
-            status_code=response.status_code,
-        )
-    return body
-
-
-def _snippet(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat[:_MAX_MESSAGE] + ("…" if len(flat) > _MAX_MESSAGE else "") if flat else "(empty body)"
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _error_text(error: Any) -> str | None:
-    if isinstance(error, dict):
-        return _text(error.get("message"))
-    if isinstance(error, str):
-        return error
-    return None
-
-
-def _error_body(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        parsed = load_json(response.content)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _is_envelope(body: dict[str, Any] | None) -> bool:
-    """The API's own error shape: ``{"success": false, "error": {...}}`` (a proxy's page is not)."""
-    return body is not None and body.get("success") is False and isinstance(body.get("error"), dict)
-
-
-def _best_message(response: httpx.Response, body: dict[str, Any] | None) -> tuple[str, str | None]:
-    """The most useful text in an error reply, whatever its shape, and its code if any."""
-    if body is not None:
-        error = body.get("error")
-        code = _text(error.get("code")) if isinstance(error, dict) else None
-        for candidate in (_error_text(error), body.get("message"), body.get("detail")):
-            if isinstance(candidate, str) and candidate.strip():
-                return candidate.strip()[:_MAX_MESSAGE], code
-        return _snippet(json.dumps(body)), code
-    return f"HTTP {response.status_code} {response.reason_phrase}: {_snippet(response.text)}", None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return max(0.0, min(seconds, 3600.0))
-
-
-def _error_for(response: httpx.Response, body: dict[str, Any] | None = None) -> ApiError:
-    if body is None:
-        body = _error_body(response)
-    message, code = _best_message(response, body)
-    status = response.status_code
-    kwargs: dict[str, Any] = {"status_code": status, "code": code, "enveloped": _is_envelope(body)}
-    if status in (401, 403):
-        return AuthError(f"The API key was rejected: {message}", **kwargs)
-    if status == 404:
-        return NotFound(message, **kwargs)
-    if status == 409 or code in ("invalid_state", "invalid_status", "task_not_cancellable"):
-        return InvalidState(message, **kwargs)
-    if status == 429:
-        return RateLimited(message, retry_after=_retry_after(response), **kwargs)
-    if status >= 500:
-        return ServerError(f"The API failed (HTTP {status}): {message}", **kwargs)
-    return RequestRejected(message, **kwargs)
-
-
-def _require_id(body: dict[str, Any]) -> str:
-    request_id = _require_str(body, "requestId")
-    if len(request_id) > MAX_ID_CHARS or not request_id.isprintable():
-        raise MalformedReply(f"The API reply has an implausible requestId: {_snippet(repr(request_id))}")
-    return request_id
-
-
-def _require_str(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedReply(f"The API reply has no valid {key!r} field")
-    return value
-
-
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    return value if isinstance(value, str) else None
