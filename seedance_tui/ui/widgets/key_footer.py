@@ -8,6 +8,7 @@ key restyled itself twice while mounting, ~1 ms a key, 15 ms of the dashboard's 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -20,6 +21,20 @@ class KeyFooter(Footer):
         for widget in super().compose():
             _preset(widget, self.compact)
             yield widget
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """The keys' first showing is part of the screen's first frame: Textual's Footer waits for a
+        refresh, so they came one frame later, behind the work started once the screen was painted."""
+        if (
+            self._bindings_ready
+            or not screen.app.app_focus
+            or not self.is_attached
+            or screen is not self.screen
+        ):
+            super().bindings_changed(screen)
+            return
+        self._bindings_ready = True
+        self.call_next(self.recompose)
 
 
 def _preset(widget: Widget, compact: bool) -> None:
