@@ -27,7 +27,6 @@ async def test_polling_starts_and_the_gc_is_tuned_after_the_first_paint_and_rest
     assert gc.get_freeze_count() == 0
 
 
-
 async def test_the_main_screen_is_the_first_screen(
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
