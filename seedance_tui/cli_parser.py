@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 from typing import Any, NoReturn
 
-from seedance_tui import cli_apps, cli_handlers, cli_many
 from seedance_tui.config_fields import FIELDS, FlagPlace, flag_help
 from seedance_tui.models import (
     ASPECT_RATIOS,
@@ -32,6 +32,23 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise ArgumentsError(self, message)
+
+
+class Handler:
+    """A command's handler, named by module and function and imported only when its command runs:
+    the dashboard's start never loads the other commands' code (batch files, export, tracking)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        handler = getattr(importlib.import_module(f"seedance_tui.{self.module}"), self.name)
+        code: int = handler(args)
+        return code
+
+    def __repr__(self) -> str:
+        return f"Handler({self.module}.{self.name})"
 
 
 class _VersionAction(argparse.Action):
@@ -93,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
     )
-    parser.set_defaults(handler=cli_apps.run_dashboard, json=False)
+    parser.set_defaults(handler=Handler("cli_apps", "run_dashboard"), json=False)
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _common_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="run against the embedded simulator (no key)")
@@ -122,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _job_parsers(sub: Any) -> None:
     """submit, jobs, status and cancel: one job (or a list) at a time."""
     submit = sub.add_parser("submit", help="submit a generation and print its request id")
-    submit.set_defaults(handler=cli_handlers.run_submit)
+    submit.set_defaults(handler=Handler("cli_handlers", "run_submit"))
     _common_options(submit, suppress=True)
     # Choices are listed, not enforced by argparse: the request's own validation says what is wrong
     # in the same words (and in JSON under --json) as every other invalid field.
@@ -148,7 +165,7 @@ def _job_parsers(sub: Any) -> None:
     )
 
     jobs = sub.add_parser("jobs", help="list stored jobs")
-    jobs.set_defaults(handler=cli_handlers.run_jobs)
+    jobs.set_defaults(handler=Handler("cli_handlers", "run_jobs"))
     _common_options(jobs, suppress=True)
     jobs.add_argument(
         "query", nargs="?", default="", help='a search query, e.g. "status:failed model:2.0 age:<1d"'
@@ -157,8 +174,8 @@ def _job_parsers(sub: Any) -> None:
     jobs.add_argument("--json", action="store_true", help="print the jobs as JSON")
 
     for name, text, handler in (
-        ("status", "ask the API about a job and store it", cli_handlers.run_status),
-        ("cancel", "cancel a job", cli_handlers.run_cancel),
+        ("status", "ask the API about a job and store it", Handler("cli_handlers", "run_status")),
+        ("cancel", "cancel a job", Handler("cli_handlers", "run_cancel")),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.set_defaults(handler=handler)
@@ -170,12 +187,12 @@ def _job_parsers(sub: Any) -> None:
 def _program_parsers(sub: Any) -> None:
     """keys, sim, serve, store and set-key."""
     keys = sub.add_parser("keys", help="list every action id, its screen, keys in force and description")
-    keys.set_defaults(handler=cli_handlers.run_keys)
+    keys.set_defaults(handler=Handler("cli_handlers", "run_keys"))
     keys.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     keys.add_argument("--json", action="store_true")
 
     sim = sub.add_parser("sim", help="run the API simulator standalone")
-    sim.set_defaults(handler=cli_apps.run_sim)
+    sim.set_defaults(handler=Handler("cli_apps", "run_sim"))
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8787)
     from seedance_tui.sim.config import add_sim_arguments
@@ -183,37 +200,37 @@ def _program_parsers(sub: Any) -> None:
     add_sim_arguments(sim)
 
     serve = sub.add_parser("serve", help="serve the dashboard to web browsers (tabs follow the one poller)")
-    serve.set_defaults(handler=cli_apps.run_serve)
+    serve.set_defaults(handler=Handler("cli_apps", "run_serve"))
     _common_options(serve, suppress=True)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
     from seedance_tui.store_cli import add_store_commands
 
     add_store_commands(sub, lambda cmd: _common_options(cmd, suppress=True))
-    sub.choices["store"].set_defaults(handler=cli_handlers.run_store)
+    sub.choices["store"].set_defaults(handler=Handler("cli_handlers", "run_store"))
 
     set_key = sub.add_parser("set-key", help="save the API key in the config file (mode 0600)")
-    set_key.set_defaults(handler=cli_handlers.run_set_key)
+    set_key.set_defaults(handler=Handler("cli_handlers", "run_set_key"))
     set_key.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
 
 def _many_job_parsers(sub: Any) -> None:
     """export, track and batch (run by seedance_tui.cli_many)."""
     export = sub.add_parser("export", help="write every stored job (every field) as CSV, JSON or JSON Lines")
-    export.set_defaults(handler=cli_many.run_export)
+    export.set_defaults(handler=Handler("cli_many", "run_export"))
     _common_options(export, suppress=True)
     export.add_argument("--format", choices=("csv", "json", "jsonl"), default="csv")
     export.add_argument("--status", action="append", choices=[str(s) for s in JobStatus], default=[])
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
 
     track = sub.add_parser("track", help="follow request ids created elsewhere (looked up, then stored)")
-    track.set_defaults(handler=cli_many.run_track)
+    track.set_defaults(handler=Handler("cli_many", "run_track"))
     _common_options(track, suppress=True)
     track.add_argument("ids", nargs="+", metavar="REQUEST_ID")
     track.add_argument("--json", action="store_true")
 
     batch = sub.add_parser("batch", help="submit every job of a JSON Lines or CSV file (- for stdin)")
-    batch.set_defaults(handler=cli_many.run_batch)
+    batch.set_defaults(handler=Handler("cli_many", "run_batch"))
     _common_options(batch, suppress=True)
     batch.add_argument("file", metavar="FILE")
     batch.add_argument(

@@ -6,93 +6,98 @@ the UI never talks to the API client, the store, the poller or the webhook recei
 
 from __future__ import annotations
 
-from seedance_tui.batch_file import (
-    BatchFileError,
-    BatchPlan,
-    looks_like_csv,
-    parse_matrix,
-    plan_batch,
-    read_source,
-)
-from seedance_tui.config_file import (
-    update_config,
-)
-from seedance_tui.export import (
-    export_to_file,
-)
-from seedance_tui.notify import (
-    Alerter,
-    NotifyMode,
-    toast_for,
-)
-from seedance_tui.query import (
-    Query,
-    QueryError,
-    job_haystack,
-    parse_query,
-)
-from seedance_tui.read_only import (
-    POST_ACTION_IDS,
-)
-from seedance_tui.service.batch import (
-    BatchRunner,
-    LineResult,
-    SendPlan,
-    describe_plan,
-    plan_line,
-    sort_plan,
-)
-from seedance_tui.service.bulk import (
-    JobResult,
-    cancel_many,
-    download_many,
-    plan_cancel,
-    rerun_credits,
-    rerun_many,
-    summarize,
-)
-from seedance_tui.service.jobs import (
-    PROBLEMS,
-    ApiHealth,
-    CancelOutcome,
-    CancelResult,
-    DamageListener,
-    DownloadsState,
-    Estimate,
-    Frame,
-    HealthListener,
-    HealthState,
-    JobService,
-    JobsListener,
-    PreviewError,
-    Role,
-    RoleListener,
-    RoleState,
-    StoreError,
-    StoreProblemListener,
-    SubmitError,
-    SubmitOutcome,
-    Summary,
-    foreign_job_message,
-    half_blocks,
-    long_eta,
-    not_cancellable_reason,
-    output_state,
-    short_eta,
-)
-from seedance_tui.service.track import (
-    TrackResult,
-    track,
-)
-from seedance_tui.store.history import ArchivedRead, HistoryTotals
-from seedance_tui.terminal_graphics import (
-    cell_pixels,
-)
-from seedance_tui.views import (
-    VIEW_NAME,
-    View,
-    load_views,
-)
+from typing import TYPE_CHECKING
+
+from seedance_tui.lazy import lazy_exports
+
+# Loaded now, not on first use: the function ``track`` has its module's name, and importing
+# ``service.track`` later would set the module, not the function, as this package's ``track``.
+from seedance_tui.service.track import TrackResult, track
+
+if TYPE_CHECKING:
+    from seedance_tui.batch_file import (
+        BatchFileError,
+        BatchPlan,
+        looks_like_csv,
+        parse_matrix,
+        plan_batch,
+        read_source,
+    )
+    from seedance_tui.config_file import (
+        update_config,
+    )
+    from seedance_tui.export import (
+        export_to_file,
+    )
+    from seedance_tui.notify import (
+        Alerter,
+        NotifyMode,
+        toast_for,
+    )
+    from seedance_tui.query import (
+        Query,
+        QueryError,
+        job_haystack,
+        parse_query,
+    )
+    from seedance_tui.read_only import (
+        POST_ACTION_IDS,
+    )
+    from seedance_tui.service.batch import (
+        BatchRunner,
+        LineResult,
+        SendPlan,
+        describe_plan,
+        plan_line,
+        sort_plan,
+    )
+    from seedance_tui.service.bulk import (
+        JobResult,
+        cancel_many,
+        download_many,
+        plan_cancel,
+        rerun_credits,
+        rerun_many,
+        summarize,
+    )
+    from seedance_tui.service.jobs import (
+        PROBLEMS,
+        ApiHealth,
+        CancelOutcome,
+        CancelResult,
+        DamageListener,
+        DownloadsState,
+        Estimate,
+        Frame,
+        HealthListener,
+        HealthState,
+        JobService,
+        JobsListener,
+        PreviewError,
+        Role,
+        RoleListener,
+        RoleState,
+        StoreError,
+        StoreProblemListener,
+        SubmitError,
+        SubmitOutcome,
+        Summary,
+        foreign_job_message,
+        half_blocks,
+        long_eta,
+        not_cancellable_reason,
+        output_state,
+        short_eta,
+    )
+    from seedance_tui.store.history import ArchivedRead, HistoryTotals
+    from seedance_tui.terminal_graphics import (
+        cell_pixels,
+    )
+    from seedance_tui.views import (
+        VIEW_NAME,
+        View,
+        load_views,
+    )
 
 __all__ = [
     "POST_ACTION_IDS",
@@ -160,3 +165,73 @@ __all__ = [
     "track",
     "update_config",
 ]
+
+#: Each export loads its module on first use: the dashboard's start needs the jobs service, not
+#: batch files, bulk actions, tracking or export (issue 15).
+__getattr__ = lazy_exports(
+    "seedance_tui",
+    {
+        "POST_ACTION_IDS": "read_only",
+        "PROBLEMS": "service.jobs",
+        "VIEW_NAME": "views",
+        "Alerter": "notify",
+        "ApiHealth": "service.jobs",
+        "ArchivedRead": "store.history",
+        "BatchFileError": "batch_file",
+        "BatchPlan": "batch_file",
+        "BatchRunner": "service.batch",
+        "CancelOutcome": "service.jobs",
+        "CancelResult": "service.jobs",
+        "DamageListener": "service.jobs",
+        "DownloadsState": "service.jobs",
+        "Estimate": "service.jobs",
+        "Frame": "service.jobs",
+        "HealthListener": "service.jobs",
+        "HealthState": "service.jobs",
+        "HistoryTotals": "store.history",
+        "JobResult": "service.bulk",
+        "JobService": "service.jobs",
+        "JobsListener": "service.jobs",
+        "LineResult": "service.batch",
+        "NotifyMode": "notify",
+        "PreviewError": "service.jobs",
+        "Query": "query",
+        "QueryError": "query",
+        "Role": "service.jobs",
+        "RoleListener": "service.jobs",
+        "RoleState": "service.jobs",
+        "SendPlan": "service.batch",
+        "StoreError": "service.jobs",
+        "StoreProblemListener": "service.jobs",
+        "SubmitError": "service.jobs",
+        "SubmitOutcome": "service.jobs",
+        "Summary": "service.jobs",
+        "View": "views",
+        "cancel_many": "service.bulk",
+        "cell_pixels": "terminal_graphics",
+        "describe_plan": "service.batch",
+        "download_many": "service.bulk",
+        "export_to_file": "export",
+        "foreign_job_message": "service.jobs",
+        "half_blocks": "service.jobs",
+        "job_haystack": "query",
+        "load_views": "views",
+        "long_eta": "service.jobs",
+        "looks_like_csv": "batch_file",
+        "not_cancellable_reason": "service.jobs",
+        "output_state": "service.jobs",
+        "parse_matrix": "batch_file",
+        "parse_query": "query",
+        "plan_batch": "batch_file",
+        "plan_cancel": "service.bulk",
+        "plan_line": "service.batch",
+        "read_source": "batch_file",
+        "rerun_credits": "service.bulk",
+        "rerun_many": "service.bulk",
+        "short_eta": "service.jobs",
+        "sort_plan": "service.batch",
+        "summarize": "service.bulk",
+        "toast_for": "notify",
+        "update_config": "config_file",
+    },
+)

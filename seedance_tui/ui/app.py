@@ -104,6 +104,11 @@ class SeedanceApp(App[int]):
         #: The cyclic GC's thresholds before the first paint tuned them (restored when the app closes).
         self._gc_thresholds: tuple[int, int, int] | None = None
 
+    def get_default_screen(self) -> Screen:
+        """The main screen is the app's first screen: composed with the app, not pushed over an empty
+        one that Textual would style, lay out and draw first (issue 15)."""
+        return MainScreen(self.service, self.settings, clock=self.clock)
+
     def on_mount(self) -> None:
         for problem in apply_preferences(self, self.settings):
             self.notify(problem, title="Config file", severity="warning", timeout=20, markup=False)
@@ -135,8 +140,8 @@ class SeedanceApp(App[int]):
                 timeout=20,
                 markup=False,
             )
-        main = MainScreen(self.service, self.settings, clock=self.clock)
-        self.push_screen(main)
+        main = self.screen
+        assert isinstance(main, MainScreen)
         # Polling starts once the table is on screen: its first steps (loading httpx, the TLS context,
         # the poller's lease) would otherwise hold the GIL during the first paint.
         main.call_after_refresh(self._after_first_paint)

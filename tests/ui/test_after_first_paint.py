@@ -25,3 +25,15 @@ async def test_polling_starts_and_the_gc_is_tuned_after_the_first_paint_and_rest
         assert gc.get_threshold() == (YOUNG_GENERATION, *thresholds[1:])
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+async def test_the_main_screen_is_the_first_screen(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    """No empty screen under the main one: Textual no longer styles, lays out and draws one first."""
+    from seedance_tui.ui.screens.main import MainScreen
+
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app._service_worker is not None), "polling never started"
+        assert [type(screen) for screen in app.screen_stack] == [MainScreen]

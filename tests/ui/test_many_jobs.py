@@ -34,7 +34,7 @@ def filter_bar(app: SeedanceApp) -> str:
 
 
 def main(app: SeedanceApp) -> MainScreen:
-    screen = app.screen_stack[1]
+    screen = app.screen_stack[0]  # the app's first screen (issue 15: not pushed over an empty one)
     assert isinstance(screen, MainScreen)
     return screen
 

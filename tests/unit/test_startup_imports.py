@@ -11,7 +11,8 @@ from tests.reliability.helpers import ROOT
 
 #: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
 #: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
-#: edit), and the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList).
+#: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), and the
+#: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -23,6 +24,12 @@ DEFERRED = (
     "tomlkit",
     "textual.widgets._text_area",
     "textual.widgets._selection_list",
+    "seedance_tui.cli_many",
+    "seedance_tui.many_commands",
+    "seedance_tui.batch_file",
+    "seedance_tui.export",
+    "seedance_tui.service.batch",
+    "seedance_tui.service.bulk",
 )
 
 PROBE = """
@@ -62,3 +69,16 @@ def test_the_command_loads_with_the_gc_paused_and_runs_with_it_on(tmp_path: Path
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.split()[-3:] == ["True", "True", "True"], out.stderr
+
+
+def test_every_service_export_is_what_it_names_once_every_module_is_loaded() -> None:
+    """``service`` loads its exports lazily: a submodule loaded later must not shadow an export."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from seedance_tui import service
+
+    for module in pkgutil.iter_modules(service.__path__):
+        importlib.import_module(f"seedance_tui.service.{module.name}")
+    assert not [name for name in service.__all__ if inspect.ismodule(getattr(service, name))]

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import var
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
@@ -28,6 +28,7 @@ from seedance_tui.ui.widgets.download_status import DownloadStatus
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.job_text import no_request_id_advice
+from seedance_tui.ui.widgets.key_footer import KeyFooter
 from seedance_tui.ui.widgets.search_box import SearchBox
 from seedance_tui.ui.widgets.status_bar import StatusBar
 
@@ -101,7 +102,7 @@ class MainScreen(HistoryScreen):
             placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
         )
         yield DownloadStatus(self.service, id="downloads")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> JobTable:

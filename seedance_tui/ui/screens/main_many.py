@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
@@ -16,30 +17,20 @@ from textual.screen import Screen
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
-from seedance_tui.service import (
-    BatchRunner,
-    JobResult,
-    JobService,
-    LineResult,
-    SendPlan,
-    TrackResult,
-    cancel_many,
-    download_many,
-    export_to_file,
-    plan_cancel,
-    rerun_credits,
-    rerun_many,
-    summarize,
-    track,
-)
+from seedance_tui.service import JobService
 from seedance_tui.text import one_line, printable
 from seedance_tui.ui.screens.dialogs import AskDialog, ConfirmDialog
 from seedance_tui.ui.widgets.job_table import JobTable
 
+if TYPE_CHECKING:
+    from seedance_tui.service import JobResult, LineResult, SendPlan
+
+# The bulk, batch, tracking and export code loads when first used, not before the first paint (issue 15).
+
 #: Per-job problems listed in a bulk action's closing message.
 SHOWN_PROBLEMS = 5
 
-BulkAction = Callable[[Sequence[str], Callable[[int, int], None]], Awaitable[list[JobResult]]]
+BulkAction = Callable[[Sequence[str], Callable[[int, int], None]], Awaitable[list["JobResult"]]]
 
 
 class ManyJobsScreen(Screen[None]):
@@ -75,6 +66,8 @@ class ManyJobsScreen(Screen[None]):
     # -- cancel ------------------------------------------------------------------------
 
     def cancel_marked(self) -> None:
+        from seedance_tui.service import cancel_many, plan_cancel
+
         """One confirmation for every marked job, naming what it would touch."""
         jobs = self._jobs_table().marked_jobs
         plan = plan_cancel(jobs)
@@ -97,6 +90,8 @@ class ManyJobsScreen(Screen[None]):
 
     def action_download_jobs(self) -> None:
         """Save the output of every marked job (or the selected one) into the download folder."""
+        from seedance_tui.service import download_many
+
         jobs = [job for job in self._targets() if job.output_url]
         if not jobs:
             self.notify("No marked or selected job has an output video yet.", markup=False)
@@ -109,6 +104,8 @@ class ManyJobsScreen(Screen[None]):
 
     def action_rerun_jobs(self) -> None:
         """The form prefilled from the selected job; with rows marked, re-submit them all."""
+        from seedance_tui.service import rerun_credits, rerun_many
+
         table = self._jobs_table()
         if not table.marks:
             job = table.selected
@@ -151,6 +148,8 @@ class ManyJobsScreen(Screen[None]):
 
     @work(group="export", exit_on_error=False)
     async def _export(self, jobs: list[Job], which: str) -> None:
+        from seedance_tui.service import export_to_file
+
         folder = self.settings.download_dir
         path = _free_name(folder, f"seedance-jobs-{time.strftime('%Y%m%d-%H%M%S')}", ".csv")
         try:
@@ -173,6 +172,8 @@ class ManyJobsScreen(Screen[None]):
 
     @work(group="bulk", exit_on_error=False)
     async def _run_batch(self, send: SendPlan) -> None:
+        from seedance_tui.service import BatchRunner
+
         total, done = len(send.to_send), 0
 
         def progress(_result: LineResult) -> None:
@@ -212,6 +213,8 @@ class ManyJobsScreen(Screen[None]):
 
     @work(group="track", exit_on_error=False)
     async def _track_worker(self, request_id: str) -> None:
+        from seedance_tui.service import TrackResult, track
+
         outcome = await track(self.service, request_id)
         failed = outcome.result in (TrackResult.NOT_FOUND, TrackResult.ERROR)
         severity: SeverityLevel = "error" if failed else "information"
@@ -228,6 +231,8 @@ class ManyJobsScreen(Screen[None]):
 
     @work(group="bulk", exit_on_error=False)
     async def _bulk_worker(self, verb: str, ids: list[str], action: BulkAction, folder: Path | None) -> None:
+        from seedance_tui.service import summarize
+
         def progress(done: int, total: int) -> None:
             self.bulk_progress = f"{verb.lower()} {done}/{total}"
 
