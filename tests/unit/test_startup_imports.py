@@ -82,3 +82,25 @@ def test_every_service_export_is_what_it_names_once_every_module_is_loaded() -> 
     for module in pkgutil.iter_modules(service.__path__):
         importlib.import_module(f"seedance_tui.service.{module.name}")
     assert not [name for name in service.__all__ if inspect.ismodule(getattr(service, name))]
+
+
+def test_every_command_names_a_handler_that_exists() -> None:
+    """Handlers are imported when their command runs: a misspelt one must fail here, not for a user."""
+    import argparse
+    import importlib
+
+    from seedance_tui.cli_parser import Handler, build_parser
+
+    parsers = [build_parser()]
+    handlers: list[Handler] = []
+    while parsers:
+        parser = parsers.pop()
+        handler = parser.get_default("handler")
+        if handler is not None:
+            handlers.append(handler)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    assert len(handlers) == 13  # the dashboard and its 12 commands
+    for handler in handlers:
+        assert callable(getattr(importlib.import_module(f"seedance_tui.{handler.module}"), handler.name))
