@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from seedance_tui.api.replies import parse_task_reply
 from seedance_tui.api.errors import MalformedReply
+from seedance_tui.api.replies import parse_task_reply
 from seedance_tui.jsonlimits import load_json
 from seedance_tui.serving import base_url, read_capped_body, startup_pauses
 from seedance_tui.webhooks.guard import (

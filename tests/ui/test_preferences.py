@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,12 +154,6 @@ async def test_read_only_hides_and_refuses_every_post_action(
     frozen = state.clock()
     state.clock = lambda: frozen
     job = await service.submit(GenerationRequest(model="seedance-2.0", prompt="a live job", duration=5))
-    # Finished (it has a video to download) before the dashboard starts, not by its first poll: how
-    # soon after the first paint that poll comes is not what this test is about.
-    for _ in range(200):
-        if (await service.refresh(job.local_id)).output_url:
-            break
-        await asyncio.sleep(0.02)
     submits_before = sim.app.state.sim.stats()["submits_received"]
     app = SeedanceApp(service, make_settings(sim.url, tmp_path, read_only=True))
     async with app.run_test(size=(120, 30)) as pilot:
