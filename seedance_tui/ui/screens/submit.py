@@ -163,26 +163,21 @@ class SubmitScreen(ModalScreen[Job | None]):
         yield self._error_label("aspect-ratio")
         yield self._error_label("resolution")
 
+    def _input_row(self, field_id: str, label: str, value: str, placeholder: str) -> ComposeResult:
+        """One labelled single-line field and its error line."""
+        with Horizontal(classes="field-row"):
+            yield Label(label, classes="row-label", id=f"{field_id}-label")
+            yield Input(value, placeholder=placeholder, id=field_id, compact=True)
+        yield self._error_label(field_id)
+
     def _optional_fields(self, request: GenerationRequest | None) -> ComposeResult:
         """Webhook URL, metadata and media URLs, each with its error line."""
-        with Horizontal(classes="field-row"):
-            yield Label("Webhook URL", classes="row-label", id="webhook-url-label")
-            yield Input(
-                (request.webhook_url or "") if request else "",
-                placeholder="https://… (optional)",
-                id="webhook-url",
-                compact=True,
-            )
-        yield self._error_label("webhook-url")
-        with Horizontal(classes="field-row"):
-            yield Label("Metadata", classes="row-label", id="metadata-label")
-            yield Input(
-                _metadata_text(request.metadata if request else None),
-                placeholder='{"projectId": "…"} (optional JSON object)',
-                id="metadata",
-                compact=True,
-            )
-        yield self._error_label("metadata")
+        webhook_url = (request.webhook_url or "") if request else ""
+        yield from self._input_row("webhook-url", "Webhook URL", webhook_url, "https://… (optional)")
+        metadata = _metadata_text(request.metadata if request else None)
+        yield from self._input_row(
+            "metadata", "Metadata", metadata, '{"projectId": "…"} (optional JSON object)'
+        )
         with Horizontal(classes="field-row media-row"):
             yield Label("Media URLs", classes="row-label", id="media-urls-label")
             yield TextArea(
