@@ -15,9 +15,19 @@ class CachedJobs:
     they differ in is how the cache is filled and how a flush writes, not how it is read or staged.
     """
 
-    _lock: threading.Lock
-    _jobs: dict[str, Job]
-    _dirty: dict[str, Document]
+    def __init__(self) -> None:
+        #: Records this version cannot read; kept in the store untouched.
+        self.skipped_documents = 0
+        # One disk or database operation at a time within this process; always taken before _lock.
+        self._io_lock = threading.Lock()
+        # Guards _jobs, _dirty and _changed; never held during I/O.
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        #: local_id -> document snapshot waiting for the next flush.
+        self._dirty: dict[str, Document] = {}
+        #: Jobs merged in from other processes and not yet returned by refresh().
+        self._changed: dict[str, Job] = {}
+        self._closed = False
 
     def __len__(self) -> int:
         return len(self._jobs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -41,27 +40,16 @@ class JobStore(CachedJobs):
 
     def __init__(self, path: Path, db: TinyDB, file_lock: FileLock) -> None:
         """Use ``JobStore.open``; this only wires up already opened parts."""
+        super().__init__()
         self.path = path
-        #: Documents this version cannot read; they are kept on disk untouched.
-        self.skipped_documents = 0
         self._db = db
         self._storage = cast(BufferedOrjsonStorage, db.storage)
         self._file_lock = file_lock
-        # One disk operation at a time within this process; always taken before _lock.
-        self._io_lock = threading.Lock()
-        # Guards _jobs, _dirty and _changed; never held during disk I/O.
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Job] = {}
-        #: local_id -> document snapshot waiting for the next flush.
-        self._dirty: dict[str, Document] = {}
-        #: Jobs merged in from other processes and not yet returned by refresh().
-        self._changed: dict[str, Job] = {}
         # Where each readable job lives in the tinydb table (touched only under _io_lock).
         self._doc_ids: dict[str, int] = {}
         self._doc_owner: dict[int, str] = {}
         self._skipped_keys: set[str] = set()
         self._next_doc_id = 1
-        self._closed = False
 
     @classmethod
     def open(cls, path: Path) -> JobStore:

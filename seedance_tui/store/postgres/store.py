@@ -10,7 +10,6 @@ an async store would need a second event loop per thread, or make those reads aw
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -50,18 +49,13 @@ class PostgresJobStore(CachedJobs):
 
     def __init__(self, url: str, account: str, recent_days: float = 30.0) -> None:
         """Use ``PostgresJobStore.open``."""
+        super().__init__()
         #: Which jobs this store holds in memory; the rest is its history.
         self.window = Window.opening_now(recent_days)
         self._where = mask_url(url)
         self._conninfo = conninfo(url)
         self.account = account
-        self.skipped_documents = 0
         self.read_only = False
-        self._io_lock = threading.Lock()
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Job] = {}
-        self._dirty: dict[str, Document] = {}
-        self._changed: dict[str, Job] = {}
         #: Row version of each job as last read or written here: older announcements are skipped.
         self._versions: dict[str, int] = {}
         #: Each job's document as last read or written (its unknown fields included).
@@ -70,7 +64,6 @@ class PostgresJobStore(CachedJobs):
         self._listeners: list[ChangeListener] = []
         self._pool: ConnectionPool | None = None
         self._listener = Listener(self._connect, self._announce)
-        self._closed = False
 
     @property
     def conninfo(self) -> str:
