@@ -11,7 +11,6 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from seedance_tui.models import Job
@@ -30,6 +29,7 @@ from seedance_tui.ui.widgets.job_rows import (
 )
 from seedance_tui.ui.widgets.job_table_look import JOB_TABLE_CLASSES, JOB_TABLE_CSS, status_class
 from seedance_tui.ui.widgets.recent_changes import RecentChanges
+from seedance_tui.ui.widgets.row_cursor import RowCursorView
 from seedance_tui.ui.widgets.table_text import (
     EMPTY_HINT,
     MARK_GLYPH,
@@ -41,16 +41,10 @@ from seedance_tui.ui.widgets.table_text import (
 )
 
 
-class JobTable(ScrollView, can_focus=True):
+class JobTable(RowCursorView, can_focus=True):
     """One row per job, newest first; cells of a changed job are redrawn in place."""
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
-        Binding("home,g", "first", "Top", show=False, id="first"),
-        Binding("end,G", "last", "Bottom", show=False, id="last"),
         Binding("enter", "activate", "Detail", id="detail"),
         Binding("space", "toggle_mark", "Mark", show=False, id="toggle_mark"),
         Binding("asterisk", "mark_shown", "Mark all shown", show=False, id="mark_shown"),
@@ -88,7 +82,6 @@ class JobTable(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.model = JobRows()
-        self.cursor = 0
         self._cursor_id: str | None = None
         self._clock = clock
         #: The columns the user chose, in order (the default set until set_columns).
@@ -232,58 +225,10 @@ class JobTable(ScrollView, can_focus=True):
             self._cursor_id = cursor_id
             self.post_message(self.CursorMoved())
 
-    # -- cursor and scrolling -------------------------------------------------------------
-
-    @property
-    def _page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _visible(self) -> range:
-        top = round(self.scroll_offset.y)
-        return range(top, min(self.row_count, top + self._page))
-
-    def _move_cursor(self, position: int) -> None:
-        if not self.row_count:
-            return
-        old = self.cursor
-        self.cursor = max(0, min(position, self.row_count - 1))
+    def _cursor_moved(self) -> None:
         self._remember_cursor()
-        self._scroll_to_cursor()
-        self._refresh_row(old)
-        self._refresh_row(self.cursor)
         if self.cursor == self.row_count - 1:
             self.post_message(self.ReachedEnd())
-
-    def _scroll_to_cursor(self) -> None:
-        """Keep the selected row on screen, whatever moved it (keys, sorting, a status change)."""
-        top = round(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + self._page:
-            self.scroll_to(y=self.cursor - self._page + 1, animate=False, immediate=True)
-
-    def _refresh_row(self, position: int) -> None:
-        y = position - round(self.scroll_offset.y) + 1
-        if 1 <= y <= self._page:
-            self.refresh(Region(0, y, self.size.width, 1))
-
-    def action_cursor_up(self) -> None:
-        self._move_cursor(self.cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._move_cursor(self.cursor + 1)
-
-    def action_page_up(self) -> None:
-        self._move_cursor(self.cursor - self._page)
-
-    def action_page_down(self) -> None:
-        self._move_cursor(self.cursor + self._page)
-
-    def action_first(self) -> None:
-        self._move_cursor(0)
-
-    def action_last(self) -> None:
-        self._move_cursor(self.row_count - 1)
 
     def action_activate(self) -> None:
         if (job := self.selected) is not None:
