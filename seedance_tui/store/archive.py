@@ -251,12 +251,6 @@ def _replace(path: Path, data: bytes) -> None:
     os.close(fd)
 
 
-def all_documents(store: JobStore, archive: Archive) -> list[Document]:
-    """Every job, store and archive, each once (the store's version when in both)."""
-    docs = store.documents()
-    return docs + list(archive.iter_documents(skip=(d["local_id"] for d in docs)))
-
-
 def archive_at_start(store: Store, older_than_days: float, now: float | None = None) -> ArchiveResult | None:
     """Move old finished jobs out of a file store before the dashboard loads it (None: nothing to do).
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from types import TracebackType
+from typing import Self
 
+from seedance_tui.job_refs import match_jobs
 from seedance_tui.models import Job
 from seedance_tui.store.merge import Document, merge_docs
 
@@ -29,6 +32,24 @@ class CachedJobs:
         self._changed: dict[str, Job] = {}
         self._closed = False
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and release the store (each backend's own)."""
+        raise NotImplementedError
+
+    @property
+    def has_unsaved(self) -> bool:
+        """True when some change waits for ``flush`` (cheap: no I/O)."""
+        with self._lock:
+            return bool(self._dirty)
+
     def __len__(self) -> int:
         return len(self._jobs)
 
@@ -38,6 +59,11 @@ class CachedJobs:
             jobs = list(self._jobs.values())
         jobs.sort(key=lambda job: job.created_at, reverse=True)
         return jobs
+
+    def held_jobs(self) -> list[Job]:
+        """The jobs held in memory in no particular order (``all`` without its sort)."""
+        with self._lock:
+            return list(self._jobs.values())
 
     def held_ids(self) -> set[str]:
         """The local ids of the jobs held in memory (the history is every other job)."""
@@ -50,19 +76,8 @@ class CachedJobs:
             return self._jobs.get(local_id)
 
     def find(self, ref: str) -> Job | None:
-        """The job whose local id or request id is ``ref``, else the only one starting with it."""
-        ref = ref.strip()
-        if not ref:
-            return None
-        with self._lock:
-            jobs = list(self._jobs.values())
-            exact = self._jobs.get(ref)
-        if exact is not None:
-            return exact
-        for job in jobs:
-            if job.request_id == ref:
-                return job
-        matches = [j for j in jobs if j.local_id.startswith(ref) or (j.request_id or "").startswith(ref)]
+        """The one held job ``ref`` names (any id form, or a unique prefix: see job_refs), else None."""
+        matches = match_jobs(self.held_jobs(), ref)
         return matches[0] if len(matches) == 1 else None
 
     def update(self, job: Job) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from filelock import FileLock
@@ -92,14 +91,6 @@ class JobStore(CachedJobs):
         """True when some notice says jobs may not be shown (read commands then exit 1)."""
         return any(n.jobs_may_be_missing for n in self._storage.notices)
 
-    def __enter__(self) -> JobStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     @property
     def location(self) -> str:
         return str(self.path)
@@ -114,7 +105,7 @@ class JobStore(CachedJobs):
         """The archived jobs this store does not hold (its archive files, read as asked)."""
         from seedance_tui.store.archive_history import ArchiveHistory  # the archive builds on this
 
-        return ArchiveHistory(self.path, self.all)
+        return ArchiveHistory(self.path, self.held_jobs)
 
     def documents(self) -> list[Document]:
         """Every readable job document as stored, unknown fields included, with unsaved changes."""
@@ -198,12 +189,6 @@ class JobStore(CachedJobs):
     def journal_bytes(self) -> int:
         """Size of the journal of changes not yet folded into the file."""
         return self._storage.journal_bytes
-
-    @property
-    def has_unsaved(self) -> bool:
-        """True when some change waits for ``flush`` (cheap: no I/O)."""
-        with self._lock:
-            return bool(self._dirty)
 
     def flush(self) -> int:
         """Write the changed jobs, merged with what other processes wrote; return how many were written."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from seedance_tui.config import DEMO_API_KEY
 from seedance_tui.models import Job
 from seedance_tui.store import JobStore
-from seedance_tui.store.archive import Archive, all_documents
+from seedance_tui.store.history import every_document
 from tests.perf.run import Row, Terminal, cpu_seconds, med, print_table, rss_mb
 from tests.perf.scenarios import COMMAND, dashboard_jobs
 from tests.support import write_store
@@ -92,12 +92,12 @@ def archived_rows(work: Path, db: Path, stored: int) -> list[Row]:
     first, _, first_rss = paint_and_rss(command, db, "fox crossing", work, timeout=300)
     wall, cpu, rss = paint_and_rss(command, db, "fox crossing", work, timeout=120)
     started = time.perf_counter()
-    archive = Archive(db)
     with JobStore.open(db) as store:
         in_store = len(store)
-        every = [Job.from_dict(doc) for doc in all_documents(store, archive)]
+        history = store.history()
+        every = [Job.from_dict(doc) for doc in every_document(store.documents(), history)]
     read_all = time.perf_counter() - started
-    assert len(every) == stored and not archive.notices, archive.notices
+    assert len(every) == stored and not history.notices, history.notices
     archived = stored - in_store
     return [
         Row(

@@ -15,7 +15,8 @@ import pytest
 
 from seedance_tui.models import JobStatus
 from seedance_tui.store import JobStore
-from seedance_tui.store.archive import Archive, all_documents
+from seedance_tui.store.archive import Archive
+from seedance_tui.store.history import every_document
 from tests.support import in_flight_job, write_store
 
 pytestmark = pytest.mark.slow
@@ -51,11 +52,11 @@ def _per_file(store: Path) -> Counter[str]:
 
 
 def _check_each_once(store: Path, expected: set[str]) -> Counter[str]:
-    archive = Archive(store)
     with JobStore.open(store) as opened:
-        ids = [doc["local_id"] for doc in all_documents(opened, archive)]
+        history = opened.history()
+        ids = [doc["local_id"] for doc in every_document(opened.documents(), history)]
         assert not opened.jobs_may_be_missing, opened.notices
-    assert archive.notices == []
+    assert history.notices == []
     assert len(ids) == len(set(ids)), "a job shown twice"
     assert set(ids) == expected, f"lost: {sorted(expected - set(ids))[:5]}"
     per_file = _per_file(store)

@@ -12,12 +12,12 @@ from seedance_tui.models import JobStatus
 from seedance_tui.store import JobStore
 from seedance_tui.store.archive import (
     Archive,
-    all_documents,
     archive_finished,
     archive_path,
     index_path,
     month_of,
 )
+from seedance_tui.store.history import every_document
 from tests.support import in_flight_job, write_store
 
 DAY = 86_400.0
@@ -38,7 +38,7 @@ def _history(path: Path) -> dict[str, str]:
 
 def _ids(path: Path) -> list[str]:
     with JobStore.open(path) as store:
-        return [doc["local_id"] for doc in all_documents(store, Archive(path))]
+        return [doc["local_id"] for doc in every_document(store.documents(), store.history())]
 
 
 def test_old_finished_jobs_move_to_month_files_and_every_job_is_still_seen_once(tmp_path: Path) -> None:
@@ -90,13 +90,13 @@ def test_a_damaged_archive_is_reported_never_overwritten_and_the_rest_still_seen
         result = archive_finished(store, older_than=30 * DAY, now=NOW)
     assert result.skipped_months == [damaged_month]
     assert damaged.read_bytes() == b'{"jobs": {"1": {"local_id": '
-    archive = Archive(path)
     with JobStore.open(path) as store:
-        ids = [doc["local_id"] for doc in all_documents(store, archive)]
+        history = store.history()
+        ids = [doc["local_id"] for doc in every_document(store.documents(), history)]
     # That month's jobs stayed in the store; nothing is lost, and the damage is said.
     assert sorted(ids) == sorted(statuses)
-    assert [n.jobs_may_be_missing for n in archive.notices] == [True]
-    assert str(damaged) in archive.notices[0].message and "never overwritten" in archive.notices[0].message
+    assert [n.jobs_may_be_missing for n in history.notices] == [True]
+    assert str(damaged) in history.notices[0].message and "never overwritten" in history.notices[0].message
 
 
 def test_a_missing_archive_file_is_reported_and_the_rest_still_seen(tmp_path: Path) -> None:
@@ -108,12 +108,12 @@ def test_a_missing_archive_file_is_reported_and_the_rest_still_seen(tmp_path: Pa
     gone = archive_path(path, gone_month)
     lost = set(Archive(path).documents(gone_month) or {})
     gone.unlink()
-    archive = Archive(path)
     with JobStore.open(path) as store:
-        ids = {doc["local_id"] for doc in all_documents(store, archive)}
+        history = store.history()
+        ids = {doc["local_id"] for doc in every_document(store.documents(), history)}
     assert ids == set(statuses) - lost
-    assert len(archive.notices) == 1 and "missing" in archive.notices[0].message
-    assert archive.notices[0].jobs_may_be_missing and index_path(path).exists()
+    assert len(history.notices) == 1 and "missing" in history.notices[0].message
+    assert history.notices[0].jobs_may_be_missing and index_path(path).exists()
 
 
 class _Crash(BaseException):

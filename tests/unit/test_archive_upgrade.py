@@ -12,7 +12,8 @@ from seedance_tui.config import ConfigError, load_settings
 from seedance_tui.launch import archive_old_jobs
 from seedance_tui.models import JobStatus
 from seedance_tui.store import JobStore
-from seedance_tui.store.archive import Archive, all_documents, index_path, month_of
+from seedance_tui.store.archive import index_path, month_of
+from seedance_tui.store.history import every_document
 from tests.support import in_flight_job, write_store
 
 DAY = 86_400.0
@@ -36,10 +37,10 @@ def test_a_10000_job_store_of_the_previous_version_is_upgraded_in_place_with_a_b
     backups = list(tmp_path.glob("jobs.json.pre-archive-*"))
     assert len(backups) == 1 and backups[0].read_bytes() == before
     assert index_path(path).exists()
-    archive = Archive(path)
     with JobStore.open(path) as store:
-        ids = [doc["local_id"] for doc in all_documents(store, archive)]
-        assert store.notices == [] and archive.notices == []
+        history = store.history()
+        ids = [doc["local_id"] for doc in every_document(store.documents(), history)]
+        assert store.notices == [] and history.notices == []
         # The next start has nothing to move and takes no new backup.
         assert archive_old_jobs(store, 30) == []
     assert len(ids) == len(set(ids)) and set(ids) == expected

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any
 
 import psycopg
@@ -144,19 +143,6 @@ class PostgresJobStore(CachedJobs):
     @property
     def location(self) -> str:
         return self._where
-
-    def __enter__(self) -> PostgresJobStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @property
-    def has_unsaved(self) -> bool:
-        with self._lock:
-            return bool(self._dirty)
 
     # -- writing -------------------------------------------------------------------------
 
