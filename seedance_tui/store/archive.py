@@ -78,6 +78,8 @@ class Archive:
     #: Damage met while reading (each file once).
     notices: list[StoreNotice] = field(default_factory=list)
     _reported: set[Path] = field(default_factory=set)
+    #: The index as last parsed, under its (mtime, size): paging reads it once per month otherwise.
+    _index: tuple[tuple[int, int], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.store = store_path(self.store)
@@ -99,6 +101,10 @@ class Archive:
     def _read_index(self) -> dict[str, Any]:
         path = index_path(self.store)
         try:
+            stat = path.stat()
+            version = (stat.st_mtime_ns, stat.st_size)
+            if self._index is not None and self._index[0] == version:
+                return self._index[1]
             data = orjson.loads(path.read_bytes())
         except FileNotFoundError:
             return {}
@@ -108,6 +114,7 @@ class Archive:
         if not isinstance(data, dict) or not isinstance(data.get("months"), dict):
             self._report(path, damaged_archive(path, "expected an object with a 'months' object"))
             return {}
+        self._index = (version, data)
         return data
 
     def months(self) -> list[str]:
