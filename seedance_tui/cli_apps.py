@@ -10,6 +10,7 @@ from pathlib import Path
 from seedance_tui.cli_handlers import NO_KEY_MESSAGE, UsageError, open_store, settings_from_args
 from seedance_tui.config import DEMO_API_KEY, ConfigError
 from seedance_tui.lazy import gc_paused_load
+from seedance_tui.terminal_graphics import ask_sixel_early
 
 NO_TERMINAL_MESSAGE = (
     "The dashboard needs a terminal: standard input and output must both be one. "
@@ -50,14 +51,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
     # Checked here, in the terminal entry only: a dashboard served to a browser runs on pipes.
     if not has_terminal():
         raise UsageError(NO_TERMINAL_MESSAGE)
-    if args.demo:
-        if args.db is None and settings.store is None:
-            settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
-        sim = start_demo(demo, demo_state)
-        settings.base_url = sim.url
-        settings.api_key = DEMO_API_KEY
-        settings.demo = True
+    # Asked now, answered once the dashboard's code has loaded: the reply's trip overlaps the loading.
+    sixel = ask_sixel_early(settings.preview_graphics)
     try:
+        if args.demo:
+            if args.db is None and settings.store is None:
+                settings.db_path = Path(tempfile.mkdtemp(prefix="seedance-demo-")) / "jobs.json"
+            sim = start_demo(demo, demo_state)
+            settings.base_url = sim.url
+            settings.api_key = DEMO_API_KEY
+            settings.demo = True
         with gc_paused_load():  # the dashboard's code: Textual and the screens
             from seedance_tui.launch import run_dashboard
 
@@ -68,8 +71,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
             lost = lost_jobs_message(sim.server, store.all())
             notices = [lost] if lost else []
-        return run_dashboard(settings, store, webhooks, notices)
+        return run_dashboard(settings, store, webhooks, notices, sixel)
     finally:
+        if sixel is not None:
+            sixel.close()
         if sim is not None:
             sim.stop()
 

@@ -13,7 +13,7 @@ from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
 from seedance_tui.store.archive import archive_at_start
 from seedance_tui.store.backend import Store
-from seedance_tui.terminal_graphics import graphics_for_this_terminal
+from seedance_tui.terminal_graphics import SixelQuestion, graphics_for_this_terminal
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
 from seedance_tui.webhooks import WebhookPlan
 
@@ -51,9 +51,14 @@ def archive_old_jobs(store: Store, days: float) -> list[str]:
 
 
 def run_dashboard(
-    settings: Settings, store: Store, webhooks: WebhookPlan | None = None, notices: Sequence[str] = ()
+    settings: Settings,
+    store: Store,
+    webhooks: WebhookPlan | None = None,
+    notices: Sequence[str] = (),
+    sixel: SixelQuestion | None = None,
 ) -> int:
-    """Run the dashboard on ``store``; returns the process exit code."""
+    """Run the dashboard on ``store``; returns the process exit code. ``sixel``: the terminal's
+    pending answer on Sixel pictures (terminal_graphics.ask_sixel_early), None when not asked."""
     if not settings.read_only:
         notices = [*notices, *archive_old_jobs(store, settings.archive_after_days)]
     service = JobService.from_settings(settings, store)
@@ -61,7 +66,7 @@ def run_dashboard(
     # would stall the UI for ~100 ms at 10,000 jobs.
     gc.freeze()
     # Sixel, Kitty or half blocks for the preview: decided now, while stdin is still ours to read.
-    graphics = graphics_for_this_terminal(settings.preview_graphics)
+    graphics = graphics_for_this_terminal(settings.preview_graphics, sixel)
     settings = dataclasses.replace(settings, preview_graphics=graphics.value)
     app = SeedanceApp(service, settings, run=service_runner(service, webhooks), notices=notices)
     app.run(mouse=settings.mouse)

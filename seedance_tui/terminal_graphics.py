@@ -4,12 +4,15 @@ Half blocks work in any terminal, over SSH and inside tmux, and need no question
 they are the default and the fallback. Inside tmux it stays half blocks (tmux redraws the pane
 and would garble or drop an image). Kitty is recognised by what it sets in the environment
 (``TERM=xterm-kitty`` crosses SSH; ``KITTY_WINDOW_ID``). Sixel terminals set nothing common, so
-the terminal is asked, once, just before the dashboard takes the screen, and only when a graphic
-preview can be shown at all (``textual-image`` installed, a terminal on both ends):
+the terminal is asked, once, and only when a graphic preview can be shown at all (``textual-image``
+installed, a terminal on both ends):
 
 - The question is DECRQM for mode 80 (DECSDM, the Sixel display mode): a terminal that knows
-  Sixel recognises the mode. A terminal that answers nothing costs ``PROBE_TIMEOUT`` (20 ms) and
-  gets half blocks.
+  Sixel recognises the mode. A terminal that answers nothing within ``PROBE_TIMEOUT`` (20 ms) gets
+  half blocks.
+- It is asked as soon as the dashboard is known to start and its answer read once the dashboard's
+  code has loaded (``SixelQuestion``): the reply's trip, an SSH round trip away, overlaps the ~100 ms
+  of loading instead of adding up to 20 ms to the start-up.
 - Why not the usual Device Attributes (``ESC [ c``, "4" in the reply) or Kitty's own query: once
   Textual runs, its input thread owns stdin, and its parser replays a reply it does not know as
   key presses (``?`` opens help, digits switch filters). A late DECRQM reply is one it knows and
@@ -24,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class Graphics(StrEnum):
@@ -66,46 +70,85 @@ def choose(setting: str, env: Mapping[str, str], ask_sixel: Callable[[], bool] |
     return Graphics.SIXEL if ask_sixel is not None and ask_sixel() else Graphics.HALFBLOCK
 
 
-def ask_sixel(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> bool:
-    """Ask the terminal on ``fd_in``/``fd_out`` whether it knows Sixel; False without an answer in time.
+class SixelQuestion:
+    """The Sixel question in flight: sent when made, answered by ``answer()``.
 
-    The terminal is put in cbreak mode (no echo) for the wait and restored after; keys typed in
-    those milliseconds are lost, as with any such query.
+    The terminal is in cbreak mode (no echo) from the question until the answer or ``close()``, so
+    the reply is never echoed; keys typed meanwhile are lost, as with any such query.
     """
-    import re
-    import select
-    import termios
-    import tty
 
-    saved = termios.tcgetattr(fd_in)
-    try:
-        tty.setcbreak(fd_in, termios.TCSANOW)
-        os.write(fd_out, SIXEL_QUERY)
-        deadline = time.monotonic() + timeout
+    def __init__(self, fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> None:
+        import termios
+        import tty
+
+        self._fd_in = fd_in
+        self._saved: list[Any] | None = termios.tcgetattr(fd_in)
+        self._answer: bool | None = None
+        try:
+            tty.setcbreak(fd_in, termios.TCSANOW)
+            os.write(fd_out, SIXEL_QUERY)
+        except OSError:
+            self.close()
+            raise
+        self._deadline = time.monotonic() + timeout
+
+    def answer(self) -> bool:
+        """True when the terminal said it knows Sixel: what has arrived, waiting no later than the
+        question's deadline (long past when the answer is wanted after loading). Gives the terminal's
+        mode back."""
+        if self._answer is None:
+            try:
+                self._answer = self._read()
+            finally:
+                self.close()
+        return self._answer
+
+    def _read(self) -> bool:
+        import re
+        import select
+
         reply = b""
-        while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([fd_in], [], [], left)
-            if not ready:
-                break
-            reply += os.read(fd_in, 256)
+        while True:
+            left = max(0.0, self._deadline - time.monotonic())
+            if not select.select([self._fd_in], [], [], left)[0]:
+                return False
+            reply += os.read(self._fd_in, 256)
             if match := re.search(_SIXEL_REPLY, reply):
                 return match.group(1) in _KNOWN
-        return False
-    finally:
-        termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+
+    def close(self) -> None:
+        """Give the terminal its mode back (idempotent); an unanswered question then means no."""
+        import termios
+
+        if self._saved is not None:
+            termios.tcsetattr(self._fd_in, termios.TCSANOW, self._saved)
+            self._saved = None
+        if self._answer is None:
+            self._answer = False
 
 
-def graphics_for_this_terminal(setting: str, env: Mapping[str, str] | None = None) -> Graphics:
-    """``setting`` resolved before the dashboard starts (see the module's docstring for the rules)."""
+def ask_sixel_early(setting: str, env: Mapping[str, str] | None = None) -> SixelQuestion | None:
+    """Send the Sixel question now if ``setting`` will need the terminal's answer (None otherwise)."""
+    env = os.environ if env is None else env
+    if (
+        setting != Graphics.AUTO
+        or from_environment(env) is not None
+        or not (sys.stdin.isatty() and sys.stdout.isatty())
+        or not graphics_installed()
+    ):
+        return None
+    return SixelQuestion(sys.stdin.fileno(), sys.stdout.fileno())
+
+
+def graphics_for_this_terminal(
+    setting: str, question: SixelQuestion | None, env: Mapping[str, str] | None = None
+) -> Graphics:
+    """``setting`` resolved before the dashboard starts (see the module's docstring for the rules);
+    ``question``: the one ``ask_sixel_early`` sent, None when the terminal was not asked."""
     env = os.environ if env is None else env
     if setting == Graphics.AUTO and not graphics_installed():
         return Graphics.HALFBLOCK  # nothing to draw pictures with: no question, no note
-
-    def ask() -> bool:
-        return ask_sixel(sys.stdin.fileno(), sys.stdout.fileno())
-
-    can_ask = sys.stdin.isatty() and sys.stdout.isatty()
-    return choose(setting, env, ask if can_ask else None)
+    return choose(setting, env, question.answer if question is not None else None)
 
 
 def graphics_installed() -> bool:

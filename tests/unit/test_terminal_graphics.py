@@ -1,10 +1,12 @@
 """Choosing the preview's picture protocol (issue 14): the environment's rules, and the Sixel question
-asked of a real pseudo-terminal that answers yes, no, or nothing."""
+asked of a real pseudo-terminal that answers yes, no, or nothing, early enough that its answer is
+usually in before it is wanted (issue 15)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import select
 import struct
 import termios
 import threading
@@ -18,7 +20,8 @@ from seedance_tui.terminal_graphics import (
     PROBE_TIMEOUT,
     SIXEL_QUERY,
     Graphics,
-    ask_sixel,
+    SixelQuestion,
+    ask_sixel_early,
     cell_pixels,
     choose,
     graphics_for_this_terminal,
@@ -54,16 +57,17 @@ def test_a_chosen_protocol_is_used_as_is() -> None:
 
 def test_with_no_terminal_nothing_is_asked() -> None:
     # pytest's stdin is no terminal: auto resolves at once, and nothing is written to stdout.
-    assert graphics_for_this_terminal("auto", {"TERM": "xterm-256color"}) == Graphics.HALFBLOCK
-    assert graphics_for_this_terminal("auto", KITTY) == Graphics.KITTY
-    assert graphics_for_this_terminal("kitty", {}) == Graphics.KITTY
+    assert ask_sixel_early("auto", {"TERM": "xterm-256color"}) is None
+    assert graphics_for_this_terminal("auto", None, {"TERM": "xterm-256color"}) == Graphics.HALFBLOCK
+    assert graphics_for_this_terminal("auto", None, KITTY) == Graphics.KITTY
+    assert graphics_for_this_terminal("kitty", None, {}) == Graphics.KITTY
 
 
 def test_without_textual_image_auto_means_half_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(terminal_graphics, "graphics_installed", lambda: False)
-    assert graphics_for_this_terminal("auto", KITTY) == Graphics.HALFBLOCK
+    assert graphics_for_this_terminal("auto", None, KITTY) == Graphics.HALFBLOCK
     assert (
-        graphics_for_this_terminal("sixel", {}) == Graphics.SIXEL
+        graphics_for_this_terminal("sixel", None, {}) == Graphics.SIXEL
     )  # asked for: the pane says what is missing
 
 
@@ -103,7 +107,7 @@ def test_a_terminal_that_answers_is_believed(pty: tuple[int, int], reply: bytes,
     terminal, program = pty
     before = termios.tcgetattr(program)
     thread = answering(terminal, reply)
-    assert ask_sixel(program, program, timeout=5.0) is sixel
+    assert SixelQuestion(program, program, timeout=5.0).answer() is sixel
     thread.join(5)
     assert termios.tcgetattr(program) == before  # the terminal's mode is given back
 
@@ -112,11 +116,36 @@ def test_a_terminal_that_answers_nothing_costs_at_most_the_timeout(pty: tuple[in
     terminal, program = pty
     before = termios.tcgetattr(program)
     start = time.perf_counter()
-    assert ask_sixel(program, program) is False
+    assert SixelQuestion(program, program).answer() is False
     spent = time.perf_counter() - start
     assert PROBE_TIMEOUT <= spent < PROBE_TIMEOUT + 0.05, spent  # slack for a loaded machine
     assert termios.tcgetattr(program) == before
     assert os.read(terminal, 64) == SIXEL_QUERY  # the one question, and nothing else
+
+
+def test_an_answer_in_before_it_is_wanted_counts_though_the_deadline_has_passed(
+    pty: tuple[int, int],
+) -> None:
+    # The dashboard asks before loading its code and reads the answer ~100 ms later.
+    terminal, program = pty
+    before = termios.tcgetattr(program)
+    question = SixelQuestion(program, program, timeout=0.0)
+    assert termios.tcgetattr(program) != before  # no echo while the answer may arrive
+    answering(terminal, b"\x1b[?80;2$y").join(5)
+    assert select.select([program], [], [], 5)[0]  # the reply has reached the program's side
+    assert question.answer() is True
+    assert question.answer() is True  # read once
+    assert termios.tcgetattr(program) == before
+
+
+def test_a_question_closed_unanswered_gives_the_mode_back_and_means_no(pty: tuple[int, int]) -> None:
+    _, program = pty
+    before = termios.tcgetattr(program)
+    question = SixelQuestion(program, program, timeout=5.0)
+    question.close()  # the dashboard did not start (a bad store, Ctrl+C while loading)
+    question.close()
+    assert termios.tcgetattr(program) == before
+    assert question.answer() is False
 
 
 def test_the_cell_size_comes_from_the_window_size_else_the_environment_else_a_vt340(
