@@ -135,3 +135,17 @@ async def test_a_disabled_action_is_dimmed_and_a_click_on_it_rings_the_bell() ->
         app.stop_allowed = True
         app.refresh_bindings()
         assert await wait_for(pilot, lambda: styles_of(app, "Stop") == [False])
+
+
+async def test_the_keys_stay_when_the_table_is_maximized(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    # Textual keeps its Footer in a maximized view (App.ALLOW_IN_MAXIMIZED_VIEW); the palette offers Maximize.
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.maximize(screen.query_one("#jobs"))
+        await pilot.pause()
+        footer = screen.query_one(KeyFooter)
+        assert footer in screen._compositor.visible_widgets and " q Quit " in footer_text(app)
