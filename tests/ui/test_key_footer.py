@@ -149,3 +149,20 @@ async def test_the_keys_stay_when_the_table_is_maximized(
         await pilot.pause()
         footer = screen.query_one(KeyFooter)
         assert footer in screen._compositor.visible_widgets and " q Quit " in footer_text(app)
+
+
+async def test_the_key_under_the_mouse_is_highlighted() -> None:
+    app = KeysApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+
+        def background(text: str) -> object:
+            return next(s.style.bgcolor for s in footer.render_line(0) if text in s.text and s.style)
+
+        assert background("Go") == background("Stop")
+        await pilot.hover(KeyFooter, offset=(key_x(app, "Go"), 0))
+        assert await wait_for(pilot, lambda: background("Go") != background("Stop"))
+        assert background(" x ") == background("Go")
+        await pilot.hover(Static)
+        assert await wait_for(pilot, lambda: background("Go") == background("Stop"))

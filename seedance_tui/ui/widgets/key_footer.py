@@ -144,7 +144,6 @@ class KeyFooter(Widget, can_focus=False):
         blank = Style(bgcolor=self.rich_style.bgcolor)
         palette_width = min(self._palette_width(palette), width)
         room = width - palette_width
-
         segments: list[Segment] = []
         for item in keys:
             segments.extend(self._label(item, compact=False))
@@ -154,9 +153,10 @@ class KeyFooter(Widget, can_focus=False):
         parts = [line.extend_cell_length(room, blank)]
         if palette is not None:
             separator = self.get_component_rich_style("footer-key--separator")
-            tail = [Segment("▏", separator), *self._label(palette, compact=True), Segment(" ", blank)]
             if palette is self._hover:
-                tail[-1] = Segment(" ", blank + self._hover_background())
+                separator += self._hover_background()
+                blank += self._hover_background()
+            tail = [Segment("▏", separator), *self._label(palette, compact=True), Segment(" ", blank)]
             parts.append(Strip(tail).crop(0, palette_width))
         return Strip.join(parts)
 
