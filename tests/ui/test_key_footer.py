@@ -166,3 +166,25 @@ async def test_the_key_under_the_mouse_is_highlighted() -> None:
         assert background(" x ") == background("Go")
         await pilot.hover(Static)
         assert await wait_for(pilot, lambda: background("Go") == background("Stop"))
+
+
+async def test_bindings_that_did_not_change_are_not_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[int] = []
+    render_line = KeyFooter.render_line
+
+    def counting(self: KeyFooter, y: int) -> Strip:
+        drawn.append(y)
+        return render_line(self, y)
+
+    monkeypatch.setattr(KeyFooter, "render_line", counting)
+    app = KeysApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        before = len(drawn)
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert len(drawn) == before
+        app.stop_allowed = True
+        app.refresh_bindings()
+        assert await wait_for(pilot, lambda: len(drawn) > before)

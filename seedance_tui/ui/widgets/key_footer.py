@@ -81,9 +81,12 @@ class KeyFooter(Widget, can_focus=False):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Keys are read again at the next paint (as Footer, not while the app has lost focus)."""
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._items = None
+        """Keys are read again (as Footer, not while the app has lost focus); redrawn if they changed."""
+        if self._items is None or not (screen.app.app_focus and self.is_attached and screen is self.screen):
+            return
+        items = self._read_bindings()
+        if items != self._items:
+            self._items = items
             self._hover = None
             self.refresh()
 
