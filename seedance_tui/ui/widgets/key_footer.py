@@ -1,10 +1,11 @@
 """The footer: the keys in force, drawn by one widget on one line.
 
-Hand-written because Textual's Footer mounts one FooterKey widget per binding: styling, laying out
-and rendering the dashboard's 17 keys and the command palette key cost ~10 ms of its first paint
-(issue 15). This draws the same line from the same ``footer-key--*`` component classes (key text,
-description, spacing, dimmed when the action is disabled, the palette key at the right), follows the
-screen's ``bindings_updated_signal`` as Footer does, and maps a click back to its key.
+Hand-written because Textual's Footer mounts one FooterKey widget per shown key (the main screen's 8
+and the command palette's), recomposed once the bindings are known: styling, laying out and rendering
+them cost ~10 ms of CPU of the dashboard's first paint (issue 15). This draws the same line from the
+same ``footer-key--*`` component classes (key text, description, spacing, dimmed when the action is
+disabled, the palette key at the right), follows the screen's ``bindings_updated_signal`` as Footer
+does, and maps a click back to its key.
 """
 
 from __future__ import annotations
