@@ -57,6 +57,8 @@ class SeedanceApp(App[int]):
     # The main screen's sheet is read with the app's: read when the screen is pushed, it would make
     # Textual parse every sheet again and restyle the app before the first paint.
     CSS_PATH = [style_path("global.tcss"), style_path("main.tcss")]
+    #: As Textual's default ("Footer"): our footer (KeyFooter, not a Footer) stays in a maximized view.
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyFooter"
     #: Textual's own system commands provider (see get_system_commands), searching their help text too.
     COMMANDS = {SeedanceCommands}
     BINDINGS = [

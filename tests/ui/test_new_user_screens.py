@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Label, Select, Static, TextArea
-from textual.widgets._footer import FooterKey
 
 from seedance_tui.models import GenerationRequest, Job, JobStatus
 from seedance_tui.service import JobService
@@ -14,6 +13,7 @@ from seedance_tui.store import JobStore
 from seedance_tui.ui.app import SeedanceApp
 from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
+from seedance_tui.ui.widgets.key_footer import KeyFooter
 from tests.ui.helpers import make_settings, wait_for
 from tests.ui.test_submit import error_text, open_form
 
@@ -141,9 +141,10 @@ async def test_the_detail_footer_shows_edit_and_resubmit_at_80_columns(
         async with app.run_test(size=(80, 24)) as pilot:
             await app.push_screen(DetailScreen(service, app.settings, job.local_id))
             await pilot.pause()
-            keys = {key.key: key for key in app.screen.query(FooterKey)}
-            assert "e" in keys and keys["e"].region.right <= 80, (status, list(keys))
-            assert "Edit & resubmit" in str(keys["e"].render())
+            footer = app.screen.query_one(KeyFooter)
+            keys = {item.key: item for item in footer.items[0]}
+            assert "e" in keys and keys["e"].end <= 80, (status, list(keys))
+            assert " e Edit & resubmit " in "".join(segment.text for segment in footer.render_line(0))
 
 
 async def test_the_focused_field_is_marked_without_relying_on_colour(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Footer
-
 from seedance_tui.config import Settings, load_settings
 from seedance_tui.models import GenerationRequest
 from seedance_tui.service import JobService
@@ -17,6 +15,7 @@ from seedance_tui.ui.screens.detail import DetailScreen
 from seedance_tui.ui.screens.help import HelpScreen
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.screens.submit import SubmitScreen
+from seedance_tui.ui.widgets.key_footer import KeyFooter
 from seedance_tui.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import make_settings, wait_for
 
@@ -185,7 +184,7 @@ async def test_read_only_hides_and_refuses_every_post_action(
         await pilot.press("c", "e")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
-        assert app.screen.query_one(Footer) is not None
+        assert app.screen.query_one(KeyFooter) is not None
         # Once the job has its video, saving it (no POST) is still offered.
         state.clock = lambda: frozen + 3600
         await pilot.press("r")

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Label, ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static
 
 from seedance_tui.config import Settings
 from seedance_tui.models import Job, JobStatus
@@ -24,6 +24,7 @@ from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.frame_preview import FramePreview
 from seedance_tui.ui.widgets.job_text import duration_text, no_request_id_advice, pretty_json, status_content
+from seedance_tui.ui.widgets.key_footer import KeyFooter
 
 #: (widget id, label) of the one-line facts, in display order.
 FACTS: tuple[tuple[str, str], ...] = (
@@ -169,7 +170,7 @@ class DetailScreen(Screen[None]):
             yield Label("Downloading", id="download-label")
             yield ProgressBar(id="download-progress", show_eta=False)
         # ctrl+p still opens the palette; its hint would push "e Edit & resubmit" off an 80-column footer.
-        yield Footer(show_command_palette=False)
+        yield KeyFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=True)

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from seedance_tui.models import JobStatus
 from seedance_tui.service import PROBLEMS, HistoryTotals, JobService, StoreError, Summary
@@ -18,6 +18,7 @@ from seedance_tui.text import one_line
 from seedance_tui.ui.messages import JobsChanged
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import STATUS_LABELS, format_duration
+from seedance_tui.ui.widgets.key_footer import KeyFooter
 
 #: Live updates redraw at most this often (a summary of 10,000 jobs takes ~10 ms to compute).
 REFRESH_SECONDS = 2.0
@@ -85,7 +86,7 @@ class SummaryScreen(Screen[str | None]):
         yield Sparkline([0] * 24, id="per-hour", summary_function=max)
         yield Static("", id="summary-models", markup=False)
         yield Static("", id="summary-problems", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show()
