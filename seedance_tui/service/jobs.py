@@ -29,7 +29,6 @@ from seedance_tui.outcomes import (
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
 from seedance_tui.polling.leases import lease_for
-from seedance_tui.preview import Frame, PreviewError, half_blocks
 from seedance_tui.service.actions import JobActions, foreign_job_message
 from seedance_tui.service.feed import (
     ChangeFeed,
@@ -44,23 +43,19 @@ from seedance_tui.service.reads import JobReads
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.store.history import HistoryReader, HistoryTotals
-from seedance_tui.summary import PROBLEMS, Summary
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
 __all__ = [
-    "PROBLEMS",
     "ApiHealth",
     "CancelOutcome",
     "CancelResult",
     "DamageListener",
     "DownloadsState",
     "Estimate",
-    "Frame",
     "HealthListener",
     "HealthState",
     "JobService",
     "JobsListener",
-    "PreviewError",
     "Role",
     "RoleListener",
     "RoleState",
@@ -68,9 +63,7 @@ __all__ = [
     "StoreProblemListener",
     "SubmitError",
     "SubmitOutcome",
-    "Summary",
     "foreign_job_message",
-    "half_blocks",
     "long_eta",
     "not_cancellable_reason",
     "output_state",

@@ -11,8 +11,10 @@ from tests.reliability.helpers import ROOT
 
 #: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
 #: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
-#: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), and the
-#: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run).
+#: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), the
+#: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run), the
+#: config file's parser (only when a file exists), the summary, previews, statistics (for estimates
+#: once there is enough history) and the full-screen detail (the split view's panel shares its facts).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -30,6 +32,12 @@ DEFERRED = (
     "seedance_tui.export",
     "seedance_tui.service.batch",
     "seedance_tui.service.bulk",
+    "tomllib",
+    "statistics",
+    "seedance_tui.summary",
+    "seedance_tui.preview",
+    "seedance_tui.ui.screens.detail",
+    "seedance_tui.ui.widgets.frame_preview",
 )
 
 PROBE = """
