@@ -14,7 +14,8 @@ from tests.reliability.helpers import ROOT
 #: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), the
 #: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run), the
 #: config file's parser (only when a file exists), the summary, previews, statistics (for estimates
-#: once there is enough history) and the full-screen detail (the split view's panel shares its facts).
+#: once there is enough history), the full-screen detail (the split view's panel shares its facts), the
+#: bulk actions' dialogs and the archive's code (loaded at start only when old jobs are due).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -38,6 +39,8 @@ DEFERRED = (
     "seedance_tui.preview",
     "seedance_tui.ui.screens.detail",
     "seedance_tui.ui.widgets.frame_preview",
+    "seedance_tui.ui.screens.dialogs",
+    "seedance_tui.store.archive",
 )
 
 PROBE = """
