@@ -15,7 +15,8 @@ from tests.reliability.helpers import ROOT
 #: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run), the
 #: config file's parser (only when a file exists), the summary, previews, statistics (for estimates
 #: once there is enough history), the full-screen detail (the split view's panel shares its facts), the
-#: bulk actions' dialogs and the archive's code (loaded at start only when old jobs are due).
+#: bulk actions' dialogs, the archive's code (loaded at start only when old jobs are due), and the
+#: other commands' parsers (a dashboard start parses its own options alone: tests/unit/test_dashboard_parse.py).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -41,13 +42,16 @@ DEFERRED = (
     "seedance_tui.ui.widgets.frame_preview",
     "seedance_tui.ui.screens.dialogs",
     "seedance_tui.store.archive",
+    "seedance_tui.sim",
+    "seedance_tui.store_cli",
 )
 
 PROBE = """
 import json, sys
 from seedance_tui import cli
 from seedance_tui import launch
-cli.build_parser().parse_args([])
+from seedance_tui.cli_parser import parse_command_line
+parse_command_line(["--db", "jobs.json"])
 from seedance_tui.webhooks import plan_from_flags
 from seedance_tui.api.client import SeedanceClient
 client = SeedanceClient("https://example.invalid", "key")
