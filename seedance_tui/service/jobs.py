@@ -9,11 +9,10 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, NotFound
-from seedance_tui.api.types import TaskReply
 from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_state
 from seedance_tui.config import Settings
 from seedance_tui.eta import Estimate, EtaModel, long_eta, short_eta
@@ -43,6 +42,9 @@ from seedance_tui.service.reads import JobReads
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.store.history import HistoryReader, HistoryTotals
+
+if TYPE_CHECKING:
+    from seedance_tui.api.types import TaskReply
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
 __all__ = [

@@ -10,13 +10,13 @@ from pathlib import Path
 from tests.reliability.helpers import ROOT
 
 #: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
-#: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
-#: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), the
-#: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run), the
-#: config file's parser (only when a file exists), the summary, previews, statistics (for estimates
-#: once there is enough history), the full-screen detail (the split view's panel shares its facts), the
-#: bulk actions' dialogs, the archive's code (loaded at start only when old jobs are due), and the
-#: other commands' parsers (a dashboard start parses its own options alone: tests/unit/test_dashboard_parse.py).
+#: httpx itself, urllib.request and the API's reply types (the first request, sent after the first
+#: paint), tomlkit (a config edit), the screens' heavier widgets (the form's TextArea, the column
+#: chooser's SelectionList), the other commands' and bulk actions' code (batch files, export, bulk
+#: cancel/download/re-run), the config file's parser (only when a file exists), the summary, previews,
+#: statistics (estimates once there is enough history), the full-screen detail (the split view's panel
+#: shares its facts), the bulk actions' dialogs, the archive's code (loaded at start only when old jobs
+#: are due), and the other commands' parsers (a dashboard start parses its own options alone).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -44,6 +44,7 @@ DEFERRED = (
     "seedance_tui.store.archive",
     "seedance_tui.sim",
     "seedance_tui.store_cli",
+    "seedance_tui.api.types",
 )
 
 PROBE = """
