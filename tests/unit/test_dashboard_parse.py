@@ -1,12 +1,15 @@
 """A dashboard start is parsed without building every command's parser (issue 15): same result,
-and anything that parser could decide differently goes to the whole command line."""
+anything that parser could decide differently goes to the whole command line, and the webhook
+flags are still checked."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
+from seedance_tui.cli import main
 from seedance_tui.cli_parser import (
     COMMANDS,
     ArgumentsError,
@@ -15,6 +18,7 @@ from seedance_tui.cli_parser import (
     parse,
     parse_command_line,
 )
+from seedance_tui.commands import EXIT_USAGE
 
 
 def _parsed(parse_it: object) -> dict[str, str] | tuple[str, str, bool]:
@@ -72,3 +76,12 @@ def test_help_lists_every_command(arguments: list[str], capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         parse(build_parser(), arguments)
     assert shown == capsys.readouterr().out and "set-key" in shown
+
+
+def test_a_webhook_flag_alone_is_refused_before_the_dashboard_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The webhook plan loads only with its flags (issue 15), and still checks them."""
+    monkeypatch.setenv("SEEDANCE_CONFIG", str(tmp_path / "config.toml"))
+    assert main(["--webhook-listen", "127.0.0.1:9", "--db", str(tmp_path / "jobs.json")]) == EXIT_USAGE
+    assert "go together" in capsys.readouterr().err
