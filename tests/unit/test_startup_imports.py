@@ -15,9 +15,9 @@ from tests.reliability.helpers import ROOT
 #: heavier widgets (the form's TextArea, the column chooser's SelectionList), the other commands' and
 #: bulk actions' code (batch files, export, bulk cancel/download/re-run), the config file's parser
 #: (only when a file exists), the summary, previews, statistics (estimates once there is enough
-#: history), the full-screen detail (the split view's panel shares its facts), the bulk actions'
-#: dialogs, the archive's code (loaded at start only when old jobs are due), and the other commands'
-#: parsers (a dashboard start parses its own options alone).
+#: history), the full-screen detail (the split view's panel shares its facts), the help screen, the
+#: bulk actions' dialogs, the archive's code (loaded at start only when old jobs are due), and the
+#: other commands' parsers (a dashboard start parses its own options alone).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -47,6 +47,7 @@ DEFERRED = (
     "seedance_tui.store_cli",
     "seedance_tui.api.types",
     "seedance_tui.webhooks",
+    "seedance_tui.ui.screens.help",
 )
 
 PROBE = """
