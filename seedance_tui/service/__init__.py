@@ -10,10 +10,6 @@ from typing import TYPE_CHECKING
 
 from seedance_tui.lazy import lazy_exports
 
-# Loaded now, not on first use: the function ``track`` has its module's name, and importing
-# ``service.track`` later would set the module, not the function, as this package's ``track``.
-from seedance_tui.service.track import TrackResult, track
-
 if TYPE_CHECKING:
     from seedance_tui.batch_file import (
         BatchFileError,
@@ -85,6 +81,7 @@ if TYPE_CHECKING:
         output_state,
         short_eta,
     )
+    from seedance_tui.service.tracking import TrackResult, track
     from seedance_tui.store.history import ArchivedRead, HistoryTotals
     from seedance_tui.summary import PROBLEMS, Summary
     from seedance_tui.terminal_graphics import (
@@ -203,6 +200,7 @@ __getattr__ = lazy_exports(
         "SubmitError": "service.jobs",
         "SubmitOutcome": "service.jobs",
         "Summary": "summary",
+        "TrackResult": "service.tracking",
         "View": "views",
         "cancel_many": "service.bulk",
         "cell_pixels": "terminal_graphics",
@@ -229,6 +227,7 @@ __getattr__ = lazy_exports(
         "sort_plan": "service.batch",
         "summarize": "service.bulk",
         "toast_for": "notify",
+        "track": "service.tracking",
         "update_config": "config_file",
     },
 )

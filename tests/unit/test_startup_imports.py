@@ -13,8 +13,8 @@ from tests.reliability.helpers import ROOT
 #: (uvicorn, starlette), httpx's CLI, package metadata, httpx itself, urllib.request and the API's
 #: reply types (the first request, sent after the first paint), tomlkit (a config edit), the screens'
 #: heavier widgets (the form's TextArea, the column chooser's SelectionList), the other commands' and
-#: bulk actions' code (batch files, export, bulk cancel/download/re-run), the config file's parser
-#: (only when a file exists), the summary, previews, statistics (estimates once there is enough
+#: bulk actions' code (batch files, export, tracking, bulk cancel/download/re-run), the config file's
+#: parser (only when a file exists), the summary, previews, statistics (estimates once there is enough
 #: history), the full-screen detail (the split view's panel shares its facts), the help screen, the
 #: bulk actions' dialogs, the archive's code (loaded at start only when old jobs are due), and the
 #: other commands' parsers (a dashboard start parses its own options alone).
@@ -48,6 +48,7 @@ DEFERRED = (
     "seedance_tui.api.types",
     "seedance_tui.webhooks",
     "seedance_tui.ui.screens.help",
+    "seedance_tui.service.tracking",
 )
 
 PROBE = """
