@@ -82,6 +82,56 @@ def test_the_dashboard_start_path_loads_no_web_server_and_no_tls_context() -> No
     assert not _deferred_in(with_webhook_plan, allowed=frozenset({"seedance_tui.webhooks"}))
 
 
+#: What the first frame may wait for after all: the first request (sent once the app runs, so it may
+#: race the first frame in a test) brings httpx and urllib.request.
+_SENT_WHILE_PAINTING = frozenset({"httpx", "httpcore", "urllib.request"})
+
+PAINT_PROBE = """
+import asyncio, json, sys
+from pathlib import Path
+from seedance_tui.config import Settings
+from seedance_tui.service import JobService
+from seedance_tui.store import JobStore
+from seedance_tui.ui.app import SeedanceApp
+
+folder = Path(sys.argv[1])
+settings = Settings(
+    base_url="http://127.0.0.1:9", api_key="sd2_demo_key", db_path=folder / "jobs.json",
+    download_dir=folder / "dl", config_path=folder / "config.toml",
+)
+service = JobService.from_settings(settings, JobStore.open(settings.db_path))
+painted = []
+
+class FirstFrame(SeedanceApp):
+    def _display(self, screen, renderable):
+        if renderable is not None and not painted:
+            painted.append(sorted(name for name in sys.modules if sys.modules[name] is not None))
+        super()._display(screen, renderable)
+
+async def main():
+    async with FirstFrame(service, settings).run_test() as pilot:
+        while not painted:
+            await pilot.pause()
+
+asyncio.run(main())
+print(json.dumps(painted[0]))
+"""
+
+
+def test_the_first_frame_is_drawn_before_any_deferred_module_loads(tmp_path: Path) -> None:
+    """What the dashboard loads while it builds and draws its first frame (mount, compose, first
+    refresh), not only at import: a screen that asked for the summary or a preview on mount fails here."""
+    out = subprocess.run(
+        [sys.executable, "-c", PAINT_PROBE, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert not _deferred_in(json.loads(out.stdout.splitlines()[-1]), allowed=_SENT_WHILE_PAINTING)
+
+
 def test_deferred_names_still_resolve_from_their_packages() -> None:
     from seedance_tui import sim, webhooks
 
