@@ -13,7 +13,7 @@ from typing import Any
 
 from seedance_tui import commands
 from seedance_tui.cli_handlers import NO_KEY_MESSAGE, UsageError, open_store, settings_from_args
-from seedance_tui.cli_parser import ArgumentsError, build_parser, parse
+from seedance_tui.cli_parser import ArgumentsError, build_parser, parse_command_line
 from seedance_tui.config import ConfigError
 from seedance_tui.models import ValidationError
 from seedance_tui.query import QueryError
@@ -28,10 +28,9 @@ EXIT_BROKEN_PIPE = 128 + 13
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seedance-tui`` command; returns the exit code."""
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parse(parser, arguments)
+        args = parse_command_line(arguments)
     except ArgumentsError as exc:
         return _arguments_error(exc, as_json="--json" in arguments)
     try:

@@ -25,13 +25,15 @@ def has_terminal() -> bool:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     """No command: the dashboard in this terminal (``--demo``: against the embedded simulator)."""
-    from seedance_tui.webhooks import plan_from_flags
-
     settings = settings_from_args(args)
-    try:
-        webhooks = plan_from_flags(args.webhook_listen, args.webhook_public_url, settings.config_path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    webhooks = None
+    if args.webhook_listen is not None or args.webhook_public_url is not None:
+        from seedance_tui.webhooks import plan_from_flags  # loaded only with the webhook flags (issue 15)
+
+        try:
+            webhooks = plan_from_flags(args.webhook_listen, args.webhook_public_url, settings.config_path)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     sim = None
     demo_state: Path | None = None
     if args.demo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 from pathlib import Path
 from typing import Any, NoReturn
@@ -105,10 +106,47 @@ def _setting_flags(parser: argparse.ArgumentParser, place: FlagPlace, default: A
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; each command's parser names its handler (``args.handler(args)``)."""
+#: The commands' names: a command line naming none starts the dashboard (see ``parse_command_line``).
+COMMANDS = frozenset(
+    {
+        "submit",
+        "jobs",
+        "status",
+        "cancel",
+        "export",
+        "track",
+        "batch",
+        "keys",
+        "sim",
+        "serve",
+        "store",
+        "set-key",
+    }
+)
+
+
+def parse_command_line(arguments: list[str]) -> argparse.Namespace:
+    """Parse ``arguments``: a dashboard start (no command named, no help asked for) with the top-level
+    parser alone; anything else, or anything that parser refuses, with the whole command line.
+
+    Building every command's parser costs ~5 ms at each start (issue 15), most of it argparse asking
+    gettext, file by file, for a translation of each parser's help texts.
+    """
+    if not any(arg in COMMANDS or arg.startswith(("-h", "--h")) for arg in arguments):
+        with contextlib.suppress(ArgumentsError):
+            return parse(build_parser(commands=False), arguments)
+    return parse(build_parser(), arguments)
+
+
+def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; each command's parser names its handler (``args.handler(args)``).
+
+    Without ``commands``: the dashboard's options alone, no commands and no ``--help``.
+    """
     parser = _Parser(
-        prog="seedance-tui", description="Terminal dashboard and CLI for the Seedance 2.0 video API."
+        prog="seedance-tui",
+        description="Terminal dashboard and CLI for the Seedance 2.0 video API.",
+        add_help=commands,
     )
     parser.set_defaults(handler=Handler("cli_apps", "run_dashboard"), json=False)
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
@@ -129,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--webhook-public-url", metavar="URL", help="base URL at which the API reaches --webhook-listen"
     )
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _job_parsers(sub)
     _many_job_parsers(sub)

@@ -8,7 +8,6 @@ jobs would mislead more than it helps).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import median
 
 from seedance_tui.models import Job, JobStatus
 
@@ -83,6 +82,8 @@ class EtaModel:
             if len(samples) < self.min_samples:
                 self._typical[kind] = None
             else:
+                from statistics import median  # loads once a kind has enough history (issue 15)
+
                 self._typical[kind] = Typical(
                     median(s[1] for s in samples), median(s[2] for s in samples), len(samples)
                 )

@@ -7,15 +7,18 @@ import functools
 import gc
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from seedance_tui.config import Settings
 from seedance_tui.service import JobService
 from seedance_tui.store import StoreError
-from seedance_tui.store.archive import archive_at_start
+from seedance_tui.store.archive_start import archive_at_start
 from seedance_tui.store.backend import Store
 from seedance_tui.terminal_graphics import SixelQuestion, graphics_for_this_terminal
 from seedance_tui.ui.app import SeedanceApp, ServiceRunner
-from seedance_tui.webhooks import WebhookPlan
+
+if TYPE_CHECKING:
+    from seedance_tui.webhooks import WebhookPlan
 
 
 def service_runner(service: JobService, webhooks: WebhookPlan | None) -> ServiceRunner | None:

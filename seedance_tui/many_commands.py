@@ -28,7 +28,7 @@ from seedance_tui.service.batch import (
     plan_line,
     sort_plan,
 )
-from seedance_tui.service.track import TrackResult, id_problem, track
+from seedance_tui.service.tracking import TrackResult, id_problem, track
 from seedance_tui.text import one_line, printable
 
 

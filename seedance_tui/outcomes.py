@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from seedance_tui.api.errors import ApiError, MalformedReply, OutcomeUnknown, ServerError
-from seedance_tui.api.types import TaskReply
 from seedance_tui.models import Job, JobStatus, is_final
 from seedance_tui.text import printable
+
+if TYPE_CHECKING:
+    from seedance_tui.api.types import TaskReply
 
 
 def apply_task_reply(job: Job, reply: TaskReply, now: float | None = None) -> bool:

@@ -27,7 +27,6 @@ from seedance_tui.api.replies import (
     require_id,
     snippet,
 )
-from seedance_tui.api.types import CancelReply, SubmitReply, TaskReply
 from seedance_tui.jsonlimits import (
     MAX_ID_CHARS,
     MAX_REPLY_BYTES,
@@ -37,6 +36,8 @@ from seedance_tui.models import API_PREFIX, REMOTE_STATUSES, GenerationRequest
 
 if TYPE_CHECKING:
     import httpx
+
+    from seedance_tui.api.types import CancelReply, SubmitReply, TaskReply
 
 #: Seconds per phase of a request (httpx.Timeout's connect, read, write and pool).
 DEFAULT_TIMEOUT: dict[str, float] = {"connect": 5.0, "read": 20.0, "write": 10.0, "pool": 10.0}
@@ -140,6 +141,8 @@ class SeedanceClient:
 
     async def submit(self, request: GenerationRequest) -> SubmitReply:
         """Validate and POST a generation; raises ValidationError before sending if invalid."""
+        from seedance_tui.api.types import SubmitReply  # the reply types load with the first reply (issue 15)
+
         request.validate()
         body = await self._call("POST", API_PREFIX, request.to_payload())
         # Only the id is essential: with it a paid task can be followed, whatever else is wrong.
@@ -163,6 +166,8 @@ class SeedanceClient:
 
     async def cancel(self, request_id: str) -> CancelReply:
         """Ask the API to cancel a queued or processing task."""
+        from seedance_tui.api.types import CancelReply  # the reply types load with the first reply (issue 15)
+
         body = await self._call("POST", f"{API_PREFIX}/{_path_id(request_id)}/cancel")
         status = optional_str(body, "status") or "cancelled"
         named = body.get("requestId", request_id)

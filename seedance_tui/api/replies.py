@@ -18,7 +18,6 @@ from seedance_tui.api.errors import (
     RequestRejected,
     ServerError,
 )
-from seedance_tui.api.types import TaskReply
 from seedance_tui.jsonlimits import (
     MAX_ID_CHARS,
     TooDeep,
@@ -31,6 +30,8 @@ from seedance_tui.models import REMOTE_STATUSES
 if TYPE_CHECKING:
     import httpx
 
+    from seedance_tui.api.types import TaskReply
+
 _MAX_MESSAGE = 500
 
 
@@ -40,6 +41,8 @@ def parse_task_reply(body: dict[str, Any]) -> TaskReply:
     Only the contract's statuses are believed: any other (including the states only this program
     assigns, such as ``rejected``) makes the reply malformed, so the job keeps its state.
     """
+    from seedance_tui.api.types import TaskReply  # the reply types load with the first reply (issue 15)
+
     output = body.get("output")
     error = body.get("error")
     output_url = output.get("url") if isinstance(output, dict) else None

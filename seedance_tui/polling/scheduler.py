@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from seedance_tui.api.errors import (
     ApiError,
@@ -22,16 +23,18 @@ from seedance_tui.api.errors import (
     RateLimited,
     ServerError,
 )
-from seedance_tui.api.types import TaskReply
 from seedance_tui.models import Job, is_final
 from seedance_tui.polling.health import HealthGate, HealthState
 from seedance_tui.polling.policy import PollPolicy, RequestBudget, status_since
 from seedance_tui.polling.stats import PollStats
 from seedance_tui.polling.window import RateLimiter
 
+if TYPE_CHECKING:
+    from seedance_tui.api.types import TaskReply
+
 log = logging.getLogger(__name__)
 
-FetchTask = Callable[[str], Awaitable[TaskReply]]
+FetchTask = Callable[[str], Awaitable["TaskReply"]]
 """Fetch one task by request id (the client's ``get``); raises the ApiError family."""
 
 #: Faults that say nothing about the job, only that the API could not be reached or answered badly.

@@ -10,10 +10,6 @@ from typing import TYPE_CHECKING
 
 from seedance_tui.lazy import lazy_exports
 
-# Loaded now, not on first use: the function ``track`` has its module's name, and importing
-# ``service.track`` later would set the module, not the function, as this package's ``track``.
-from seedance_tui.service.track import TrackResult, track
-
 if TYPE_CHECKING:
     from seedance_tui.batch_file import (
         BatchFileError,
@@ -34,6 +30,7 @@ if TYPE_CHECKING:
         NotifyMode,
         toast_for,
     )
+    from seedance_tui.preview import Frame, PreviewError, half_blocks
     from seedance_tui.query import (
         Query,
         QueryError,
@@ -61,19 +58,16 @@ if TYPE_CHECKING:
         summarize,
     )
     from seedance_tui.service.jobs import (
-        PROBLEMS,
         ApiHealth,
         CancelOutcome,
         CancelResult,
         DamageListener,
         DownloadsState,
         Estimate,
-        Frame,
         HealthListener,
         HealthState,
         JobService,
         JobsListener,
-        PreviewError,
         Role,
         RoleListener,
         RoleState,
@@ -81,15 +75,15 @@ if TYPE_CHECKING:
         StoreProblemListener,
         SubmitError,
         SubmitOutcome,
-        Summary,
         foreign_job_message,
-        half_blocks,
         long_eta,
         not_cancellable_reason,
         output_state,
         short_eta,
     )
+    from seedance_tui.service.tracking import TrackResult, track
     from seedance_tui.store.history import ArchivedRead, HistoryTotals
+    from seedance_tui.summary import PROBLEMS, Summary
     from seedance_tui.terminal_graphics import (
         cell_pixels,
     )
@@ -172,7 +166,7 @@ __getattr__ = lazy_exports(
     "seedance_tui",
     {
         "POST_ACTION_IDS": "read_only",
-        "PROBLEMS": "service.jobs",
+        "PROBLEMS": "summary",
         "VIEW_NAME": "views",
         "Alerter": "notify",
         "ApiHealth": "service.jobs",
@@ -185,7 +179,7 @@ __getattr__ = lazy_exports(
         "DamageListener": "service.jobs",
         "DownloadsState": "service.jobs",
         "Estimate": "service.jobs",
-        "Frame": "service.jobs",
+        "Frame": "preview",
         "HealthListener": "service.jobs",
         "HealthState": "service.jobs",
         "HistoryTotals": "store.history",
@@ -194,7 +188,7 @@ __getattr__ = lazy_exports(
         "JobsListener": "service.jobs",
         "LineResult": "service.batch",
         "NotifyMode": "notify",
-        "PreviewError": "service.jobs",
+        "PreviewError": "preview",
         "Query": "query",
         "QueryError": "query",
         "Role": "service.jobs",
@@ -205,7 +199,8 @@ __getattr__ = lazy_exports(
         "StoreProblemListener": "service.jobs",
         "SubmitError": "service.jobs",
         "SubmitOutcome": "service.jobs",
-        "Summary": "service.jobs",
+        "Summary": "summary",
+        "TrackResult": "service.tracking",
         "View": "views",
         "cancel_many": "service.bulk",
         "cell_pixels": "terminal_graphics",
@@ -213,7 +208,7 @@ __getattr__ = lazy_exports(
         "download_many": "service.bulk",
         "export_to_file": "export",
         "foreign_job_message": "service.jobs",
-        "half_blocks": "service.jobs",
+        "half_blocks": "preview",
         "job_haystack": "query",
         "load_views": "views",
         "long_eta": "service.jobs",
@@ -232,6 +227,7 @@ __getattr__ = lazy_exports(
         "sort_plan": "service.batch",
         "summarize": "service.bulk",
         "toast_for": "notify",
+        "track": "service.tracking",
         "update_config": "config_file",
     },
 )

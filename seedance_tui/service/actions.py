@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, InvalidState
-from seedance_tui.api.types import SubmitReply, TaskReply
 from seedance_tui.downloads import Progress, save_video
 from seedance_tui.models import DEMO_API, GenerationRequest, Job, JobStatus
 from seedance_tui.outcomes import (
@@ -36,6 +36,9 @@ from seedance_tui.service.feed import ChangeFeed
 from seedance_tui.service.housekeeping import Housekeeper
 from seedance_tui.store import BatchKeyTaken, StoreError
 from seedance_tui.store.backend import Store
+
+if TYPE_CHECKING:
+    from seedance_tui.api.types import SubmitReply, TaskReply
 
 
 class JobActions:

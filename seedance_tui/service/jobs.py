@@ -9,11 +9,10 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seedance_tui.api.client import SeedanceClient
 from seedance_tui.api.errors import ApiError, NotFound
-from seedance_tui.api.types import TaskReply
 from seedance_tui.autodownload import AutoDownloader, DownloadsState, output_state
 from seedance_tui.config import Settings
 from seedance_tui.eta import Estimate, EtaModel, long_eta, short_eta
@@ -29,7 +28,6 @@ from seedance_tui.outcomes import (
 from seedance_tui.polling import ApiHealth, HealthState, PollPolicy, PollScheduler, RequestBudget
 from seedance_tui.polling.lease import Lease, Role, RoleState, api_fingerprint
 from seedance_tui.polling.leases import lease_for
-from seedance_tui.preview import Frame, PreviewError, half_blocks
 from seedance_tui.service.actions import JobActions, foreign_job_message
 from seedance_tui.service.feed import (
     ChangeFeed,
@@ -44,23 +42,22 @@ from seedance_tui.service.reads import JobReads
 from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 from seedance_tui.store.history import HistoryReader, HistoryTotals
-from seedance_tui.summary import PROBLEMS, Summary
+
+if TYPE_CHECKING:
+    from seedance_tui.api.types import TaskReply
 
 #: What the UI may import from here; ``ui/`` imports nothing from api, store, polling or webhooks.
 __all__ = [
-    "PROBLEMS",
     "ApiHealth",
     "CancelOutcome",
     "CancelResult",
     "DamageListener",
     "DownloadsState",
     "Estimate",
-    "Frame",
     "HealthListener",
     "HealthState",
     "JobService",
     "JobsListener",
-    "PreviewError",
     "Role",
     "RoleListener",
     "RoleState",
@@ -68,9 +65,7 @@ __all__ = [
     "StoreProblemListener",
     "SubmitError",
     "SubmitOutcome",
-    "Summary",
     "foreign_job_message",
-    "half_blocks",
     "long_eta",
     "not_cancellable_reason",
     "output_state",

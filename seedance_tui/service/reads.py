@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seedance_tui.eta import Estimate, EtaModel
 from seedance_tui.job_refs import job_ids, match_jobs
 from seedance_tui.models import Job
-from seedance_tui.preview import Frame, first_frame, frame_strip
 from seedance_tui.store.backend import Store
 from seedance_tui.store.history import ArchivedRead, HistoryReader, HistoryTotals
-from seedance_tui.summary import Summary, summarise
+
+if TYPE_CHECKING:
+    from seedance_tui.preview import Frame
+    from seedance_tui.summary import Summary
 
 
 class JobReads:
@@ -51,6 +54,8 @@ class JobReads:
     def summary(self, now: float) -> Summary:
         """Jobs by status, credits and outcomes per model, finishes per hour, problems; the history
         counted in once ``count_history`` has run."""
+        from seedance_tui.summary import summarise  # loads when first asked, not at start-up (issue 15)
+
         summary = summarise(self.store.all(), now)
         if self._history_totals is not None:
             summary.add_history(self._history_totals)
@@ -59,6 +64,8 @@ class JobReads:
     async def first_frame(self, video: Path, *, strip: bool = False) -> Frame:
         """The first frame of a saved video, or with ``strip`` frames at 0, 25, 50 and 75 % of it side
         by side (decoded off the event loop); PreviewError if none."""
+        from seedance_tui.preview import first_frame, frame_strip  # loads when first asked (issue 15)
+
         return await asyncio.to_thread(frame_strip if strip else first_frame, video)
 
     def estimate(self, job: Job, now: float) -> Estimate | None:

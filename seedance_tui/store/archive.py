@@ -27,9 +27,8 @@ from typing import Any
 import orjson
 from filelock import FileLock, Timeout
 
-from seedance_tui.models import is_final
+from seedance_tui.store.archive_start import due_for_archive
 from seedance_tui.store.atomic import fsync_dir, write_atomic
-from seedance_tui.store.backend import Store
 from seedance_tui.store.errors import StoreCorruptError, StoreError
 from seedance_tui.store.file_access import LOCK_TIMEOUT, store_path
 from seedance_tui.store.history import HistoryTotals, totals_of
@@ -169,14 +168,6 @@ class Archive:
             self.notices.append(notice)
 
 
-def due_for_archive(doc: Document, cutoff: float) -> bool:
-    """A finished job last changed before ``cutoff``."""
-    status, updated = doc.get("status"), doc.get("updated_at")
-    return (
-        isinstance(status, str) and is_final(status) and isinstance(updated, int | float) and updated < cutoff
-    )
-
-
 @dataclass(frozen=True)
 class ArchiveResult:
     moved: int
@@ -256,23 +247,6 @@ def _replace(path: Path, data: bytes) -> None:
             f"Could not write the archive file {path}: {exc.strerror}. Nothing was moved."
         ) from None
     os.close(fd)
-
-
-def archive_at_start(store: Store, older_than_days: float, now: float | None = None) -> ArchiveResult | None:
-    """Move old finished jobs out of a file store before the dashboard loads it (None: nothing to do).
-
-    The first time (no archive index yet) the store file is copied aside first, as
-    ``<name>.pre-archive-<YYYYmmdd-HHMMSS>``, never overwriting: the upgrade keeps a backup.
-    """
-    if older_than_days <= 0 or not isinstance(store, JobStore):
-        return None
-    cutoff = (time.time() if now is None else now) - older_than_days * 86_400
-    if not any(due_for_archive(doc, cutoff) for doc in store.documents()):
-        return None
-    if not index_path(store.path).exists():
-        store.compact()  # the backup then holds every job in one file
-        backup_store_file(store.path)
-    return archive_finished(store, older_than_days * 86_400, now)
 
 
 def backup_store_file(path: Path) -> Path:

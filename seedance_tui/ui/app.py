@@ -32,7 +32,6 @@ from seedance_tui.text import one_line
 from seedance_tui.ui.commands import SeedanceCommands, main_screen_commands
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.preferences import apply_preferences
-from seedance_tui.ui.screens.help import HelpScreen, help_rows
 from seedance_tui.ui.screens.main import MainScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.widgets.job_rows import short_id
@@ -167,6 +166,8 @@ class SeedanceApp(App[int]):
 
     def action_help(self) -> None:
         """Show every key of the current screen (as remapped) and the status legend."""
+        from seedance_tui.ui.screens.help import HelpScreen, help_rows  # loaded when first shown (issue 15)
+
         if not isinstance(self.screen, HelpScreen):
             title = self.screen.name or type(self.screen).__name__.removesuffix("Screen").lower()
             self.push_screen(HelpScreen(title, help_rows(self.screen)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -15,6 +16,9 @@ from textual.keys import KEY_TO_UNICODE_NAME, REPLACED_KEYS, Keys, _normalize_ke
 
 from seedance_tui.config import where
 from seedance_tui.service import POST_ACTION_IDS
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 #: Modifiers Textual reports on keys.
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
@@ -151,6 +155,15 @@ def _clashes(keymap: dict[str, str], scope_bindings: dict[str, list[Binding]]) -
                 if owner and owner != binding.id and (binding.id, key, f"{owner} ({screen})") not in found:
                     found.append((binding.id or "", key, f"{owner} ({screen})"))
     return found
+
+
+def keys_for(screen: Screen[Any], binding_id: str) -> str:
+    """The keys in force for one binding id on ``screen``, as shown to the user (``ctrl+s/f5``)."""
+    app = screen.app
+    keys = [
+        app.get_key_display(a.binding) for a in screen.active_bindings.values() if a.binding.id == binding_id
+    ]
+    return "/".join(keys)
 
 
 def sends_post(node: DOMNode, action: str) -> bool:

@@ -9,10 +9,15 @@ from pathlib import Path
 
 from tests.reliability.helpers import ROOT
 
-#: Loaded on first use only: webhooks or the simulator (uvicorn, starlette), httpx's CLI, package metadata,
-#: httpx itself and urllib.request (the first request, sent after the first paint), tomlkit (a config
-#: edit), the screens' heavier widgets (the form's TextArea, the column chooser's SelectionList), and the
-#: other commands' and bulk actions' code (batch files, export, bulk cancel/download/re-run).
+#: Loaded on first use only: webhooks (even their plan: only with the webhook flags) and the simulator
+#: (uvicorn, starlette), httpx's CLI, package metadata, httpx itself, urllib.request and the API's
+#: reply types (the first request, sent after the first paint), tomlkit (a config edit), the screens'
+#: heavier widgets (the form's TextArea, the column chooser's SelectionList), the other commands' and
+#: bulk actions' code (batch files, export, tracking, bulk cancel/download/re-run), the config file's
+#: parser (only when a file exists), the summary, previews, statistics (estimates once there is enough
+#: history), the full-screen detail (the split view's panel shares its facts), the help screen, the
+#: bulk actions' dialogs, the archive's code (loaded at start only when old jobs are due), and the
+#: other commands' parsers (a dashboard start parses its own options alone).
 DEFERRED = (
     "uvicorn",
     "starlette",
@@ -30,26 +35,101 @@ DEFERRED = (
     "seedance_tui.export",
     "seedance_tui.service.batch",
     "seedance_tui.service.bulk",
+    "tomllib",
+    "statistics",
+    "seedance_tui.summary",
+    "seedance_tui.preview",
+    "seedance_tui.ui.screens.detail",
+    "seedance_tui.ui.widgets.frame_preview",
+    "seedance_tui.ui.screens.dialogs",
+    "seedance_tui.store.archive",
+    "seedance_tui.sim",
+    "seedance_tui.store_cli",
+    "seedance_tui.api.types",
+    "seedance_tui.webhooks",
+    "seedance_tui.ui.screens.help",
+    "seedance_tui.service.tracking",
 )
 
 PROBE = """
 import json, sys
 from seedance_tui import cli
 from seedance_tui import launch
-cli.build_parser().parse_args([])
-from seedance_tui.webhooks import plan_from_flags
+from seedance_tui.cli_parser import parse_command_line
+parse_command_line(["--db", "jobs.json"])
 from seedance_tui.api.client import SeedanceClient
 client = SeedanceClient("https://example.invalid", "key")
 assert "_api" not in vars(client) and "_http" not in vars(client), "a TLS context was built"
-print(json.dumps(sorted(name for name in sys.modules if sys.modules[name] is not None)))
+start = sorted(name for name in sys.modules if sys.modules[name] is not None)
+from seedance_tui.webhooks import plan_from_flags  # what the webhook flags load
+print(json.dumps([start, sorted(name for name in sys.modules if sys.modules[name] is not None)]))
 """
+
+
+def _deferred_in(loaded: list[str], allowed: frozenset[str] = frozenset()) -> list[str]:
+    return [
+        name
+        for name in loaded
+        if (name.split(".")[0] in DEFERRED or name in DEFERRED) and name not in allowed
+    ]
 
 
 def test_the_dashboard_start_path_loads_no_web_server_and_no_tls_context() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    loaded = set(json.loads(out.stdout))
-    assert not [name for name in loaded if name.split(".")[0] in DEFERRED or name in DEFERRED]
+    at_start, with_webhook_plan = json.loads(out.stdout)
+    assert not _deferred_in(at_start)
+    assert not _deferred_in(with_webhook_plan, allowed=frozenset({"seedance_tui.webhooks"}))
+
+
+#: What the first frame may wait for after all: the first request (sent once the app runs, so it may
+#: race the first frame in a test) brings httpx and urllib.request.
+_SENT_WHILE_PAINTING = frozenset({"httpx", "httpcore", "urllib.request"})
+
+PAINT_PROBE = """
+import asyncio, json, sys
+from pathlib import Path
+from seedance_tui.config import Settings
+from seedance_tui.service import JobService
+from seedance_tui.store import JobStore
+from seedance_tui.ui.app import SeedanceApp
+
+folder = Path(sys.argv[1])
+settings = Settings(
+    base_url="http://127.0.0.1:9", api_key="sd2_demo_key", db_path=folder / "jobs.json",
+    download_dir=folder / "dl", config_path=folder / "config.toml",
+)
+service = JobService.from_settings(settings, JobStore.open(settings.db_path))
+painted = []
+
+class FirstFrame(SeedanceApp):
+    def _display(self, screen, renderable):
+        if renderable is not None and not painted:
+            painted.append(sorted(name for name in sys.modules if sys.modules[name] is not None))
+        super()._display(screen, renderable)
+
+async def main():
+    async with FirstFrame(service, settings).run_test() as pilot:
+        while not painted:
+            await pilot.pause()
+
+asyncio.run(main())
+print(json.dumps(painted[0]))
+"""
+
+
+def test_the_first_frame_is_drawn_before_any_deferred_module_loads(tmp_path: Path) -> None:
+    """What the dashboard loads while it builds and draws its first frame (mount, compose, first
+    refresh), not only at import: a screen that asked for the summary or a preview on mount fails here."""
+    out = subprocess.run(
+        [sys.executable, "-c", PAINT_PROBE, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert not _deferred_in(json.loads(out.stdout.splitlines()[-1]), allowed=_SENT_WHILE_PAINTING)
 
 
 def test_deferred_names_still_resolve_from_their_packages() -> None:

@@ -46,15 +46,6 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
     return [(" ".join(keys), binding.description or binding.action) for keys, binding in ordered]
 
 
-def keys_for(screen: Screen[Any], binding_id: str) -> str:
-    """The keys in force for one binding id on ``screen``, as shown to the user (``ctrl+s/f5``)."""
-    app = screen.app
-    keys = [
-        app.get_key_display(a.binding) for a in screen.active_bindings.values() if a.binding.id == binding_id
-    ]
-    return "/".join(keys)
-
-
 def legend() -> Content:
     """One line per status: its symbol in its colour, then its name."""
     lines = [Content.styled(f" {look.symbol}  {look.label}", look.style) for look in STATUS_LOOKS.values()]

@@ -17,9 +17,8 @@ from textual.widgets import Input, Static
 from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import JobService, QueryError, not_cancellable_reason, short_eta
-from seedance_tui.ui.keymap import sends_post
+from seedance_tui.ui.keymap import keys_for, sends_post
 from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
-from seedance_tui.ui.screens.help import keys_for
 from seedance_tui.ui.screens.main_history import HistoryScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog

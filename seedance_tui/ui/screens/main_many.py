@@ -19,7 +19,6 @@ from seedance_tui.config import Settings
 from seedance_tui.models import Job
 from seedance_tui.service import JobService
 from seedance_tui.text import one_line, printable
-from seedance_tui.ui.screens.dialogs import AskDialog, ConfirmDialog
 from seedance_tui.ui.widgets.job_table import JobTable
 
 if TYPE_CHECKING:
@@ -66,9 +65,10 @@ class ManyJobsScreen(Screen[None]):
     # -- cancel ------------------------------------------------------------------------
 
     def cancel_marked(self) -> None:
-        from seedance_tui.service import cancel_many, plan_cancel
-
         """One confirmation for every marked job, naming what it would touch."""
+        from seedance_tui.service import cancel_many, plan_cancel
+        from seedance_tui.ui.screens.dialogs import ConfirmDialog  # dialogs load when first shown (issue 15)
+
         jobs = self._jobs_table().marked_jobs
         plan = plan_cancel(jobs)
         if not plan.cancellable:
@@ -123,6 +123,8 @@ class ManyJobsScreen(Screen[None]):
             f"Each of the {len(jobs)} marked jobs is submitted again as a new job "
             f"(estimated {rerun_credits(jobs):,} credits in all). Each new job records its source."
         )
+
+        from seedance_tui.ui.screens.dialogs import ConfirmDialog  # loads when first shown (issue 15)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -205,6 +207,8 @@ class ManyJobsScreen(Screen[None]):
         )
 
     def action_track_id(self) -> None:
+        from seedance_tui.ui.screens.dialogs import AskDialog  # loads when first shown (issue 15)
+
         self.app.push_screen(AskDialog("Track request id", "req_…"), self._track)
 
     def _track(self, request_id: str | None) -> None:

@@ -31,7 +31,7 @@ from seedance_tui.models import (
 )
 from seedance_tui.service import JobService, SubmitError, SubmitOutcome
 from seedance_tui.text import printable
-from seedance_tui.ui.screens.help import keys_for
+from seedance_tui.ui.keymap import keys_for
 from seedance_tui.ui.styles import style_path
 
 #: API field name -> the id of the widget that edits it (its error label is ``<id>-error``).

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from seedance_tui.models import Job
 from seedance_tui.service import JobService, long_eta
 from seedance_tui.text import printable
-from seedance_tui.ui.screens.detail import FACTS, download_problem, fact_values, history_text
+from seedance_tui.ui.widgets.job_facts import FACTS, download_problem, fact_values, history_text
 from seedance_tui.ui.widgets.job_rows import job_age
 
 LABEL_WIDTH = 14

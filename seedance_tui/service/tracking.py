@@ -6,12 +6,15 @@ import asyncio
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from seedance_tui.api.errors import ApiError, NotFound
-from seedance_tui.api.types import TaskReply
 from seedance_tui.models import GenerationRequest, Job, new_local_id
 from seedance_tui.outcomes import apply_task_reply
 from seedance_tui.service.jobs import JobService
+
+if TYPE_CHECKING:
+    from seedance_tui.api.types import TaskReply
 
 #: Longest request id accepted (the API's look like ``req_`` and a few dozen characters).
 MAX_ID_LENGTH = 200
