@@ -37,3 +37,37 @@ async def test_the_main_screen_is_the_first_screen(
     async with app.run_test(size=(120, 40)) as pilot:
         assert await wait_for(pilot, lambda: app._service_worker is not None), "polling never started"
         assert [type(screen) for screen in app.screen_stack] == [MainScreen]
+
+
+async def test_hidden_widgets_are_composed_when_first_shown_in_their_place(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    """The search box, the query's error line, the split view's panel and the downloads line are not
+    styled or mounted before the first paint unless shown; once needed they sit where they always did."""
+    from textual.widgets import Input
+
+    from seedance_tui.ui.screens.main import MainScreen
+    from seedance_tui.ui.widgets.detail_panel import DetailPanel
+
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        for selector in ("#search", "#query-error", "#downloads", "#detail-panel"):
+            assert not screen.query(selector), f"{selector} was composed before it was needed"
+        await pilot.press("escape")  # clearing a search never made is a no-op
+        await pilot.press("slash", "x")
+        search = screen.query_one("#search", Input)
+        assert await wait_for(pilot, lambda: search.has_focus and search.value == "x")
+        filter_bar = screen.query_one("#filter-bar")
+        assert search.region.y == filter_bar.region.bottom  # where it always was: above the footer
+        assert search.region.bottom == screen.region.bottom - 1
+        assert not screen.query_one("#query-error").display
+        search.value = "status:nope"
+        error = screen.query_one("#query-error")
+        assert await wait_for(pilot, lambda: error.display and error.region.bottom == search.region.y)
+        assert error.region.y == filter_bar.region.bottom
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not search.display and not error.display)
+        await pilot.resize_terminal(160, 40)
+        assert await wait_for(pilot, lambda: bool(screen.query(DetailPanel)) and screen.split_shown)

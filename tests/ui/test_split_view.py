@@ -76,11 +76,12 @@ async def test_narrow_terminals_keep_the_table_alone(
     service.store.refresh()
     app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
     async with app.run_test(size=(80, 24)) as pilot:
-        panel = app.screen.query_one(DetailPanel)
-        assert not panel.display
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert not screen.split_shown and not screen.query(DetailPanel)  # composed when first shown
         await pilot.press("v")
-        assert not panel.display
+        assert not screen.split_shown
         assert any("at least 150 columns" in n.message for n in app._notifications)
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
-        assert panel.display
+        assert screen.query_one(DetailPanel).display and screen.split_shown

@@ -92,16 +92,24 @@ class MainScreen(HistoryScreen):
             health=self.service.health,
             clock=self._clock,
         )
-        with Horizontal(id="split"):
+        with Horizontal(id="split"):  # the split view's DetailPanel joins it when first shown
             yield JobTable(clock=self._clock, id="jobs")
-            yield DetailPanel(self.service, clock=self._clock, id="detail-panel")
         yield Static(id="filter-bar", markup=False)
-        yield Static(id="query-error", markup=False)
-        yield SearchBox(
-            placeholder="search: words, status:failed, model:2.0, age:<1h, -status:cancelled…", id="search"
-        )
-        yield DownloadStatus(self.service, id="downloads")
+        if self.service.downloads is not None:  # automatic downloads are switched on at launch or never
+            yield DownloadStatus(self.service, id="downloads")
         yield KeyFooter()
+
+    def _search_box(self) -> Input:
+        """The search box, with the query's error line above it: composed when first needed, so a
+        screen that is never searched neither styles nor mounts them before its first paint."""
+        search = self.query_one_optional("#search", Input)
+        if search is None:
+            error = Static(id="query-error", markup=False)
+            hint = "search: words, status:failed, model:2.0, age:<1h, -status:cancelled…"
+            search = SearchBox(placeholder=hint, id="search")
+            error.display = search.display = False
+            self.mount(error, search, after="#filter-bar")
+        return search
 
     @property
     def table(self) -> JobTable:
@@ -113,13 +121,10 @@ class MainScreen(HistoryScreen):
         self.table.eta_text = lambda job, now: short_eta(self.service.estimate(job, now))
         self.table.load(jobs)
         self.query_one(StatusBar).update_jobs(jobs)
-        self.query_one("#search", Input).display = False
-        self.query_one("#query-error").display = False
         self.table.empty_hint = self._empty_hint()
         self.views = ViewController(self)
         self.views.start()
         self.set_interval(AGE_QUERY_REFRESH, self._refresh_age_query)
-        self.query_one(DetailPanel).display = False
         self._layout_split()
         self.table.focus()
 
@@ -128,8 +133,8 @@ class MainScreen(HistoryScreen):
     def on_jobs_changed(self, message: JobsChanged) -> None:
         self.table.apply(message.jobs)
         self.query_one(StatusBar).update_jobs(message.jobs)
-        panel = self.query_one(DetailPanel)
-        if panel.display and panel.job is not None:
+        panel = self.query_one_optional(DetailPanel)
+        if panel is not None and panel.display and panel.job is not None:
             shown = panel.job.local_id
             if any(job.local_id == shown for job in message.jobs):
                 panel.follow(self.table.selected)
@@ -138,23 +143,29 @@ class MainScreen(HistoryScreen):
 
     @property
     def split_shown(self) -> bool:
-        return self.query_one(DetailPanel).display
+        panel = self.query_one_optional(DetailPanel)
+        return panel is not None and panel.display
 
     def watch_split_wanted(self) -> None:
         self._layout_split()
 
     def _layout_split(self) -> None:
-        panel = self.query_one(DetailPanel)
+        panel = self.query_one_optional(DetailPanel)
         shown = self.split_wanted and self.size.width >= SPLIT_MIN_WIDTH
-        if shown != panel.display:
+        if panel is None:
+            if shown:  # composed when first shown: narrow terminals never style or mount it
+                panel = DetailPanel(self.service, clock=self._clock, id="detail-panel")
+                panel.job = self.table.selected  # shown once mounted
+                self.query_one("#split").mount(panel)
+        elif shown != panel.display:
             panel.display = shown
             if shown:
                 panel.follow(self.table.selected)
 
     @on(JobTable.CursorMoved)
     def _cursor_moved(self) -> None:
-        panel = self.query_one(DetailPanel)
-        if panel.display:
+        panel = self.query_one_optional(DetailPanel)
+        if panel is not None and panel.display:
             panel.follow_cursor(self.table.selected)
 
     def action_summary(self) -> None:
@@ -238,15 +249,16 @@ class MainScreen(HistoryScreen):
         self._read_archive_once()
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
+        search = self._search_box()
         search.display = True
         search.focus()
 
     def action_clear_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.value = ""
-        search.display = False
-        self.query_one("#query-error").display = False
+        search = self.query_one_optional("#search", Input)
+        if search is not None:
+            search.value = ""
+            search.display = False
+            self.query_one("#query-error").display = False
         self.table.set_search("")
         self.table.focus()
 
@@ -268,9 +280,10 @@ class MainScreen(HistoryScreen):
 
     def show_query(self, text: str) -> None:
         """Put ``text`` in the search box (shown when not empty) and filter by it."""
-        search = self.query_one("#search", Input)
-        search.value = text
-        search.display = bool(text)
+        search = self.query_one_optional("#search", Input) if not text else self._search_box()
+        if search is not None:
+            search.value = text
+            search.display = bool(text)
         self.set_query(text)
 
     def action_step_view(self, delta: int) -> None:
@@ -295,14 +308,16 @@ class MainScreen(HistoryScreen):
 
     def set_query(self, text: str) -> bool:
         """Filter by the query ``text``; a query that cannot be understood is explained inline."""
-        error = self.query_one("#query-error", Static)
         try:
             self.table.set_search(text)
         except QueryError as exc:
-            error.update(f"✘ {exc}")
-            error.display = True
+            self._search_box()
+            shown = self.query_one("#query-error", Static)
+            shown.update(f"✘ {exc}")
+            shown.display = True
             return False
-        error.display = False
+        if (error := self.query_one_optional("#query-error")) is not None:
+            error.display = False
         if text.strip():
             self._read_archive_once()
         return True

@@ -106,6 +106,7 @@ class DetailPanel(Widget, can_focus=False):
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self.show_job, pause=True)
+        self.show_job()  # the job it was made for (see MainScreen._layout_split)
 
     def render(self) -> Content:
         return self._shown
