@@ -71,3 +71,19 @@ async def test_hidden_widgets_are_composed_when_first_shown_in_their_place(
         assert await wait_for(pilot, lambda: not search.display and not error.display)
         await pilot.resize_terminal(160, 40)
         assert await wait_for(pilot, lambda: bool(screen.query(DetailPanel)) and screen.split_shown)
+
+
+async def test_no_css_rule_for_the_job_table_depends_on_focus(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    """JobTable.watch_has_focus skips Textual's restyle on focus changes: that holds only while no
+    rule that can match the table (or its component classes) uses :focus or :blur."""
+    from seedance_tui.ui.widgets.job_table import JobTable
+
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(120, 40)):
+        table = app.screen.query_one(JobTable)
+        names = table._selector_names | {f".{name}" for name in table.COMPONENT_CLASSES}
+        for rule in app.stylesheet.rules:
+            if rule.pseudo_classes & {"focus", "blur"}:
+                assert not rule.selector_names & names, rule.css
