@@ -104,11 +104,25 @@ class SeedanceApp(App[int]):
         self._alert_timer_armed = False
         #: The cyclic GC's thresholds before the first paint tuned them (restored when the app closes).
         self._gc_thresholds: tuple[int, int, int] | None = None
+        #: The cyclic GC was on when the app started, and is paused until the first paint.
+        self._gc_paused = False
 
     def get_default_screen(self) -> Screen:
         """The main screen is the app's first screen: composed with the app, not pushed over an empty
         one that Textual would style, lay out and draw first (issue 15)."""
         return MainScreen(self.service, self.settings, clock=self.clock)
+
+    def on_load(self) -> None:
+        # Until the first paint the collector is paused: composing, styling and drawing the first
+        # screen make tens of thousands of objects that live on (styles, rules, strips), and the
+        # passes it ran meanwhile found next to nothing to free (issue 15).
+        self._gc_paused = gc.isenabled()
+        gc.disable()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def on_mount(self) -> None:
         for problem in apply_preferences(self, self.settings):
@@ -153,6 +167,7 @@ class SeedanceApp(App[int]):
         self._gc_thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(YOUNG_GENERATION, *self._gc_thresholds[1:])
+        self._resume_gc()
         self._start_service()
 
     def _start_service(self) -> None:
@@ -320,6 +335,7 @@ class SeedanceApp(App[int]):
         self.exit(0)
 
     async def on_unmount(self) -> None:
+        self._resume_gc()  # closed before its first paint
         await self._stop_service()
         if self._gc_thresholds is not None:  # the process may go on (tests): leave the GC as it was
             gc.set_threshold(*self._gc_thresholds)

@@ -1,5 +1,5 @@
-"""Once the first screen is up the app starts polling and tunes the cyclic GC; it leaves the GC as it
-found it when it closes (issue 14's long frames; issue 15's start-up)."""
+"""Once the first screen is up the app starts polling and tunes the cyclic GC (paused until then); it
+leaves the GC as it found it when it closes (issue 14's long frames; issue 15's start-up)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,24 @@ async def test_polling_starts_and_the_gc_is_tuned_after_the_first_paint_and_rest
     sim: SimulatorServer, service: JobService, tmp_path: Path
 ) -> None:
     thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
-    assert thresholds[0] != YOUNG_GENERATION
+    assert thresholds[0] != YOUNG_GENERATION and gc.isenabled()
     app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    collector_on: list[bool] = []  # at the first paint: the collector was paused until then
+    first_paint = app._after_first_paint
+
+    def record() -> None:
+        collector_on.append(gc.isenabled())
+        first_paint()
+
+    app._after_first_paint = record  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         assert await wait_for(pilot, lambda: app._service_worker is not None), "polling never started"
+        assert collector_on == [False] and gc.isenabled()
         # What the first screen was built from is out of the GC's reach; young garbage dies young.
         assert gc.get_freeze_count() > frozen
         assert gc.get_threshold() == (YOUNG_GENERATION, *thresholds[1:])
     assert gc.get_threshold() == thresholds
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 async def test_the_main_screen_is_the_first_screen(
