@@ -106,6 +106,10 @@ class SeedanceApp(App[int]):
         self._gc_thresholds: tuple[int, int, int] | None = None
         #: The cyclic GC was on when the app started, and is paused until the first paint.
         self._gc_paused = False
+        if settings.theme in self.available_themes:
+            # Set before any style sheet is parsed: set in on_mount (apply_preferences, which still
+            # reports an unknown one), it made Textual parse the app's sheets twice more (issue 15).
+            self.theme = settings.theme
 
     def get_default_screen(self) -> Screen:
         """The main screen is the app's first screen: composed with the app, not pushed over an empty

@@ -96,3 +96,17 @@ async def test_no_css_rule_for_the_job_table_depends_on_focus(
         for rule in app.stylesheet.rules:
             if rule.pseudo_classes & {"focus", "blur"}:
                 assert not rule.selector_names & names, rule.css
+
+
+async def test_the_configured_theme_is_set_before_any_style_sheet_is_parsed(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    """Set in on_mount, a theme made Textual parse the app's sheets twice more before the first paint."""
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path, theme="nord"), terminal_write=lambda d: None)
+    assert app.theme == "nord" and not app.stylesheet.source  # no sheet read yet
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: app._service_worker is not None), "polling never started"
+        assert (
+            app.theme == "nord"
+            and app.screen.styles.background == app.current_theme.to_color_system().surface
+        )
