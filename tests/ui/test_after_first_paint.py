@@ -110,3 +110,22 @@ async def test_the_configured_theme_is_set_before_any_style_sheet_is_parsed(
             app.theme == "nord"
             and app.screen.styles.background == app.current_theme.to_color_system().surface
         )
+
+
+async def test_the_palette_opens_the_search_box_that_was_never_composed(
+    sim: SimulatorServer, service: JobService, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    app = SeedanceApp(service, make_settings(sim.url, tmp_path), terminal_write=lambda d: None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        assert not main.query("#search")
+        await pilot.press("ctrl+p", *"search jobs")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: app.screen is main and bool(main.query("#search")))
+        search = main.query_one("#search", Input)
+        assert await wait_for(pilot, lambda: search.display and search.has_focus)
+        await pilot.press("x")
+        assert await wait_for(pilot, lambda: search.value == "x")
