@@ -184,3 +184,30 @@ def test_every_command_names_a_handler_that_exists() -> None:
     assert len(handlers) == 13  # the dashboard and its 12 commands
     for handler in handlers:
         assert callable(getattr(importlib.import_module(f"seedance_tui.{handler.module}"), handler.name))
+
+
+def test_the_dashboard_loads_its_store_with_the_gc_paused_then_frozen(tmp_path: Path) -> None:
+    """Re-enabled over the freshly loaded jobs, the collector's next young pass scanned every one of
+    them (20-50 ms at 10,000 jobs): frozen first, they are out of its reach when the app starts."""
+    from seedance_tui.models import JobStatus
+    from tests.ui.test_main_screen import seed_store
+
+    seed_store(tmp_path / "jobs.json", [JobStatus.SUCCEEDED] * 50)
+    probe = (
+        "import gc, os, sys\n"
+        "from seedance_tui.entry import main\n"
+        "from seedance_tui import cli_apps, launch\n"
+        "def run_dashboard(settings, store, *_):\n"
+        "    tracked = {id(o) for o in gc.get_objects()}\n"
+        "    jobs = store.all()\n"
+        "    print(gc.isenabled(), len(jobs), sum(id(job) in tracked for job in jobs))\n"
+        "    return 0\n"
+        "cli_apps.has_terminal = lambda: True\n"
+        "launch.run_dashboard = run_dashboard\n"
+        "os.environ['SEEDANCE_API_KEY'] = 'sd2_demo_key'\n"
+        f"sys.argv = ['seedance-tui', '--db', {str(tmp_path / 'jobs.json')!r}, '--config', {str(tmp_path / 'c.toml')!r}]\n"
+        "sys.exit(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # The collector is on, the 50 jobs are loaded, and none of them is left for it to scan.
+    assert out.stdout.split()[-3:] == ["True", "50", "0"], out.stdout + out.stderr
