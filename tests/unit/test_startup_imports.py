@@ -49,6 +49,11 @@ DEFERRED = (
     "seedance_tui.webhooks",
     "seedance_tui.ui.screens.help",
     "seedance_tui.service.tracking",
+    # Composed when first shown (issue 17c): the search box, the downloads line, the split view's panel.
+    "seedance_tui.ui.widgets.search_box",
+    "seedance_tui.ui.widgets.download_status",
+    "seedance_tui.ui.widgets.detail_panel",
+    "seedance_tui.ui.widgets.job_facts",
 )
 
 PROBE = """

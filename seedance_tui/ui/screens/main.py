@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -22,14 +23,14 @@ from seedance_tui.ui.messages import HealthChanged, JobsChanged, RoleChanged
 from seedance_tui.ui.screens.main_history import HistoryScreen
 from seedance_tui.ui.styles import style_path
 from seedance_tui.ui.views_ui import ViewController, ViewNameDialog
-from seedance_tui.ui.widgets.detail_panel import DetailPanel
-from seedance_tui.ui.widgets.download_status import DownloadStatus
 from seedance_tui.ui.widgets.job_rows import FILTERS
 from seedance_tui.ui.widgets.job_table import JobTable
 from seedance_tui.ui.widgets.job_text import no_request_id_advice
 from seedance_tui.ui.widgets.key_footer import KeyFooter
-from seedance_tui.ui.widgets.search_box import SearchBox
 from seedance_tui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from seedance_tui.ui.widgets.detail_panel import DetailPanel
 
 #: Key, full label, short label (for narrow terminals) of each status filter.
 FILTER_KEYS: dict[str, tuple[str, str]] = {
@@ -96,6 +97,8 @@ class MainScreen(HistoryScreen):
             yield JobTable(clock=self._clock, id="jobs")
         yield Static(id="filter-bar", markup=False)
         if self.service.downloads is not None:  # automatic downloads are switched on at launch or never
+            from seedance_tui.ui.widgets.download_status import DownloadStatus
+
             yield DownloadStatus(self.service, id="downloads")
         yield KeyFooter()
 
@@ -104,6 +107,8 @@ class MainScreen(HistoryScreen):
         screen that is never searched neither styles nor mounts them before its first paint."""
         search = self.query_one_optional("#search", Input)
         if search is None:
+            from seedance_tui.ui.widgets.search_box import SearchBox
+
             error = Static(id="query-error", markup=False)
             hint = "search: words, status:failed, model:2.0, age:<1h, -status:cancelled…"
             search = SearchBox(placeholder=hint, id="search")
@@ -133,7 +138,7 @@ class MainScreen(HistoryScreen):
     def on_jobs_changed(self, message: JobsChanged) -> None:
         self.table.apply(message.jobs)
         self.query_one(StatusBar).update_jobs(message.jobs)
-        panel = self.query_one_optional(DetailPanel)
+        panel = self._panel()
         if panel is not None and panel.display and panel.job is not None:
             shown = panel.job.local_id
             if any(job.local_id == shown for job in message.jobs):
@@ -143,17 +148,23 @@ class MainScreen(HistoryScreen):
 
     @property
     def split_shown(self) -> bool:
-        panel = self.query_one_optional(DetailPanel)
+        panel = self._panel()
         return panel is not None and panel.display
+
+    def _panel(self) -> DetailPanel | None:
+        """The split view's panel, once it was first shown (its module loads with it)."""
+        return cast("DetailPanel | None", self.query_one_optional("#detail-panel"))
 
     def watch_split_wanted(self) -> None:
         self._layout_split()
 
     def _layout_split(self) -> None:
-        panel = self.query_one_optional(DetailPanel)
+        panel = self._panel()
         shown = self.split_wanted and self.size.width >= SPLIT_MIN_WIDTH
         if panel is None:
             if shown:  # composed when first shown: narrow terminals never style or mount it
+                from seedance_tui.ui.widgets.detail_panel import DetailPanel
+
                 panel = DetailPanel(self.service, clock=self._clock, id="detail-panel")
                 panel.job = self.table.selected  # shown once mounted
                 self.query_one("#split").mount(panel)
@@ -164,7 +175,7 @@ class MainScreen(HistoryScreen):
 
     @on(JobTable.CursorMoved)
     def _cursor_moved(self) -> None:
-        panel = self.query_one_optional(DetailPanel)
+        panel = self._panel()
         if panel is not None and panel.display:
             panel.follow_cursor(self.table.selected)
 
