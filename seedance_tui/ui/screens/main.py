@@ -125,6 +125,7 @@ class MainScreen(HistoryScreen):
         self.table.unsaved_after = self.settings.output_expiry_hours * 3600
         self.table.eta_text = lambda job, now: short_eta(self.service.estimate(job, now))
         self.table.load(jobs)
+        self._update_filter_bar()  # in the first frame (the table's ViewChanged arrives after it)
         self.query_one(StatusBar).update_jobs(jobs)
         self.table.empty_hint = self._empty_hint()
         self.views = ViewController(self)
