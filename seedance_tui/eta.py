@@ -7,7 +7,7 @@ jobs would mislead more than it helps).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seedance_tui.models import Job, JobStatus
 
@@ -26,8 +26,7 @@ def kind_of(job: Job) -> Kind:
     return (str(request.model), request.duration or 5, request.resolution or "720p")
 
 
-@dataclass(frozen=True)
-class Typical:
+class Typical(NamedTuple):
     """Median queue and processing seconds of one kind, and how many jobs they come from."""
 
     queue: float
@@ -39,8 +38,7 @@ class Typical:
         return self.queue + self.processing
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     """Seconds left for one job (negative: later than usual) and whether it is far behind."""
 
     remaining: float

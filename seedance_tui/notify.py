@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.text import one_line
@@ -65,8 +65,7 @@ def summary(counts: Mapping[str, int]) -> str:
     return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class Toast:
+class Toast(NamedTuple):
     """One on-screen notification: already plain text (never markup)."""
 
     title: str

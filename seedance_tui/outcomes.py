@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from seedance_tui.api.errors import ApiError, MalformedReply, OutcomeUnknown, ServerError
 from seedance_tui.models import Job, JobStatus, is_final
@@ -66,8 +65,7 @@ class CancelResult(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class CancelOutcome:
+class CancelOutcome(NamedTuple):
     """What a cancel request ended in, in words a user can read."""
 
     job: Job

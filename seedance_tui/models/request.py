@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from seedance_tui.jsonlimits import INT_RANGE, MAX_DEPTH, depth_exceeds
@@ -44,8 +44,7 @@ def durations_text(allowed: tuple[int, ...]) -> str:
     return " or ".join(map(str, allowed))
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(NamedTuple):
     """One violated rule: which field, and what the rule is."""
 
     field: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from seedance_tui.api.errors import ApiError, RateLimited
 from seedance_tui.polling.policy import PollPolicy
@@ -21,8 +21,7 @@ class ApiHealth(StrEnum):
     KEY_REJECTED = "key_rejected"
 
 
-@dataclass(frozen=True)
-class HealthState:
+class HealthState(NamedTuple):
     """One health state: since when (wall clock), why, and when polling resumes by itself."""
 
     health: ApiHealth

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seedance_tui.models import Job, JobStatus
 from seedance_tui.polling import ApiHealth, PollScheduler
@@ -19,8 +19,7 @@ from seedance_tui.store import StoreError
 from seedance_tui.store.backend import Store
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """How often housekeeping flushes, reads others' changes, writes lazy changes, settles orphans."""
 
     flush: float

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from seedance_tui.store.errors import StoreError
@@ -12,8 +12,7 @@ from seedance_tui.store.errors import StoreError
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-@dataclass(frozen=True)
-class StoreLocation:
+class StoreLocation(NamedTuple):
     """A parsed store URL: a tinydb file, or a PostgreSQL connection string."""
 
     path: Path | None = None

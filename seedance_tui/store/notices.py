@@ -7,17 +7,15 @@ recover; read commands exit 1 and the dashboard shows a banner while one holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from seedance_tui.store import journal
 from seedance_tui.store.atomic import read_range
 from seedance_tui.store.errors import StoreCorruptError
 
 
-@dataclass(frozen=True)
-class StoreNotice:
+class StoreNotice(NamedTuple):
     """One thing the store did around damage; ``jobs_may_be_missing`` when jobs may not be shown."""
 
     message: str

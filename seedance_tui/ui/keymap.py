@@ -6,9 +6,8 @@ palette all show the keys actually in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -29,8 +28,7 @@ _NAMED_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class KeyRow:
+class KeyRow(NamedTuple):
     """One binding as ``seedance-tui keys`` lists it."""
 
     id: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 
 from seedance_tui.config import Settings
 from seedance_tui.ui.keymap import build_keymap, key_rows
@@ -17,7 +16,7 @@ def print_keys(settings: Settings, *, as_json: bool) -> int:
         sys.stderr.write(f"warning: {problem}\n")
     rows = key_rows(keymap)
     if as_json:
-        sys.stdout.write(json.dumps([asdict(row) for row in rows], indent=2) + "\n")
+        sys.stdout.write(json.dumps([row._asdict() for row in rows], indent=2) + "\n")
         return 0
     sys.stdout.write(f"{'ID':<18} {'SCREEN':<8} {'KEYS':<28} DESCRIPTION\n")
     for row in rows:

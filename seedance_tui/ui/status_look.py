@@ -7,13 +7,12 @@ never reads as "failed" ($error, red).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from seedance_tui.models import JobStatus
 
 
-@dataclass(frozen=True)
-class StatusLook:
+class StatusLook(NamedTuple):
     """Symbol, short label, theme style (``$variable`` plus text style) of one status."""
 
     symbol: str

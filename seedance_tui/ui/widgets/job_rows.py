@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from seedance_tui.config import Settings
 from seedance_tui.models import RESOLUTIONS, Job, JobStatus
@@ -54,8 +53,7 @@ def in_filter(name: str, job: Job) -> bool:
 _STATUS_ORDER = {status: rank for rank, status in enumerate(STATUS_LABELS)}
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One table column: its key, header, name in words, natural width, and whether it may hide."""
 
     key: str

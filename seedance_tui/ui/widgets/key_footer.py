@@ -10,7 +10,7 @@ does, and maps a click back to its key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -21,8 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-@dataclass(frozen=True)
-class FooterItem:
+class FooterItem(NamedTuple):
     """One key as the footer shows it; ``start``/``end`` are its cells on the line of keys."""
 
     key: str
