@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from seedance_tui.filenames import check_pattern
 from seedance_tui.notify import NotifyMode
@@ -109,8 +108,7 @@ def _as_is(value: Any) -> Any:
 FlagPlace = Literal["common", "main"]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One user setting: the ``Settings`` attribute ``name`` and the ways to set it."""
 
     name: str
