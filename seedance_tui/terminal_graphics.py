@@ -146,8 +146,8 @@ def graphics_for_this_terminal(
     """``setting`` resolved before the dashboard starts (see the module's docstring for the rules);
     ``question``: the one ``ask_sixel_early`` sent, None when the terminal was not asked."""
     env = os.environ if env is None else env
-    if setting == Graphics.AUTO and not graphics_installed():
-        return Graphics.HALFBLOCK  # nothing to draw pictures with: no question, no note
+    if setting == Graphics.AUTO and (from_environment(env) == Graphics.HALFBLOCK or not graphics_installed()):
+        return Graphics.HALFBLOCK  # nothing to draw pictures with, or tmux: no question, no note
     return choose(setting, env, question.answer if question is not None else None)
 
 
