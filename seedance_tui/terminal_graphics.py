@@ -22,6 +22,7 @@ installed, a terminal on both ends):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -92,6 +93,16 @@ class SixelQuestion:
             raise
         self._deadline = time.monotonic() + timeout
 
+    @classmethod
+    def ask(cls, fd_in: int, fd_out: int) -> SixelQuestion | None:
+        """The question sent, or None when this terminal cannot be asked (then it means no)."""
+        import termios
+
+        try:
+            return cls(fd_in, fd_out)
+        except (OSError, termios.error):
+            return None
+
     def answer(self) -> bool:
         """True when the terminal said it knows Sixel: what has arrived, waiting no later than the
         question's deadline (long past when the answer is wanted after loading). Gives the terminal's
@@ -110,9 +121,15 @@ class SixelQuestion:
         reply = b""
         while True:
             left = max(0.0, self._deadline - time.monotonic())
-            if not select.select([self._fd_in], [], [], left)[0]:
+            try:
+                if not select.select([self._fd_in], [], [], left)[0]:
+                    return False
+                chunk = os.read(self._fd_in, 256)
+            except OSError:  # the terminal went away
                 return False
-            reply += os.read(self._fd_in, 256)
+            if not chunk:
+                return False
+            reply += chunk
             if match := re.search(_SIXEL_REPLY, reply):
                 return match.group(1) in _KNOWN
 
@@ -121,8 +138,9 @@ class SixelQuestion:
         import termios
 
         if self._saved is not None:
-            termios.tcsetattr(self._fd_in, termios.TCSANOW, self._saved)
-            self._saved = None
+            saved, self._saved = self._saved, None
+            with contextlib.suppress(OSError, termios.error):  # a terminal gone has no mode to restore
+                termios.tcsetattr(self._fd_in, termios.TCSANOW, saved)
         if self._answer is None:
             self._answer = False
 
@@ -137,7 +155,7 @@ def ask_sixel_early(setting: str, env: Mapping[str, str] | None = None) -> Sixel
         or not graphics_installed()
     ):
         return None
-    return SixelQuestion(sys.stdin.fileno(), sys.stdout.fileno())
+    return SixelQuestion.ask(sys.stdin.fileno(), sys.stdout.fileno())
 
 
 def graphics_for_this_terminal(

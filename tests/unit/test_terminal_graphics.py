@@ -148,6 +148,25 @@ def test_a_question_closed_unanswered_gives_the_mode_back_and_means_no(pty: tupl
     assert question.answer() is False
 
 
+def test_something_that_is_no_terminal_is_not_asked() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        assert SixelQuestion.ask(read_end, write_end) is None
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_terminal_that_hangs_up_while_asked_means_no() -> None:
+    terminal, program = os.openpty()
+    try:
+        question = SixelQuestion(program, program, timeout=0.0)
+        os.close(terminal)  # the terminal's side goes away (an SSH connection drops)
+        assert question.answer() is False  # no endless read of the hang-up, no error
+    finally:
+        os.close(program)
+
+
 def test_the_cell_size_comes_from_the_window_size_else_the_environment_else_a_vt340(
     pty: tuple[int, int],
 ) -> None:
