@@ -65,6 +65,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
             settings.demo = True
         with gc_paused_load():  # the dashboard's code: Textual and the screens
             from seedance_tui.launch import run_dashboard
+        if sixel is not None:  # its answer came in while that loaded: read it, and give the
+            sixel.answer()  # terminal its echo back before the store opens (which may take a while)
 
         # Loaded with the GC paused, then frozen: the loaded jobs live as long as the dashboard, and the
         # young pass the first allocation after the load would trigger scanned every one of them

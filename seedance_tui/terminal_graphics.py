@@ -47,6 +47,8 @@ _SIXEL_REPLY = rb"\x1b\[\?80;(\d)\$y"
 _KNOWN = frozenset({b"1", b"2", b"3"})
 #: Longest start-up wait for a terminal that does not answer.
 PROBE_TIMEOUT = 0.02
+#: Bytes read looking for the answer before giving up (the answer itself is ~10).
+_MOST_READ = 1024
 
 
 def from_environment(env: Mapping[str, str]) -> Graphics | None:
@@ -85,13 +87,13 @@ class SixelQuestion:
         self._fd_in = fd_in
         self._saved: list[Any] | None = termios.tcgetattr(fd_in)
         self._answer: bool | None = None
+        self._deadline = time.monotonic() + timeout
         try:
             tty.setcbreak(fd_in, termios.TCSANOW)
             os.write(fd_out, SIXEL_QUERY)
         except OSError:
             self.close()
             raise
-        self._deadline = time.monotonic() + timeout
 
     @classmethod
     def ask(cls, fd_in: int, fd_out: int) -> SixelQuestion | None:
@@ -132,11 +134,16 @@ class SixelQuestion:
             reply += chunk
             if match := re.search(_SIXEL_REPLY, reply):
                 return match.group(1) in _KNOWN
+            if len(reply) > _MOST_READ:  # keys pasted meanwhile, not an answer: stop reading them
+                return False
 
     def close(self) -> None:
-        """Give the terminal its mode back (idempotent); an unanswered question then means no."""
+        """Give the terminal its mode back (idempotent); an unanswered question then means no, and
+        the answer, if it has come, is read first: left unread, a shell would take it as typed."""
         import termios
 
+        if self._answer is None and self._saved is not None:
+            self._answer = self._read()
         if self._saved is not None:
             saved, self._saved = self._saved, None
             with contextlib.suppress(OSError, termios.error):  # a terminal gone has no mode to restore

@@ -141,10 +141,27 @@ def test_an_answer_in_before_it_is_wanted_counts_though_the_deadline_has_passed(
 def test_a_question_closed_unanswered_gives_the_mode_back_and_means_no(pty: tuple[int, int]) -> None:
     _, program = pty
     before = termios.tcgetattr(program)
-    question = SixelQuestion(program, program, timeout=5.0)
-    question.close()  # the dashboard did not start (a bad store, Ctrl+C while loading)
+    question = SixelQuestion(program, program, timeout=0.0)
+    question.close()  # the dashboard did not start (Ctrl+C while loading)
     question.close()
     assert termios.tcgetattr(program) == before
+    assert question.answer() is False
+
+
+def test_an_answer_that_came_is_read_when_closed_not_left_for_the_shell(pty: tuple[int, int]) -> None:
+    terminal, program = pty
+    question = SixelQuestion(program, program, timeout=0.0)
+    answering(terminal, b"\x1b[?80;2$y").join(5)
+    assert select.select([program], [], [], 5)[0]
+    question.close()  # the dashboard stopped on an error before it wanted the answer
+    assert not select.select([program], [], [], 0)[0]  # nothing left for the shell to read as typed
+
+
+def test_keys_pasted_while_asked_are_not_read_for_ever(pty: tuple[int, int]) -> None:
+    terminal, program = pty
+    question = SixelQuestion(program, program, timeout=0.0)
+    os.write(terminal, b"x" * 4000)  # no answer among them
+    assert select.select([program], [], [], 5)[0]
     assert question.answer() is False
 
 
