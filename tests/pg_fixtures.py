@@ -140,9 +140,10 @@ def own_cluster() -> Iterator[PgCluster]:
         shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_services(sim: SimulatorServer) -> Iterator[Callable[[str], JobService]]:
-    """JobServices on PostgreSQL stores that refresh only when woken by NOTIFY (no periodic re-reads)."""
+@contextlib.contextmanager
+def service_builder(sim: SimulatorServer, refresh_interval: float) -> Iterator[Callable[[str], JobService]]:
+    """Builds JobServices on store URLs, each with its own Store (as separate machines would have);
+    their stores are closed on leaving."""
     from seedance_tui.api.client import SeedanceClient
     from seedance_tui.polling import RequestBudget
     from seedance_tui.service import JobService
@@ -159,12 +160,21 @@ def pg_services(sim: SimulatorServer) -> Iterator[Callable[[str], JobService]]:
             policy=fast_policy(),
             budget=RequestBudget(requests_per_second=200, concurrency=16),
             flush_interval=0.1,
-            refresh_interval=3600.0,
+            refresh_interval=refresh_interval,
         )
         services.append(service)
         return service
 
-    yield build
-    for service in services:
-        with contextlib.suppress(Exception):
-            service.store.close()
+    try:
+        yield build
+    finally:
+        for service in services:
+            with contextlib.suppress(Exception):
+                service.store.close()
+
+
+@pytest.fixture
+def pg_services(sim: SimulatorServer) -> Iterator[Callable[[str], JobService]]:
+    """JobServices on PostgreSQL stores that refresh only when woken by NOTIFY (no periodic re-reads)."""
+    with service_builder(sim, refresh_interval=3600.0) as build:
+        yield build

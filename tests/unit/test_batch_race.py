@@ -8,7 +8,6 @@ subprocess test runs two real ``seedance-tui batch`` processes started together.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
@@ -19,15 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from seedance_tui.api.client import SeedanceClient
 from seedance_tui.batch_file import BatchPlan, plan_batch
 from seedance_tui.models import Job, JobStatus
-from seedance_tui.polling import RequestBudget
 from seedance_tui.service import JobService
 from seedance_tui.service.batch import SKIPPED, BatchRunner, sort_plan
 from seedance_tui.sim.server import SimulatorServer
-from seedance_tui.store.opening import open_store_url
-from tests.conftest import API_KEY, fast_policy
+from tests.conftest import API_KEY
+from tests.pg_fixtures import service_builder
 
 LINES = 12
 Services = Callable[[], JobService]
@@ -58,25 +55,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def services(store_url: str, sim: SimulatorServer) -> Iterator[Services]:
     """Services on one store location, each with its own Store (as two machines would have)."""
-    built: list[JobService] = []
-
-    def build() -> JobService:
-        store = open_store_url(store_url, api_key=API_KEY, notice=lambda message: None)
-        service = JobService(
-            store,
-            SeedanceClient(sim.url, API_KEY),
-            policy=fast_policy(),
-            budget=RequestBudget(requests_per_second=200, concurrency=16),
-            flush_interval=0.1,
-            refresh_interval=0.2,
-        )
-        built.append(service)
-        return service
-
-    yield build
-    for service in built:
-        with contextlib.suppress(Exception):
-            service.store.close()
+    with service_builder(sim, refresh_interval=0.2) as build:
+        yield lambda: build(store_url)
 
 
 async def test_two_machines_sending_the_same_batch_at_once_post_each_line_once(
