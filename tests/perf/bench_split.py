@@ -11,46 +11,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from seedance_tui.ui.screens.main import MainScreen
-from seedance_tui.ui.widgets.detail_panel import DetailPanel
-from seedance_tui.ui.widgets.job_table import JobTable
-from tests.perf.run import IN_FLIGHT, QUIET_BUDGET, STORED, build_app, close_app
-from tests.perf.scenarios import dashboard_jobs, sim_process, submit_tasks
+from tests.perf.run import IN_FLIGHT, QUIET_BUDGET, STORED, build_app, close_app, split_view_loaded
+from tests.perf.scenarios import LagProbe, dashboard_jobs, sim_process, submit_tasks
 from tests.support import write_store
 
 
-class Ticker:
-    """A 5 ms ticker: each wake-up's lateness (the frame that held the loop), when that frame began,
-    and the CPU the loop's thread used meanwhile (a late wake-up with little CPU is the machine's load,
-    not the app's work)."""
+class Ticker(LagProbe):
+    """A 5 ms LagProbe that also keeps when each frame began and the CPU the loop's thread used
+    meanwhile (a late wake-up with little CPU is the machine's load, not the app's work)."""
 
     def __init__(self, period: float = 0.005) -> None:
-        self.period = period
+        super().__init__(period)
         self.frames: list[tuple[float, float]] = []
         self.cpu: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         while True:
             start, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(self.period)
-            self.frames.append((start, time.perf_counter() - start - self.period))
+            lag = time.perf_counter() - start - self.period
+            self.lags.append(lag)
+            self.frames.append((start, lag))
             self.cpu.append(time.thread_time() - cpu)
 
 
@@ -83,13 +70,7 @@ async def one_round(db: Path, url: str, presses: int) -> tuple[Frames, list[floa
     """(start, lag) of each 5 ms tick while ``presses`` presses of j move the cursor; the GC passes."""
     app, service = build_app(db, url, QUIET_BUDGET)
     async with app.run_test(size=(200, 50)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, MainScreen)
-        table = screen.query_one(JobTable)
-        while table.row_count < STORED:
-            await pilot.pause(0.005)
-        assert screen.query_one(DetailPanel).display, "the split view is not open at 200 columns"
-        await pilot.pause()
+        await split_view_loaded(pilot)
         ticker = Ticker()
         with GcWatch() as watch:
             ticker.start()

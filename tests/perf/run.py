@@ -32,6 +32,8 @@ from seedance_tui.polling import PollPolicy, RequestBudget
 from seedance_tui.service import JobService
 from seedance_tui.store import JobStore, storage
 from seedance_tui.ui.app import SeedanceApp
+from seedance_tui.ui.screens.main import MainScreen
+from seedance_tui.ui.widgets.detail_panel import DetailPanel
 from seedance_tui.ui.widgets.job_rows import sort_key
 from seedance_tui.ui.widgets.job_table import JobTable
 from tests.perf.scenarios import (
@@ -89,6 +91,18 @@ def med(values: list[float]) -> float:
 
 
 # -- in-process app: start-up, keystrokes, a 1,000-change batch -------------------------------------
+
+
+async def split_view_loaded(pilot: Pilot[Any]) -> JobTable:
+    """The main screen's table once it holds every stored job, with the split view open (200 columns)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, MainScreen)
+    table = screen.query_one(JobTable)
+    while table.row_count < STORED:
+        await pilot.pause(0.005)
+    assert screen.query_one(DetailPanel).display, "the split view is not open at 200 columns"
+    await pilot.pause()
+    return table
 
 
 def build_app(db: Path, url: str, budget: RequestBudget) -> tuple[SeedanceApp, JobService]:

@@ -17,9 +17,6 @@ import uuid
 from pathlib import Path
 
 from seedance_tui.config import DEMO_API_KEY
-from seedance_tui.ui.screens.main import MainScreen
-from seedance_tui.ui.widgets.detail_panel import DetailPanel
-from seedance_tui.ui.widgets.job_table import JobTable
 from tests.perf.run import (
     IN_FLIGHT,
     QUIET_BUDGET,
@@ -31,6 +28,7 @@ from tests.perf.run import (
     med,
     print_table,
     rss_mb,
+    split_view_loaded,
 )
 from tests.perf.scenarios import COMMAND, LagProbe, dashboard_jobs, sim_process, submit_tasks
 from tests.support import write_store
@@ -44,13 +42,7 @@ async def in_process_rows(db: Path, url: str, rounds: int) -> list[Row]:
     ticks: list[float] = []
     lags: list[float] = []
     async with app.run_test(size=(200, 50)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, MainScreen)
-        table = screen.query_one(JobTable)
-        while table.row_count < STORED:
-            await pilot.pause(0.005)
-        assert screen.query_one(DetailPanel).display, "the split view is not open at 200 columns"
-        await pilot.pause()
+        table = await split_view_loaded(pilot)
         # A frame is the event loop busy without a break: the worst lag of a 5 ms ticker while keys
         # are pressed is the longest frame (a pilot press also waits ~60 ms for the app to idle).
         cursor_probe = LagProbe()
